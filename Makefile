@@ -1,0 +1,88 @@
+# poolpair: top-level build.  `make demo` and `make check` do all the set-up
+# on a fresh Debian machine (scripts/deps.sh installs what is missing).
+#
+#   make            release build in build/ (cc, -O2)
+#   make check      deps, then the ASan+UBSan build (clang) in build/asan and
+#                   every test against it; the release build must compile too
+#   make demo       deps, release build, scripts/demo.sh
+#   make bench      deps, release build, bench/run.sh (writes docs/benchmarks.md)
+
+BUILD	?= build
+SAN	?= 0
+PKGS	:= openssl sqlite3 jansson
+TESTPKGS := cmocka
+
+WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	   -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wvla
+CFLAGS	?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -Isrc/common -Isrc/crypto -Isrc/store -Isrc/cli
+ALLCFLAGS = -std=c11 $(WARN) -fstack-protector-strong -fPIE $(CFLAGS) \
+	    $(shell pkg-config --cflags $(PKGS)) -MMD -MP
+LDLIBS	= $(shell pkg-config --libs $(PKGS)) -lpthread
+ifeq ($(SAN),1)
+ALLCFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	     -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+else
+CPPFLAGS += -D_FORTIFY_SOURCE=2
+endif
+LDFLAGS += -pie -Wl,-z,relro,-z,now
+
+LIB_SRC	:= $(wildcard src/common/*.c src/crypto/*.c src/store/*.c)
+CLI_SRC	:= $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ	:= $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all tests check demo bench bench-quick deps clean
+all: $(BUILD)/poolpair $(BUILD)/bench-gen $(BUILD)/bench-store
+tests: $(UNIT_BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $(BUILD) $<"
+	@$(CC) $(CPPFLAGS) $(ALLCFLAGS) -c -o $@ $<
+
+$(BUILD)/libpoolpair.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/poolpair: $(CLI_OBJ) $(BUILD)/libpoolpair.a
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench-gen: $(BUILD)/obj/bench/gen.o $(BUILD)/libpoolpair.a
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench-store: $(BUILD)/obj/bench/store_bench.o $(BUILD)/libpoolpair.a
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libpoolpair.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(shell pkg-config --libs $(TESTPKGS))
+
+deps:
+	@sh scripts/deps.sh
+
+check: deps
+	$(MAKE) --no-print-directory all tests
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 CC=clang all tests
+	sh tests/run.sh build/asan
+
+demo: deps
+	$(MAKE) --no-print-directory all
+	sh scripts/demo.sh build
+
+bench: deps
+	$(MAKE) --no-print-directory all
+	sh bench/run.sh build full
+
+bench-quick: deps
+	$(MAKE) --no-print-directory all
+	sh bench/run.sh build quick
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

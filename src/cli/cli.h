@@ -1,0 +1,113 @@
+/*
+ * cli.h: what the poolpair subcommands share: the invocation context, the
+ * option parser, the dispatch table type, exit codes and output helpers.
+ */
+#ifndef PP_CLI_H
+#define PP_CLI_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "store.h"
+
+/* Exit codes (documented in docs/man/poolpair.1 and --help). */
+#define EXIT_OK		0	/* done */
+#define EXIT_REFUSED	1	/* refused: bad value, unknown, duplicate,
+				   over a limit, read-only here */
+#define EXIT_USAGE	2	/* bad command line */
+#define EXIT_STORE	3	/* store missing, foreign, corrupted, key
+				   problem, I/O error */
+
+#define CLI_MAXARGS	8	/* positional arguments of one subcommand */
+#define CLI_MAXLIST	PP_GROUPS_PER_USER	/* values of a repeated option */
+
+struct cli {
+	const char *data;	/* --data DIR or POOLPAIR_DATA */
+	const char *path;	/* "user add": the command being run */
+	const struct cli_cmd *cmd;
+	int json;		/* --json given */
+	struct store *st;	/* opened by cli_open */
+	size_t nitems;		/* items printed by cli_list_item */
+};
+
+struct cli_cmd {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	const char *args;	/* synopsis after the command path */
+	const char *help;	/* what it does, options, one per line */
+};
+
+/* An option: a flag (no value), a value, or a repeatable value. */
+struct cli_opt {
+	const char *name;	/* long name, without "--" */
+	char shortname;		/* or 0 */
+	enum { OPT_FLAG, OPT_VALUE, OPT_LIST } kind;
+	void *dst;		/* int *, const char **, or const char *[] */
+	size_t *count;		/* OPT_LIST: values stored */
+};
+
+/* An option table with no options. */
+extern const struct cli_opt cli_noopts[];
+
+/*
+ * Parse ${argv} (${argv}[0] is the command's name) against ${opts} (ended by
+ * a zero entry; "--json" and "--help" are always known), storing between
+ * ${min} and ${max} positional arguments in ${pos} and their count in
+ * ${npos} (may be NULL when min == max).  Returns 0; or, having printed help
+ * (exit 0) or a usage error (exit 2), -1 with the exit code in ${rc}.
+ */
+int cli_args(struct cli *c, int argc, char **argv, const struct cli_opt *opts,
+    char **pos, int min, int max, int *npos, int *rc);
+
+/*
+ * Run the subcommand of table ${cmds} (ended by a zero entry) named by
+ * ${argv}[1], or print the table's help.  ${group} names the table.
+ */
+int cli_dispatch(struct cli *c, const char *group, const struct cli_cmd *cmds,
+    int argc, char **argv);
+
+/* Print a usage error about ${c}'s command; returns EXIT_USAGE. */
+int cli_usage(struct cli *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Open the store named by --data into ${c}->st.  Returns 0 or -1. */
+int cli_open(struct cli *c);
+
+/* Print the recorded error (err.h) once; return its exit code. */
+int cli_fail(struct cli *c);
+
+/* Exit code for the recorded error class. */
+int cli_exit_code(void);
+
+/* Print ${j} (stolen) as one JSON document on stdout.  Returns 0 or -1. */
+int cli_json_print(json_t *j);
+
+/*
+ * Listings: cli_list_item prints ${j} (stolen) as the next element of a JSON
+ * array (--json); cli_list_end closes it ("[]" if empty).
+ */
+int cli_list_item(struct cli *c, json_t *j);
+void cli_list_end(struct cli *c);
+
+/* "2026-11-23T10:00:00Z" for a time in milliseconds. */
+const char *cli_time_ms(char buf[static 32], int64_t ms);
+
+/* Per-group entry points (cmd_*.c). */
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_info(struct cli *c, int argc, char **argv);
+int cmd_user(struct cli *c, int argc, char **argv);
+int cmd_setting(struct cli *c, int argc, char **argv);
+int cmd_group(struct cli *c, int argc, char **argv);
+int cmd_contact(struct cli *c, int argc, char **argv);
+int cmd_conf(struct cli *c, int argc, char **argv);
+int cmd_content(struct cli *c, int argc, char **argv);
+int cmd_config(struct cli *c, int argc, char **argv);
+int cmd_journal(struct cli *c, int argc, char **argv);
+
+/* JSON of the store's records (cmd_*.c share them). */
+json_t *cli_user_json(const struct store_user *u);
+json_t *cli_contact_json(const struct store_contact *ct);
+json_t *cli_conf_json(const struct store_conf *cf);
+
+#endif

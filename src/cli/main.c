@@ -1,0 +1,97 @@
+/*
+ * main.c: poolpair, the pool's admin command.  Global options, then a
+ * dispatch table of command groups (cmd_*.c).
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define POOLPAIR_VERSION "0.1.0"
+
+static const struct cli_cmd groups[] = {
+	{ "init", cmd_init, "--pool FQDN [--config-master FQDN]",
+	  "create a pool's store" },
+	{ "info", cmd_info, "[--json]", "the store's pool, counts and sizes" },
+	{ "user", cmd_user, "add|del|show|list", "users" },
+	{ "setting", cmd_setting, "set|get|del|list", "a user's settings" },
+	{ "group", cmd_group, "add|del|list", "a user's contact groups" },
+	{ "contact", cmd_contact, "add|set|del|list", "a user's contacts" },
+	{ "conf", cmd_conf, "create|show|list|del", "the conference directory" },
+	{ "content", cmd_content, "put|get|list|del", "conference content" },
+	{ "config", cmd_config, "set|get|list", "configuration documents" },
+	{ "journal", cmd_journal, "[--module M] [--since LSN]",
+	  "the change journal" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static void
+usage(FILE *f)
+{
+	const struct cli_cmd *g;
+
+	fprintf(f, "usage: poolpair [--data DIR] COMMAND [ARGS] [--json] "
+	    "[--help]\n\ncommands:\n");
+	for (g = groups; g->name != NULL; g++)
+		fprintf(f, "  %-8s %-34s %s\n", g->name, g->args, g->help);
+	fprintf(f, "\n--data DIR names the pool's data directory (default: "
+	    "$POOLPAIR_DATA).\n'poolpair COMMAND --help' tells more.\n\n"
+	    "exit status: 0 done; 1 refused (bad value, unknown, duplicate, "
+	    "over a limit,\nread-only here); 2 bad command line; 3 store "
+	    "missing, foreign, corrupted,\nkey problem or I/O error.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli c;
+	const struct cli_cmd *g;
+	int i, rc;
+
+	/* Everything poolpair creates is private to its user. */
+	umask(077);
+	memset(&c, 0, sizeof(c));
+	c.data = getenv("POOLPAIR_DATA");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
+			c.data = argv[++i];
+		else if (strncmp(argv[i], "--data=", 7) == 0)
+			c.data = argv[i] + 7;
+		else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return (EXIT_OK);
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("poolpair %s\n", POOLPAIR_VERSION);
+			return (EXIT_OK);
+		} else {
+			fprintf(stderr, "poolpair: unknown option '%.64s' "
+			    "(see 'poolpair --help')\n", argv[i]);
+			return (EXIT_USAGE);
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return (EXIT_USAGE);
+	}
+	for (g = groups; g->name != NULL; g++)
+		if (strcmp(g->name, argv[i]) == 0)
+			break;
+	if (g->name == NULL) {
+		fprintf(stderr, "poolpair: unknown command '%.32s' (see "
+		    "'poolpair --help')\n", argv[i]);
+		return (EXIT_USAGE);
+	}
+	c.path = g->name;
+	c.cmd = g;
+	rc = g->fn(&c, argc - i, argv + i);
+	store_close(c.st);
+	if (fflush(stdout) != 0 && rc == EXIT_OK) {
+		perror("poolpair: stdout");
+		rc = EXIT_STORE;
+	}
+	return (rc);
+}

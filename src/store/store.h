@@ -1,0 +1,313 @@
+/*
+ * store.h: the contract of a pool's store.
+ *
+ * One pool's durable data: users and their settings, contact groups and
+ * contacts, the conference directory (module "userdata"), conference content
+ * (module "confcontent"), and central configuration documents (module
+ * "config").  Every committed change appends a journal record (module, LSN,
+ * epoch, key, operation) in the same transaction, so the journal is exactly
+ * the list of committed changes in commit order.
+ *
+ * The embedded implementation is SQLite in WAL mode (store_sqlite.c and its
+ * siblings).  A PostgreSQL back end implements these same functions; nothing
+ * outside src/store/ sees SQL.
+ *
+ * Conventions: functions return 0 (or a pointer) on success and -1 (or NULL)
+ * on failure, with the reason recorded by pp_err (err.h).  A refused write
+ * changes nothing.  Strings passed in are not kept; structs passed out are
+ * filled in place and own nothing.  List functions call ${cb} once per record
+ * in key order; a callback returning nonzero stops the walk and the list
+ * function returns -1.  A store is used by one thread at a time; several
+ * processes may open the same store at once (writers take turns).
+ */
+#ifndef PP_STORE_H
+#define PP_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+#include "pp_limits.h"
+
+struct store;
+
+enum store_module {
+	STORE_MOD_USERDATA = 0,
+	STORE_MOD_CONFCONTENT,
+	STORE_MOD_CONFIG,
+	STORE_NMOD
+};
+
+/* Presence privacy relationships an owner grants a contact. */
+enum store_rel {
+	STORE_REL_BLOCKED = 0,
+	STORE_REL_EXTERNAL,
+	STORE_REL_COLLEAGUE,
+	STORE_REL_WORKGROUP,
+	STORE_REL_FRIENDS
+};
+
+enum store_access { STORE_ACCESS_OPEN = 0, STORE_ACCESS_CLOSED,
+	STORE_ACCESS_INVITED };
+
+enum store_kind { STORE_KIND_PRESENTATION = 0, STORE_KIND_WHITEBOARD,
+	STORE_KIND_HANDOUT, STORE_KIND_ATTACHMENT };
+
+/*
+ * Names of the enumerations above, and their parsers: *_parse sets ${out}
+ * and returns 0, or returns -1 with PP_EINVAL recorded (listing the choices).
+ */
+const char *store_module_name(enum store_module m);
+int store_module_parse(const char *s, enum store_module *out);
+const char *store_rel_name(enum store_rel r);
+int store_rel_parse(const char *s, enum store_rel *out);
+const char *store_access_name(enum store_access a);
+int store_access_parse(const char *s, enum store_access *out);
+const char *store_kind_name(enum store_kind k);
+int store_kind_parse(const char *s, enum store_kind *out);
+
+struct store_user {
+	char uri[PP_URI_MAX + 1];
+	char name[PP_NAME_MAX + 1];
+	char home[PP_FQDN_MAX + 1];	/* the pool the user belongs to */
+	int primary;			/* 1: home is this pool; 0: replica */
+	int64_t created_ms, updated_ms;
+};
+
+struct store_setting {
+	char key[PP_SETTING_KEY_MAX + 1];
+	char value[PP_SETTING_VALUE_MAX + 1];
+};
+
+struct store_group {
+	char name[PP_GROUP_NAME_MAX + 1];
+	size_t ncontacts;
+};
+
+struct store_contact {
+	char owner[PP_URI_MAX + 1];
+	char uri[PP_URI_MAX + 1];
+	char name[PP_NAME_MAX + 1];	/* "" if none was given */
+	enum store_rel rel;
+	size_t ngroups;
+	char groups[PP_GROUPS_PER_USER][PP_GROUP_NAME_MAX + 1];
+};
+
+struct store_conf {
+	char id[PP_CONF_ID_LEN + 1];
+	char organizer[PP_URI_MAX + 1];
+	char subject[PP_SUBJECT_MAX + 1];
+	int64_t start, end;		/* seconds since the epoch, UTC */
+	enum store_access access;
+	char home[PP_FQDN_MAX + 1];
+	int primary;
+	int64_t created_ms, updated_ms;
+};
+
+struct store_content {
+	char conf[PP_CONF_ID_LEN + 1];
+	char name[PP_CONTENT_NAME_MAX + 1];
+	enum store_kind kind;
+	char mime[PP_MIME_MAX + 1];
+	int64_t size;
+	uint8_t sha256[CRYPTO_HASH_LEN];	/* of the whole plaintext */
+	size_t nchunks;
+	size_t nnew;		/* store_content_put: chunks not held before */
+	int64_t created_ms, updated_ms;
+};
+
+struct store_config {
+	char name[PP_CONFIG_NAME_MAX + 1];
+	int64_t version;	/* 1 for the first set, +1 for each later one */
+	size_t size;
+	int64_t updated_ms;
+};
+
+struct store_jrec {
+	enum store_module module;
+	int64_t lsn;
+	int64_t epoch;
+	char entity[16];	/* user setting group contact conf content config */
+	char k1[PP_URI_MAX + 1];
+	char k2[PP_URI_MAX + 1];	/* "" where the entity has one key */
+	char op[4];		/* "put" or "del" */
+	int64_t ts_ms;
+};
+
+struct store_stats {
+	int64_t users, contacts, conferences, content_items, chunks;
+	int64_t chunk_bytes;		/* plaintext bytes held once */
+	int64_t db_bytes;		/* the database and WAL files */
+	int64_t journal_records;
+};
+
+/* --- opening ------------------------------------------------------------ */
+
+/*
+ * Create a new store in ${dir} (created 0700 if absent) for the pool
+ * ${pool}, with ${config_master} (NULL: this pool) as the config master, and
+ * a fresh random storage key in ${dir}/storage.key (0600).  Refuses a ${dir}
+ * that already holds a store.  Returns 0 or -1.
+ */
+int store_create(const char *dir, const char *pool, const char *config_master);
+
+/*
+ * Open the store in ${dir}: checks that it is a poolpair store of a known
+ * version, that the storage key file is private to this user, and that it is
+ * the key of this store.  Returns the store (free with store_close) or NULL.
+ */
+struct store *store_open(const char *dir);
+
+/* Close ${st}, rolling back an open batch and wiping keys; NULL is fine. */
+void store_close(struct store *st);
+
+/* The FQDN of the pool this store belongs to. */
+const char *store_pool(const struct store *st);
+
+/* Counts and sizes.  Returns 0 or -1. */
+int store_stats(struct store *st, struct store_stats *out);
+
+/*
+ * Batches: between store_begin and store_commit every write joins one
+ * transaction (and one fsync).  A write refused inside a batch changes
+ * nothing and leaves the batch usable, unless it failed part-way (an I/O
+ * error), in which case store_commit rolls everything back and fails.
+ * Outside a batch each write is its own transaction.
+ */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* --- users and settings (module userdata) ------------------------------- */
+
+/* Add user ${uri} (normalized first) named ${name}; refuses duplicates. */
+int store_user_add(struct store *st, const char *uri, const char *name);
+
+/*
+ * Delete user ${uri} with their settings, groups and contacts, and the
+ * conferences they organize with those conferences' content.
+ */
+int store_user_del(struct store *st, const char *uri);
+
+/* Fill ${out} with user ${uri}.  Returns 0, or -1 (PP_ENOENT if unknown). */
+int store_user_get(struct store *st, const char *uri, struct store_user *out);
+
+typedef int store_user_cb(void *arg, const struct store_user *u);
+int store_user_list(struct store *st, store_user_cb *cb, void *arg);
+
+/* Set (add or replace) setting ${key} of user ${uri} to ${value}. */
+int store_setting_set(struct store *st, const char *uri, const char *key,
+    const char *value);
+/* Fill ${out} with setting ${key} of ${uri}; PP_ENOENT if unset. */
+int store_setting_get(struct store *st, const char *uri, const char *key,
+    struct store_setting *out);
+int store_setting_del(struct store *st, const char *uri, const char *key);
+typedef int store_setting_cb(void *arg, const struct store_setting *s);
+int store_setting_list(struct store *st, const char *uri,
+    store_setting_cb *cb, void *arg);
+
+/* --- contact groups and contacts (module userdata) ---------------------- */
+
+int store_group_add(struct store *st, const char *owner, const char *name);
+/* Delete group ${name}; its contacts stay, outside that group. */
+int store_group_del(struct store *st, const char *owner, const char *name);
+typedef int store_group_cb(void *arg, const struct store_group *g);
+int store_group_list(struct store *st, const char *owner, store_group_cb *cb,
+    void *arg);
+
+/*
+ * Add ${uri} to ${owner}'s contacts, named ${name} (NULL or "" for none),
+ * with relationship ${rel}, in the ${ngroups} groups ${groups} (created if
+ * missing).  With ${replace} 0 a contact already present is refused
+ * (PP_EEXIST); with 1 it is replaced whole.
+ */
+int store_contact_put(struct store *st, const char *owner, const char *uri,
+    const char *name, enum store_rel rel, const char *const *groups,
+    size_t ngroups, int replace);
+int store_contact_del(struct store *st, const char *owner, const char *uri);
+typedef int store_contact_cb(void *arg, const struct store_contact *c);
+int store_contact_list(struct store *st, const char *owner,
+    store_contact_cb *cb, void *arg);
+
+/* --- conference directory (module userdata) ----------------------------- */
+
+/*
+ * Create a conference from ${c}'s organizer, subject, start, end and access;
+ * fills ${c}->id with a new unguessable id (128 random bits) and the rest.
+ */
+int store_conf_create(struct store *st, struct store_conf *c);
+int store_conf_get(struct store *st, const char *id, struct store_conf *out);
+/* Delete conference ${id} and its content. */
+int store_conf_del(struct store *st, const char *id);
+typedef int store_conf_cb(void *arg, const struct store_conf *c);
+/* List conferences, all or (${organizer} not NULL) one organizer's. */
+int store_conf_list(struct store *st, const char *organizer,
+    store_conf_cb *cb, void *arg);
+
+/* --- conference content (module confcontent) ---------------------------- */
+
+/*
+ * Store the bytes read from ${fd} until end of file (at most PP_CONTENT_MAX)
+ * as item ${name} of conference ${conf}, of kind ${kind} and MIME type
+ * ${mime}, replacing an item of that name.  The bytes are cut into chunks,
+ * each stored once, sealed under the storage key; metadata and chunks commit
+ * together.  Fills ${out} if not NULL.
+ */
+int store_content_put(struct store *st, const char *conf, const char *name,
+    enum store_kind kind, const char *mime, int fd,
+    struct store_content *out);
+
+/*
+ * Write the bytes of item ${name} of ${conf} to ${fd}, checking every chunk
+ * (authentication and SHA-256) and the whole.  On failure part of the item
+ * may have been written: write to a temporary file and rename it.
+ */
+int store_content_get(struct store *st, const char *conf, const char *name,
+    int fd, struct store_content *out);
+int store_content_info(struct store *st, const char *conf, const char *name,
+    struct store_content *out);
+int store_content_del(struct store *st, const char *conf, const char *name);
+typedef int store_content_cb(void *arg, const struct store_content *c);
+/* List content items, all or (${conf} not NULL) one conference's. */
+int store_content_list(struct store *st, const char *conf,
+    store_content_cb *cb, void *arg);
+
+/* --- configuration documents (module config) ---------------------------- */
+
+/* The FQDN of the config master into ${out}.  Returns 0 or -1. */
+int store_config_master(struct store *st, char out[static PP_FQDN_MAX + 1]);
+
+/*
+ * Set document ${name} to ${len} bytes of ${body} (at most
+ * PP_CONFIG_DOC_MAX), as its next version.  Refused (PP_EROFS) unless this
+ * pool is the config master.  Fills ${out} if not NULL.
+ */
+int store_config_set(struct store *st, const char *name, const void *body,
+    size_t len, struct store_config *out);
+
+/*
+ * Fill ${out} with document ${name}; if ${body} is not NULL, set it to a new
+ * buffer with the document (caller frees).
+ */
+int store_config_get(struct store *st, const char *name,
+    struct store_config *out, uint8_t **body);
+typedef int store_config_cb(void *arg, const struct store_config *c);
+int store_config_list(struct store *st, store_config_cb *cb, void *arg);
+
+/* --- journal ------------------------------------------------------------ */
+
+typedef int store_jrec_cb(void *arg, const struct store_jrec *r);
+
+/*
+ * Walk the journal records of ${module} (or of all modules if ${all}) with
+ * an LSN above ${since}, in (module, LSN) order, at most ${limit} of them
+ * (0: no limit).
+ */
+int store_journal_list(struct store *st, int all, enum store_module module,
+    int64_t since, size_t limit, store_jrec_cb *cb, void *arg);
+
+/* The current epoch and the last LSN used (0 if none) of ${module}. */
+int store_journal_head(struct store *st, enum store_module module,
+    int64_t *epoch, int64_t *last_lsn);
+
+#endif

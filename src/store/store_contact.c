@@ -1,0 +1,439 @@
+/*
+ * store_contact.c: contact groups and contacts (module userdata).  A contact
+ * is the owner's entry for another SIP URI: a display name, the presence
+ * privacy relationship the owner grants, and the groups it is filed in.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "sipuri.h"
+#include "store_int.h"
+#include "util.h"
+
+/* Find owner ${uri}, normalized into ${norm}, and check it is writable. */
+static int
+owner_writable(struct store *st, const char *uri,
+    char norm[static PP_URI_MAX + 1])
+{
+	struct store_user u;
+
+	if (db_user_find(st, uri, norm, &u) != 0)
+		return (-1);
+	return (db_home_writable(st, u.home, norm));
+}
+
+/* Count the rows ${sql} (one text parameter, ${key}) returns as count(*). */
+static int
+count_of(struct store *st, const char *sql, const char *key, int64_t *n)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, sql)) == NULL)
+		return (-1);
+	db_bind_text(s, 1, key);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return (db_fail(st, "count"));
+	*n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	return (0);
+}
+
+/* Does ${owner} have group ${name}?  1 yes, 0 no, -1 error. */
+static int
+group_exists(struct store *st, const char *owner, const char *name)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = db_stmt(st, "SELECT 1 FROM groups WHERE owner = ?"
+	    " AND name = ?")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, owner);
+	db_bind_text(s, 2, name);
+	if ((r = sqlite3_step(s)) != SQLITE_ROW && r != SQLITE_DONE)
+		return (db_fail(st, "group lookup"));
+	sqlite3_reset(s);
+	return (r == SQLITE_ROW);
+}
+
+/* Insert group ${name} of ${owner} and journal it. */
+static int
+group_insert(struct store *st, const char *owner, const char *name)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "INSERT INTO groups VALUES(?, ?)")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, owner);
+	db_bind_text(s, 2, name);
+	if (db_done(st, s, "group add") != 0)
+		return (-1);
+	return (jrnl_append(st, STORE_MOD_USERDATA, "group", owner, name,
+	    "put"));
+}
+
+int
+store_group_add(struct store *st, const char *owner, const char *name)
+{
+	char norm[PP_URI_MAX + 1];
+	int64_t n;
+	int rc = -1, e;
+
+	if (util_text_ok(name, PP_GROUP_NAME_MAX, "group name") != 0 ||
+	    db_wbegin(st) != 0)
+		return (-1);
+	if (owner_writable(st, owner, norm) != 0)
+		goto out;
+	if ((e = group_exists(st, norm, name)) != 0) {
+		if (e > 0)
+			pp_err(PP_EEXIST, "user %s already has group '%s'",
+			    norm, name);
+		goto out;
+	}
+	if (count_of(st, "SELECT count(*) FROM groups WHERE owner = ?",
+	    norm, &n) != 0)
+		goto out;
+	if (n >= PP_GROUPS_PER_USER) {
+		pp_err(PP_ELIMIT, "user %s already has %d groups, the most "
+		    "allowed", norm, PP_GROUPS_PER_USER);
+		goto out;
+	}
+	rc = group_insert(st, norm, name);
+out:
+	return (db_wend(st, rc));
+}
+
+int
+store_group_del(struct store *st, const char *owner, const char *name)
+{
+	static const char *const del[] = {
+		"DELETE FROM contact_groups WHERE owner = ? AND grp = ?",
+		"DELETE FROM groups WHERE owner = ? AND name = ?",
+	};
+	char norm[PP_URI_MAX + 1];
+	sqlite3_stmt *s;
+	int rc = -1, e, i;
+
+	if (util_text_ok(name, PP_GROUP_NAME_MAX, "group name") != 0 ||
+	    db_wbegin(st) != 0)
+		return (-1);
+	if (owner_writable(st, owner, norm) != 0)
+		goto out;
+	if ((e = group_exists(st, norm, name)) <= 0) {
+		if (e == 0)
+			pp_err(PP_ENOENT, "user %s has no group '%s'", norm,
+			    name);
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		if ((s = db_stmt(st, del[i])) == NULL)
+			goto out;
+		db_bind_text(s, 1, norm);
+		db_bind_text(s, 2, name);
+		if (db_done(st, s, "group delete") != 0)
+			goto out;
+	}
+	rc = jrnl_append(st, STORE_MOD_USERDATA, "group", norm, name, "del");
+out:
+	return (db_wend(st, rc));
+}
+
+int
+store_group_list(struct store *st, const char *owner, store_group_cb *cb,
+    void *arg)
+{
+	char norm[PP_URI_MAX + 1];
+	struct store_group g;
+	struct store_user u;
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if (db_user_find(st, owner, norm, &u) != 0)
+		goto out;
+	if ((s = db_stmt(st, "SELECT g.name, (SELECT count(*) FROM"
+	    " contact_groups c WHERE c.owner = g.owner AND c.grp = g.name)"
+	    " FROM groups g WHERE g.owner = ? ORDER BY g.name")) == NULL)
+		goto out;
+	db_bind_text(s, 1, norm);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		db_col_text(s, 0, g.name, sizeof(g.name));
+		g.ncontacts = (size_t)sqlite3_column_int64(s, 1);
+		if (cb(arg, &g) != 0)
+			goto out;
+	}
+	if (r != SQLITE_DONE) {
+		db_fail(st, "group list");
+		goto out;
+	}
+	rc = 0;
+out:
+	db_rend(st);
+	return (rc);
+}
+
+/*
+ * Check the fields of a contact: ${uri} normalized into ${norm}, an optional
+ * name, a known relationship, and up to PP_GROUPS_PER_USER distinct groups.
+ */
+static int
+contact_check(const char *uri, const char *name,
+    enum store_rel rel, const char *const *groups, size_t ngroups,
+    char norm[static PP_URI_MAX + 1])
+{
+	size_t i, j;
+
+	if (sipuri_normalize(uri, norm) != 0)
+		return (-1);
+	if (name != NULL && name[0] != '\0' &&
+	    util_text_ok(name, PP_NAME_MAX, "contact name") != 0)
+		return (-1);
+	if ((unsigned)rel > STORE_REL_FRIENDS) {
+		pp_err(PP_EINVAL, "unknown relationship");
+		return (-1);
+	}
+	if (ngroups > PP_GROUPS_PER_USER) {
+		pp_err(PP_ELIMIT, "a contact may be in at most %d groups",
+		    PP_GROUPS_PER_USER);
+		return (-1);
+	}
+	for (i = 0; i < ngroups; i++) {
+		if (util_text_ok(groups[i], PP_GROUP_NAME_MAX,
+		    "group name") != 0)
+			return (-1);
+		for (j = 0; j < i; j++) {
+			if (strcmp(groups[i], groups[j]) == 0) {
+				pp_err(PP_EINVAL, "group '%s' is named twice",
+				    groups[i]);
+				return (-1);
+			}
+		}
+	}
+	return (0);
+}
+
+/* Check that adding ${ngroups} groups keeps ${owner} within the bound. */
+static int
+contact_groups_fit(struct store *st, const char *owner,
+    const char *const *groups, size_t ngroups)
+{
+	int64_t n;
+	size_t i, add = 0;
+	int e;
+
+	for (i = 0; i < ngroups; i++) {
+		if ((e = group_exists(st, owner, groups[i])) < 0)
+			return (-1);
+		add += (e == 0);
+	}
+	if (add == 0)
+		return (0);
+	if (count_of(st, "SELECT count(*) FROM groups WHERE owner = ?",
+	    owner, &n) != 0)
+		return (-1);
+	if (n + (int64_t)add > PP_GROUPS_PER_USER) {
+		pp_err(PP_ELIMIT, "user %s would have more than %d groups",
+		    owner, PP_GROUPS_PER_USER);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Write the contact row and its group memberships (groups created). */
+static int
+contact_write(struct store *st, const char *owner, const char *uri,
+    const char *name, enum store_rel rel, const char *const *groups,
+    size_t ngroups, int existed)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int e;
+
+	if (existed) {
+		if ((s = db_stmt(st, "DELETE FROM contact_groups"
+		    " WHERE owner = ? AND uri = ?")) == NULL)
+			return (-1);
+		db_bind_text(s, 1, owner);
+		db_bind_text(s, 2, uri);
+		if (db_done(st, s, "contact update") != 0)
+			return (-1);
+	}
+	if ((s = db_stmt(st, "INSERT OR REPLACE INTO contacts"
+	    " VALUES(?,?,?,?)")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, owner);
+	db_bind_text(s, 2, uri);
+	db_bind_text(s, 3, name);
+	sqlite3_bind_int(s, 4, (int)rel);
+	if (db_done(st, s, "contact add") != 0)
+		return (-1);
+	for (i = 0; i < ngroups; i++) {
+		if ((e = group_exists(st, owner, groups[i])) < 0 ||
+		    (e == 0 && group_insert(st, owner, groups[i]) != 0))
+			return (-1);
+		if ((s = db_stmt(st, "INSERT INTO contact_groups"
+		    " VALUES(?,?,?)")) == NULL)
+			return (-1);
+		db_bind_text(s, 1, owner);
+		db_bind_text(s, 2, uri);
+		db_bind_text(s, 3, groups[i]);
+		if (db_done(st, s, "contact group") != 0)
+			return (-1);
+	}
+	return (jrnl_append(st, STORE_MOD_USERDATA, "contact", owner, uri,
+	    "put"));
+}
+
+/* Does ${owner} have contact ${uri}?  1 yes, 0 no, -1 error. */
+static int
+contact_exists(struct store *st, const char *owner, const char *uri)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = db_stmt(st, "SELECT 1 FROM contacts WHERE owner = ?"
+	    " AND uri = ?")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, owner);
+	db_bind_text(s, 2, uri);
+	if ((r = sqlite3_step(s)) != SQLITE_ROW && r != SQLITE_DONE)
+		return (db_fail(st, "contact lookup"));
+	sqlite3_reset(s);
+	return (r == SQLITE_ROW);
+}
+
+int
+store_contact_put(struct store *st, const char *owner, const char *uri,
+    const char *name, enum store_rel rel, const char *const *groups,
+    size_t ngroups, int replace)
+{
+	char onorm[PP_URI_MAX + 1], cnorm[PP_URI_MAX + 1];
+	int64_t n;
+	int rc = -1, e;
+
+	if (contact_check(uri, name, rel, groups, ngroups, cnorm) != 0 ||
+	    db_wbegin(st) != 0)
+		return (-1);
+	if (owner_writable(st, owner, onorm) != 0)
+		goto out;
+	if (strcmp(onorm, cnorm) == 0) {
+		pp_err(PP_EINVAL, "%s cannot be their own contact", onorm);
+		goto out;
+	}
+	if ((e = contact_exists(st, onorm, cnorm)) < 0)
+		goto out;
+	if (e && !replace) {
+		pp_err(PP_EEXIST, "%s is already a contact of %s", cnorm,
+		    onorm);
+		goto out;
+	}
+	if (!e) {
+		if (count_of(st, "SELECT count(*) FROM contacts"
+		    " WHERE owner = ?", onorm, &n) != 0)
+			goto out;
+		if (n >= PP_CONTACTS_PER_USER) {
+			pp_err(PP_ELIMIT, "user %s already has %d contacts, "
+			    "the most allowed", onorm, PP_CONTACTS_PER_USER);
+			goto out;
+		}
+	}
+	if (contact_groups_fit(st, onorm, groups, ngroups) != 0)
+		goto out;
+	rc = contact_write(st, onorm, cnorm, name, rel, groups, ngroups, e);
+out:
+	return (db_wend(st, rc));
+}
+
+int
+store_contact_del(struct store *st, const char *owner, const char *uri)
+{
+	static const char *const del[] = {
+		"DELETE FROM contact_groups WHERE owner = ? AND uri = ?",
+		"DELETE FROM contacts WHERE owner = ? AND uri = ?",
+	};
+	char onorm[PP_URI_MAX + 1], cnorm[PP_URI_MAX + 1];
+	sqlite3_stmt *s;
+	int rc = -1, e, i;
+
+	if (sipuri_normalize(uri, cnorm) != 0 || db_wbegin(st) != 0)
+		return (-1);
+	if (owner_writable(st, owner, onorm) != 0)
+		goto out;
+	if ((e = contact_exists(st, onorm, cnorm)) <= 0) {
+		if (e == 0)
+			pp_err(PP_ENOENT, "%s is not a contact of %s", cnorm,
+			    onorm);
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		if ((s = db_stmt(st, del[i])) == NULL)
+			goto out;
+		db_bind_text(s, 1, onorm);
+		db_bind_text(s, 2, cnorm);
+		if (db_done(st, s, "contact delete") != 0)
+			goto out;
+	}
+	rc = jrnl_append(st, STORE_MOD_USERDATA, "contact", onorm, cnorm,
+	    "del");
+out:
+	return (db_wend(st, rc));
+}
+
+/* Split the \x1f-joined group names of column ${i} into ${c}->groups. */
+static void
+contact_groups_split(sqlite3_stmt *s, int i, struct store_contact *c)
+{
+	const char *p = (const char *)sqlite3_column_text(s, i), *e;
+	size_t len;
+
+	c->ngroups = 0;
+	while (p != NULL && *p != '\0' && c->ngroups < PP_GROUPS_PER_USER) {
+		e = strchr(p, '\x1f');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (len > PP_GROUP_NAME_MAX)
+			len = PP_GROUP_NAME_MAX;
+		memcpy(c->groups[c->ngroups], p, len);
+		c->groups[c->ngroups++][len] = '\0';
+		p = e != NULL ? e + 1 : NULL;
+	}
+}
+
+int
+store_contact_list(struct store *st, const char *owner, store_contact_cb *cb,
+    void *arg)
+{
+	struct store_contact c;
+	struct store_user u;
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if (db_user_find(st, owner, c.owner, &u) != 0)
+		goto out;
+	if ((s = db_stmt(st, "SELECT c.uri, c.name, c.rel, (SELECT"
+	    " group_concat(g.grp, char(31)) FROM (SELECT grp FROM"
+	    " contact_groups WHERE owner = c.owner AND uri = c.uri"
+	    " ORDER BY grp) g) FROM contacts c WHERE c.owner = ?"
+	    " ORDER BY c.uri")) == NULL)
+		goto out;
+	db_bind_text(s, 1, c.owner);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		db_col_text(s, 0, c.uri, sizeof(c.uri));
+		db_col_text(s, 1, c.name, sizeof(c.name));
+		c.rel = (enum store_rel)sqlite3_column_int(s, 2);
+		contact_groups_split(s, 3, &c);
+		if (cb(arg, &c) != 0)
+			goto out;
+	}
+	if (r != SQLITE_DONE) {
+		db_fail(st, "contact list");
+		goto out;
+	}
+	rc = 0;
+out:
+	db_rend(st);
+	return (rc);
+}

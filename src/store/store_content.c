@@ -1,0 +1,544 @@
+/*
+ * store_content.c: conference content (module confcontent).  An item is
+ * metadata plus the ordered list of its chunks' ids; each chunk is stored
+ * once, sealed with AES-256-GCM under the storage key (its id as additional
+ * data, so a chunk cannot be passed off as another), with a reference count.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunker.h"
+#include "err.h"
+#include "store_int.h"
+#include "util.h"
+
+#define READBUF		(1 << 20)	/* bytes read from the file at once */
+
+/* A growing list of chunk ids. */
+struct idlist {
+	uint8_t *ids;
+	size_t n, cap;
+};
+
+static int
+idlist_add(struct idlist *l, const uint8_t id[static CRYPTO_HASH_LEN])
+{
+	uint8_t *p;
+	size_t cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap ? l->cap * 2 : 256;
+		if ((p = realloc(l->ids, cap * CRYPTO_HASH_LEN)) == NULL) {
+			pp_err(PP_EINTERNAL, "out of memory");
+			return (-1);
+		}
+		l->ids = p;
+		l->cap = cap;
+	}
+	memcpy(l->ids + l->n++ * CRYPTO_HASH_LEN, id, CRYPTO_HASH_LEN);
+	return (0);
+}
+
+/* Check an item's name and MIME type ("type/subtype", token characters). */
+static int
+content_meta_ok(const char *name, const char *mime)
+{
+	size_t i, slash = 0;
+
+	if (util_text_ok(name, PP_CONTENT_NAME_MAX, "content name") != 0)
+		return (-1);
+	if (strnlen(mime, PP_MIME_MAX + 1) > PP_MIME_MAX)
+		goto bad;
+	for (i = 0; mime[i] != '\0'; i++) {
+		if (mime[i] == '/') {
+			if (slash++ || i == 0 || mime[i + 1] == '\0')
+				goto bad;
+		} else if (!((mime[i] >= 'a' && mime[i] <= 'z') ||
+		    (mime[i] >= 'A' && mime[i] <= 'Z') ||
+		    (mime[i] >= '0' && mime[i] <= '9') ||
+		    strchr("!#$&^_.+-", mime[i]) != NULL))
+			goto bad;
+	}
+	if (slash == 1)
+		return (0);
+bad:
+	pp_err(PP_EINVAL, "'%.40s' is not a MIME type (type/subtype)", mime);
+	return (-1);
+}
+
+/* Take one more reference to chunk ${id} of ${len} bytes at ${p}. */
+static int
+chunk_ref(struct store *st, const uint8_t *id, const uint8_t *p, size_t len,
+    uint8_t *sealed, size_t *nnew)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
+	    " WHERE id = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	if (db_done(st, s, "chunk reference") != 0)
+		return (-1);
+	if (sqlite3_changes(st->db) > 0)
+		return (0);
+	if (crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN, p, len,
+	    sealed) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "INSERT INTO chunks(id, refs, size, data)"
+	    " VALUES(?, 1, ?, ?)")) == NULL)
+		return (-1);
+	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)len);
+	sqlite3_bind_blob(s, 3, sealed, (int)(len + CRYPTO_SEAL_OVERHEAD),
+	    SQLITE_STATIC);
+	if (db_done(st, s, "chunk store") != 0)
+		return (-1);
+	(*nnew)++;
+	return (0);
+}
+
+/* Drop one reference to each of the ${n} chunks ${ids}; free unused ones. */
+static int
+chunks_release(struct store *st, const uint8_t *ids, size_t n)
+{
+	sqlite3_stmt *s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs - 1"
+		    " WHERE id = ?")) == NULL)
+			return (-1);
+		sqlite3_bind_blob(s, 1, ids + i * CRYPTO_HASH_LEN,
+		    CRYPTO_HASH_LEN, SQLITE_STATIC);
+		if (db_done(st, s, "chunk release") != 0)
+			return (-1);
+		if ((s = db_stmt(st, "DELETE FROM chunks WHERE id = ?"
+		    " AND refs <= 0")) == NULL)
+			return (-1);
+		sqlite3_bind_blob(s, 1, ids + i * CRYPTO_HASH_LEN,
+		    CRYPTO_HASH_LEN, SQLITE_STATIC);
+		if (db_done(st, s, "chunk free") != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Read ${fd} to its end, chunk it and reference every chunk; fill ${ids},
+ * ${c}->size, ->sha256, ->nchunks and ->nnew.
+ */
+static int
+content_ingest(struct store *st, int fd, struct idlist *ids,
+    struct store_content *c)
+{
+	uint8_t id[CRYPTO_HASH_LEN], *buf, *sealed;
+	size_t pos = 0, len = 0, cut;
+	ssize_t n;
+	int eof = 0, rc = -1;
+
+	buf = malloc(READBUF + CHUNKER_MAX);
+	sealed = malloc(CHUNKER_MAX + CRYPTO_SEAL_OVERHEAD);
+	if (buf == NULL || sealed == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (crypto_hash_reset(st->hash) != 0)
+		goto out;
+	for (;;) {
+		if (!eof && len - pos < CHUNKER_MAX) {
+			memmove(buf, buf + pos, len - pos);
+			len -= pos;
+			pos = 0;
+			if ((n = util_read_full(fd, buf + len, READBUF)) < 0) {
+				pp_errp(PP_EIO, "cannot read the content");
+				goto out;
+			}
+			eof = (size_t)n < READBUF;
+			len += (size_t)n;
+		}
+		if (pos == len)
+			break;
+		cut = chunker_cut(chunker_default, buf + pos, len - pos);
+		if ((c->size += (int64_t)cut) > PP_CONTENT_MAX) {
+			pp_err(PP_ELIMIT, "content is larger than %lld bytes",
+			    (long long)PP_CONTENT_MAX);
+			goto out;
+		}
+		if (crypto_sha256(buf + pos, cut, id) != 0 ||
+		    crypto_hash_update(st->hash, buf + pos, cut) != 0 ||
+		    chunk_ref(st, id, buf + pos, cut, sealed, &c->nnew) != 0 ||
+		    idlist_add(ids, id) != 0)
+			goto out;
+		pos += cut;
+	}
+	if (crypto_hash_final(st->hash, c->sha256) != 0)
+		goto out;
+	c->nchunks = ids->n;
+	rc = 0;
+out:
+	free(sealed);
+	free(buf);
+	return (rc);
+}
+
+/*
+ * Load item ${conf}/${name} into ${c}; if ${ids} is not NULL, also its
+ * chunk list (caller frees ids->ids).  PP_ENOENT if there is none.
+ */
+static int
+content_find(struct store *st, const char *conf, const char *name,
+    struct store_content *c, struct idlist *ids)
+{
+	sqlite3_stmt *s;
+	size_t blen;
+	int r;
+
+	if ((s = db_stmt(st, "SELECT conf, name, kind, mime, size, sha256,"
+	    " chunks, created, updated FROM content WHERE conf = ?"
+	    " AND name = ?")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, conf);
+	db_bind_text(s, 2, name);
+	if ((r = sqlite3_step(s)) == SQLITE_DONE) {
+		pp_err(PP_ENOENT, "conference %s has no content '%s'", conf,
+		    name);
+		return (-1);
+	}
+	if (r != SQLITE_ROW)
+		return (db_fail(st, "content lookup"));
+	db_col_text(s, 0, c->conf, sizeof(c->conf));
+	db_col_text(s, 1, c->name, sizeof(c->name));
+	c->kind = (enum store_kind)sqlite3_column_int(s, 2);
+	db_col_text(s, 3, c->mime, sizeof(c->mime));
+	c->size = sqlite3_column_int64(s, 4);
+	if (sqlite3_column_bytes(s, 5) == CRYPTO_HASH_LEN)
+		memcpy(c->sha256, sqlite3_column_blob(s, 5), CRYPTO_HASH_LEN);
+	blen = (size_t)sqlite3_column_bytes(s, 6);
+	c->nchunks = blen / CRYPTO_HASH_LEN;
+	c->nnew = 0;
+	c->created_ms = sqlite3_column_int64(s, 7);
+	c->updated_ms = sqlite3_column_int64(s, 8);
+	if (ids != NULL && blen > 0) {
+		if (blen % CRYPTO_HASH_LEN != 0) {
+			pp_err(PP_ESTORE, "store %s is corrupted (chunk list "
+			    "of %s/%s)", st->dir, conf, name);
+			return (-1);
+		}
+		if ((ids->ids = malloc(blen)) == NULL) {
+			pp_err(PP_EINTERNAL, "out of memory");
+			return (-1);
+		}
+		memcpy(ids->ids, sqlite3_column_blob(s, 6), blen);
+		ids->n = ids->cap = c->nchunks;
+	}
+	sqlite3_reset(s);
+	return (0);
+}
+
+/* Write the item row of ${c} with the chunk list ${ids}, and journal it. */
+static int
+content_row(struct store *st, const struct store_content *c,
+    const struct idlist *ids)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "INSERT OR REPLACE INTO content"
+	    " VALUES(?,?,?,?,?,?,?,?,?)")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, c->conf);
+	db_bind_text(s, 2, c->name);
+	sqlite3_bind_int(s, 3, (int)c->kind);
+	db_bind_text(s, 4, c->mime);
+	sqlite3_bind_int64(s, 5, c->size);
+	sqlite3_bind_blob(s, 6, c->sha256, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, ids->ids != NULL ? ids->ids : (uint8_t *)"",
+	    (int)(ids->n * CRYPTO_HASH_LEN), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, c->created_ms);
+	sqlite3_bind_int64(s, 9, c->updated_ms);
+	if (db_done(st, s, "content put") != 0)
+		return (-1);
+	return (jrnl_append(st, STORE_MOD_CONFCONTENT, "content", c->conf,
+	    c->name, "put"));
+}
+
+int
+store_content_put(struct store *st, const char *conf, const char *name,
+    enum store_kind kind, const char *mime, int fd, struct store_content *out)
+{
+	struct store_content c, old;
+	struct idlist ids = { 0 }, oldids = { 0 };
+	int64_t n;
+	sqlite3_stmt *s;
+	int rc = -1, had;
+
+	memset(&c, 0, sizeof(c));
+	if (content_meta_ok(name, mime) != 0)
+		return (-1);
+	if ((unsigned)kind > STORE_KIND_ATTACHMENT) {
+		pp_err(PP_EINVAL, "unknown content kind");
+		return (-1);
+	}
+	if (db_wbegin(st) != 0)
+		return (-1);
+	if (conf_writable(st, conf) != 0)
+		goto out;
+	if ((had = content_find(st, conf, name, &old, &oldids) == 0) == 0) {
+		if (pp_errcode() != PP_ENOENT)
+			goto out;
+		if ((s = db_stmt(st, "SELECT count(*) FROM content"
+		    " WHERE conf = ?")) == NULL)
+			goto out;
+		db_bind_text(s, 1, conf);
+		if (sqlite3_step(s) != SQLITE_ROW) {
+			db_fail(st, "content count");
+			goto out;
+		}
+		n = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		if (n >= PP_CONTENT_PER_CONF) {
+			pp_err(PP_ELIMIT, "conference %s already has %d "
+			    "content items, the most allowed", conf,
+			    PP_CONTENT_PER_CONF);
+			goto out;
+		}
+	}
+	snprintf(c.conf, sizeof(c.conf), "%s", conf);
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	snprintf(c.mime, sizeof(c.mime), "%s", mime);
+	c.kind = kind;
+	c.updated_ms = util_now_ms();
+	c.created_ms = had ? old.created_ms : c.updated_ms;
+	/* New references first, so chunks shared with the old list stay. */
+	if (content_ingest(st, fd, &ids, &c) != 0 ||
+	    content_row(st, &c, &ids) != 0 ||
+	    (had && chunks_release(st, oldids.ids, oldids.n) != 0))
+		goto out;
+	if (out != NULL)
+		*out = c;
+	rc = 0;
+out:
+	free(ids.ids);
+	free(oldids.ids);
+	return (db_wend(st, rc));
+}
+
+/* Delete item ${conf}/${name} (known to exist) and journal it. */
+static int
+content_del_one(struct store *st, const char *conf, const char *name)
+{
+	struct store_content c;
+	struct idlist ids = { 0 };
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (content_find(st, conf, name, &c, &ids) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "DELETE FROM content WHERE conf = ?"
+	    " AND name = ?")) == NULL)
+		goto out;
+	db_bind_text(s, 1, conf);
+	db_bind_text(s, 2, name);
+	if (db_done(st, s, "content delete") != 0 ||
+	    chunks_release(st, ids.ids, ids.n) != 0 ||
+	    jrnl_append(st, STORE_MOD_CONFCONTENT, "content", conf, name,
+	    "del") != 0)
+		goto out;
+	rc = 0;
+out:
+	free(ids.ids);
+	return (rc);
+}
+
+int
+content_del_conf(struct store *st, const char *conf)
+{
+	char name[PP_CONTENT_NAME_MAX + 1];
+	sqlite3_stmt *s;
+	int r;
+
+	for (;;) {
+		if ((s = db_stmt(st, "SELECT name FROM content WHERE conf = ?"
+		    " LIMIT 1")) == NULL)
+			return (-1);
+		db_bind_text(s, 1, conf);
+		if ((r = sqlite3_step(s)) == SQLITE_DONE)
+			return (0);
+		if (r != SQLITE_ROW)
+			return (db_fail(st, "content list"));
+		db_col_text(s, 0, name, sizeof(name));
+		sqlite3_reset(s);
+		if (content_del_one(st, conf, name) != 0)
+			return (-1);
+	}
+}
+
+int
+store_content_del(struct store *st, const char *conf, const char *name)
+{
+	int rc = -1;
+
+	if (db_wbegin(st) != 0)
+		return (-1);
+	if (conf_writable(st, conf) != 0)
+		goto out;
+	rc = content_del_one(st, conf, name);
+out:
+	return (db_wend(st, rc));
+}
+
+/* Fetch, open and check chunk ${id} into ${pt}; set ${len}. */
+static int
+chunk_load(struct store *st, const struct store_content *c,
+    const uint8_t *id, uint8_t *pt, size_t *len)
+{
+	uint8_t check[CRYPTO_HASH_LEN];
+	char hex[2 * CRYPTO_HASH_LEN + 1];
+	const uint8_t *data;
+	sqlite3_stmt *s;
+	size_t dlen;
+	int r;
+
+	util_hex(hex, id, CRYPTO_HASH_LEN);
+	if ((s = db_stmt(st, "SELECT data FROM chunks WHERE id = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	if ((r = sqlite3_step(s)) != SQLITE_ROW) {
+		if (r != SQLITE_DONE)
+			return (db_fail(st, "chunk read"));
+		pp_err(PP_ESTORE, "store %s is corrupted: chunk %.16s of "
+		    "%s/%s is missing", st->dir, hex, c->conf, c->name);
+		return (-1);
+	}
+	data = sqlite3_column_blob(s, 0);
+	dlen = (size_t)sqlite3_column_bytes(s, 0);
+	if (dlen < CRYPTO_SEAL_OVERHEAD ||
+	    dlen > CHUNKER_MAX + CRYPTO_SEAL_OVERHEAD ||
+	    crypto_aead_open(st->aead, id, CRYPTO_HASH_LEN, data, dlen,
+	    pt) != 0 ||
+	    crypto_sha256(pt, dlen - CRYPTO_SEAL_OVERHEAD, check) != 0 ||
+	    !crypto_eq(check, id, CRYPTO_HASH_LEN)) {
+		sqlite3_reset(s);
+		pp_err(PP_ESTORE, "chunk %.16s of %s/%s failed authentication: "
+		    "the store is corrupted or was tampered with", hex,
+		    c->conf, c->name);
+		return (-1);
+	}
+	*len = dlen - CRYPTO_SEAL_OVERHEAD;
+	sqlite3_reset(s);
+	return (0);
+}
+
+int
+store_content_get(struct store *st, const char *conf, const char *name,
+    int fd, struct store_content *out)
+{
+	struct store_content c;
+	struct idlist ids = { 0 };
+	uint8_t *pt = NULL, sum[CRYPTO_HASH_LEN];
+	int64_t total = 0;
+	size_t i, len = 0;
+	int rc = -1;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if (conf_exists(st, conf) != 0 ||
+	    content_find(st, conf, name, &c, &ids) != 0)
+		goto out;
+	if ((pt = malloc(CHUNKER_MAX + CRYPTO_SEAL_OVERHEAD)) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	if (crypto_hash_reset(st->hash) != 0)
+		goto out;
+	for (i = 0; i < ids.n; i++) {
+		if (chunk_load(st, &c, ids.ids + i * CRYPTO_HASH_LEN, pt,
+		    &len) != 0 ||
+		    crypto_hash_update(st->hash, pt, len) != 0)
+			goto out;
+		if (util_write_all(fd, pt, len) != 0) {
+			pp_errp(PP_EIO, "cannot write the content");
+			goto out;
+		}
+		total += (int64_t)len;
+	}
+	if (crypto_hash_final(st->hash, sum) != 0)
+		goto out;
+	if (total != c.size || !crypto_eq(sum, c.sha256, CRYPTO_HASH_LEN)) {
+		pp_err(PP_ESTORE, "content %s/%s does not match its checksum: "
+		    "the store is corrupted", conf, name);
+		goto out;
+	}
+	if (out != NULL)
+		*out = c;
+	rc = 0;
+out:
+	free(pt);
+	free(ids.ids);
+	db_rend(st);
+	return (rc);
+}
+
+int
+store_content_info(struct store *st, const char *conf, const char *name,
+    struct store_content *out)
+{
+	int rc = -1;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if (conf_exists(st, conf) == 0)
+		rc = content_find(st, conf, name, out, NULL);
+	db_rend(st);
+	return (rc);
+}
+
+int
+store_content_list(struct store *st, const char *conf, store_content_cb *cb,
+    void *arg)
+{
+	struct store_content c;
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	memset(&c, 0, sizeof(c));
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if (conf != NULL) {
+		if (conf_exists(st, conf) != 0)
+			goto out;
+		if ((s = db_stmt(st, "SELECT conf, name, kind, mime, size,"
+		    " sha256, length(chunks), created, updated FROM content"
+		    " WHERE conf = ? ORDER BY name")) != NULL)
+			db_bind_text(s, 1, conf);
+	} else
+		s = db_stmt(st, "SELECT conf, name, kind, mime, size, sha256,"
+		    " length(chunks), created, updated FROM content"
+		    " ORDER BY conf, name");
+	if (s == NULL)
+		goto out;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		db_col_text(s, 0, c.conf, sizeof(c.conf));
+		db_col_text(s, 1, c.name, sizeof(c.name));
+		c.kind = (enum store_kind)sqlite3_column_int(s, 2);
+		db_col_text(s, 3, c.mime, sizeof(c.mime));
+		c.size = sqlite3_column_int64(s, 4);
+		if (sqlite3_column_bytes(s, 5) == CRYPTO_HASH_LEN)
+			memcpy(c.sha256, sqlite3_column_blob(s, 5),
+			    CRYPTO_HASH_LEN);
+		c.nchunks = (size_t)sqlite3_column_int64(s, 6) /
+		    CRYPTO_HASH_LEN;
+		c.created_ms = sqlite3_column_int64(s, 7);
+		c.updated_ms = sqlite3_column_int64(s, 8);
+		if (cb(arg, &c) != 0)
+			goto out;
+	}
+	if (r != SQLITE_DONE) {
+		db_fail(st, "content list");
+		goto out;
+	}
+	rc = 0;
+out:
+	db_rend(st);
+	return (rc);
+}

@@ -1,0 +1,108 @@
+/*
+ * store_int.h: what the SQLite implementation's files share; not part of the
+ * store contract (store.h).
+ */
+#ifndef PP_STORE_INT_H
+#define PP_STORE_INT_H
+
+#include <limits.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "crypto.h"
+#include "store.h"
+
+#define STORE_APP_ID	0x50504c31	/* "PPL1": PRAGMA application_id */
+#define STORE_VERSION	1		/* PRAGMA user_version */
+#define STORE_DB	"pool.db"
+#define STORE_KEYFILE	"storage.key"
+#define STORE_NSTMT	128		/* prepared statement cache slots */
+
+struct store {
+	sqlite3 *db;
+	char dir[PATH_MAX];
+	char pool[PP_FQDN_MAX + 1];
+	uint8_t key[CRYPTO_KEY_LEN];
+	struct crypto_aead *aead;	/* chunks, under the storage key */
+	struct crypto_hash *hash;
+	struct {
+		const char *sql;	/* the key: a string literal's address */
+		sqlite3_stmt *stmt;
+	} stmts[STORE_NSTMT];
+	int in_tx;			/* a write transaction is open */
+	int batch;			/* ... opened by store_begin */
+	int tx_failed;			/* a write failed part-way */
+	int64_t op_changes;		/* total_changes when the op began */
+	struct {
+		int loaded, dirty;
+		int64_t epoch, next_lsn;
+	} mod[STORE_NMOD];
+};
+
+/*
+ * The cached statement for ${sql} (a string literal: cached by its address),
+ * reset and with bindings cleared.  NULL on failure (PP_ESTORE).
+ */
+sqlite3_stmt *db_stmt(struct store *st, const char *sql);
+
+/* Record PP_ESTORE for ${what} with SQLite's message; returns -1. */
+int db_fail(struct store *st, const char *what);
+
+/* Step ${s} expecting SQLITE_DONE.  Returns 0, or -1 (db_fail). */
+int db_done(struct store *st, sqlite3_stmt *s, const char *what);
+
+/* Bind helpers: text (NULL binds ""), int64, blob.  Return 0 or -1. */
+int db_bind_text(sqlite3_stmt *s, int i, const char *v);
+
+/* Copy column ${i} of ${s} as text into ${out} of ${len} bytes. */
+void db_col_text(sqlite3_stmt *s, int i, char *out, size_t len);
+
+/*
+ * Open a write transaction for one operation, unless a batch is open.
+ * Returns 0 or -1.  Every operation that writes calls db_wbegin first and
+ * db_wend(st, rc) last, with rc its result: 0 commits (outside a batch), -1
+ * rolls back (outside a batch) or, inside one, marks it failed if the
+ * operation had already changed rows.  Returns the final result.
+ */
+int db_wbegin(struct store *st);
+int db_wend(struct store *st, int rc);
+
+/* Open / close a read transaction so multi-query reads are consistent. */
+int db_rbegin(struct store *st);
+void db_rend(struct store *st);
+
+/*
+ * Append a journal record to ${module} for ${entity} ${k1} ${k2} (NULL: "")
+ * with operation ${op} ("put" or "del").  Inside a write transaction only.
+ */
+int jrnl_append(struct store *st, enum store_module module,
+    const char *entity, const char *k1, const char *k2, const char *op);
+
+/*
+ * Check that the pool ${home} may be written here (this pool is home to it
+ * and not fenced).  Returns 0, or -1 with PP_EROFS recorded.
+ */
+int db_home_writable(struct store *st, const char *home, const char *what);
+
+/* Normalize user ${uri} into ${out}, check it is known here, fill ${u}. */
+int db_user_find(struct store *st, const char *uri,
+    char out[static PP_URI_MAX + 1], struct store_user *u);
+
+/* Conference ${id} exists (and, for conf_writable, is writable here). */
+int conf_exists(struct store *st, const char *id);
+int conf_writable(struct store *st, const char *id);
+
+/* Delete conference content (used by conf and user deletion). */
+int content_del_conf(struct store *st, const char *conf);
+
+/* Load and check the storage key of ${dir} into ${key}.  Returns 0 or -1. */
+int storekey_load(const char *dir, uint8_t key[static CRYPTO_KEY_LEN]);
+
+/* Create a new storage key file in ${dir}, 0600, filling ${key}. */
+int storekey_create(const char *dir, uint8_t key[static CRYPTO_KEY_LEN]);
+
+/* The check value kept in the store for ${key} (hex, 65 bytes). */
+int storekey_check(const uint8_t key[static CRYPTO_KEY_LEN], char out[65]);
+
+#endif

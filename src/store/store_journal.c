@@ -1,0 +1,100 @@
+/*
+ * store_journal.c: reading the journal, and the store's counts and sizes.
+ */
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "store_int.h"
+
+int
+store_journal_list(struct store *st, int all, enum store_module module,
+    int64_t since, size_t limit, store_jrec_cb *cb, void *arg)
+{
+	struct store_jrec r;
+	sqlite3_stmt *s;
+	int rc = -1, st_rc;
+
+	if (!all && (unsigned)module >= STORE_NMOD) {
+		pp_err(PP_EINVAL, "unknown module");
+		return (-1);
+	}
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "SELECT module, lsn, epoch, entity, k1, k2, op,"
+	    " ts FROM journal WHERE (?1 OR module = ?2) AND lsn > ?3"
+	    " ORDER BY module, lsn LIMIT ?4")) == NULL)
+		goto out;
+	sqlite3_bind_int(s, 1, all != 0);
+	sqlite3_bind_int(s, 2, (int)module);
+	sqlite3_bind_int64(s, 3, since);
+	sqlite3_bind_int64(s, 4, limit > 0 ? (int64_t)limit : -1);
+	while ((st_rc = sqlite3_step(s)) == SQLITE_ROW) {
+		r.module = (enum store_module)sqlite3_column_int(s, 0);
+		r.lsn = sqlite3_column_int64(s, 1);
+		r.epoch = sqlite3_column_int64(s, 2);
+		db_col_text(s, 3, r.entity, sizeof(r.entity));
+		db_col_text(s, 4, r.k1, sizeof(r.k1));
+		db_col_text(s, 5, r.k2, sizeof(r.k2));
+		db_col_text(s, 6, r.op, sizeof(r.op));
+		r.ts_ms = sqlite3_column_int64(s, 7);
+		if (cb(arg, &r) != 0)
+			goto out;
+	}
+	if (st_rc != SQLITE_DONE) {
+		db_fail(st, "journal list");
+		goto out;
+	}
+	rc = 0;
+out:
+	db_rend(st);
+	return (rc);
+}
+
+/* Size of file ${name} in the store's directory, 0 if absent. */
+static int64_t
+file_size(struct store *st, const char *name)
+{
+	char path[PATH_MAX + 32];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, name);
+	return (stat(path, &sb) == 0 ? (int64_t)sb.st_size : 0);
+}
+
+int
+store_stats(struct store *st, struct store_stats *out)
+{
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "SELECT (SELECT count(*) FROM users),"
+	    " (SELECT count(*) FROM contacts),"
+	    " (SELECT count(*) FROM conferences),"
+	    " (SELECT count(*) FROM content),"
+	    " (SELECT count(*) FROM chunks),"
+	    " (SELECT coalesce(sum(size), 0) FROM chunks),"
+	    " (SELECT count(*) FROM journal)")) == NULL)
+		goto out;
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		db_fail(st, "stats");
+		goto out;
+	}
+	out->users = sqlite3_column_int64(s, 0);
+	out->contacts = sqlite3_column_int64(s, 1);
+	out->conferences = sqlite3_column_int64(s, 2);
+	out->content_items = sqlite3_column_int64(s, 3);
+	out->chunks = sqlite3_column_int64(s, 4);
+	out->chunk_bytes = sqlite3_column_int64(s, 5);
+	out->journal_records = sqlite3_column_int64(s, 6);
+	out->db_bytes = file_size(st, STORE_DB) + file_size(st, STORE_DB "-wal");
+	rc = 0;
+out:
+	db_rend(st);
+	return (rc);
+}

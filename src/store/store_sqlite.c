@@ -1,0 +1,643 @@
+/*
+ * store_sqlite.c: the SQLite store's life cycle: creating and opening a
+ * store, the schema, the statement cache, transactions and the journal.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "err.h"
+#include "store_int.h"
+#include "util.h"
+
+static const char schema[] =
+    "CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE modstate(module INTEGER PRIMARY KEY,"
+    " epoch INTEGER NOT NULL, next_lsn INTEGER NOT NULL);"
+    "CREATE TABLE journal(module INTEGER NOT NULL, lsn INTEGER NOT NULL,"
+    " epoch INTEGER NOT NULL, entity TEXT NOT NULL, k1 TEXT NOT NULL,"
+    " k2 TEXT NOT NULL, op TEXT NOT NULL, ts INTEGER NOT NULL,"
+    " PRIMARY KEY(module, lsn)) WITHOUT ROWID;"
+    "CREATE TABLE users(uri TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    " home TEXT NOT NULL, created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE settings(uri TEXT NOT NULL, k TEXT NOT NULL,"
+    " v TEXT NOT NULL, PRIMARY KEY(uri, k)) WITHOUT ROWID;"
+    "CREATE TABLE groups(owner TEXT NOT NULL, name TEXT NOT NULL,"
+    " PRIMARY KEY(owner, name)) WITHOUT ROWID;"
+    "CREATE TABLE contacts(owner TEXT NOT NULL, uri TEXT NOT NULL,"
+    " name TEXT NOT NULL, rel INTEGER NOT NULL,"
+    " PRIMARY KEY(owner, uri)) WITHOUT ROWID;"
+    "CREATE TABLE contact_groups(owner TEXT NOT NULL, uri TEXT NOT NULL,"
+    " grp TEXT NOT NULL, PRIMARY KEY(owner, uri, grp)) WITHOUT ROWID;"
+    "CREATE INDEX contact_groups_grp ON contact_groups(owner, grp);"
+    "CREATE TABLE conferences(id TEXT PRIMARY KEY, organizer TEXT NOT NULL,"
+    " subject TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,"
+    " access INTEGER NOT NULL, home TEXT NOT NULL, created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX conferences_organizer ON conferences(organizer);"
+    "CREATE TABLE content(conf TEXT NOT NULL, name TEXT NOT NULL,"
+    " kind INTEGER NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,"
+    " sha256 BLOB NOT NULL, chunks BLOB NOT NULL, created INTEGER NOT NULL,"
+    " updated INTEGER NOT NULL, PRIMARY KEY(conf, name)) WITHOUT ROWID;"
+    "CREATE TABLE chunks(id BLOB NOT NULL UNIQUE, refs INTEGER NOT NULL,"
+    " size INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE TABLE config_docs(name TEXT PRIMARY KEY,"
+    " version INTEGER NOT NULL, body BLOB NOT NULL,"
+    " updated INTEGER NOT NULL) WITHOUT ROWID;";
+
+sqlite3_stmt *
+db_stmt(struct store *st, const char *sql)
+{
+	size_t h = ((uintptr_t)sql >> 3) % STORE_NSTMT, i, slot;
+	sqlite3_stmt *s;
+
+	for (i = 0; i < STORE_NSTMT; i++) {
+		slot = (h + i) % STORE_NSTMT;
+		if (st->stmts[slot].sql == sql) {
+			s = st->stmts[slot].stmt;
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			return (s);
+		}
+		if (st->stmts[slot].sql == NULL)
+			break;
+	}
+	if (i == STORE_NSTMT) {
+		pp_err(PP_EINTERNAL, "statement cache is full");
+		return (NULL);
+	}
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &s, NULL) != SQLITE_OK) {
+		db_fail(st, "prepare");
+		return (NULL);
+	}
+	st->stmts[slot].sql = sql;
+	st->stmts[slot].stmt = s;
+	return (s);
+}
+
+int
+db_fail(struct store *st, const char *what)
+{
+	int rc = sqlite3_extended_errcode(st->db) & 0xff;
+
+	if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB)
+		pp_err(PP_ESTORE, "store %s is corrupted (%s: %s)", st->dir,
+		    what, sqlite3_errmsg(st->db));
+	else if (rc == SQLITE_FULL)
+		pp_err(PP_ESTORE, "store %s: disk full (%s)", st->dir, what);
+	else if (rc == SQLITE_BUSY)
+		pp_err(PP_ESTORE, "store %s is busy (another writer held it "
+		    "too long)", st->dir);
+	else
+		pp_err(PP_ESTORE, "store %s: %s: %s", st->dir, what,
+		    sqlite3_errmsg(st->db));
+	return (-1);
+}
+
+int
+db_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+
+	if (sqlite3_step(s) != SQLITE_DONE)
+		return (db_fail(st, what));
+	return (0);
+}
+
+int
+db_bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+
+	return (sqlite3_bind_text(s, i, v != NULL ? v : "", -1,
+	    SQLITE_STATIC) == SQLITE_OK ? 0 : -1);
+}
+
+void
+db_col_text(sqlite3_stmt *s, int i, char *out, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	snprintf(out, len, "%s", t != NULL ? (const char *)t : "");
+}
+
+/*
+ * Reset every cached statement, so that none keeps a read snapshot open
+ * between operations (that would block writers and checkpoints).
+ */
+static void
+db_reset_all(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_NSTMT; i++)
+		if (st->stmts[i].stmt != NULL)
+			sqlite3_reset(st->stmts[i].stmt);
+}
+
+static int
+db_exec(struct store *st, const char *sql)
+{
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return (db_fail(st, sql));
+	return (0);
+}
+
+int
+db_wbegin(struct store *st)
+{
+	int i;
+
+	st->op_changes = sqlite3_total_changes64(st->db);
+	if (st->in_tx)
+		return (0);
+	db_reset_all(st);
+	if (db_done(st, db_stmt(st, "BEGIN IMMEDIATE"), "begin") != 0)
+		return (-1);
+	st->in_tx = 1;
+	st->tx_failed = 0;
+	for (i = 0; i < STORE_NMOD; i++)
+		st->mod[i].loaded = st->mod[i].dirty = 0;
+	return (0);
+}
+
+/* Write back the journal counters and commit.  Returns 0 or -1. */
+static int
+tx_commit(struct store *st)
+{
+	sqlite3_stmt *s;
+	int i;
+
+	for (i = 0; i < STORE_NMOD; i++) {
+		if (!st->mod[i].dirty)
+			continue;
+		if ((s = db_stmt(st, "UPDATE modstate SET next_lsn = ?"
+		    " WHERE module = ?")) == NULL)
+			return (-1);
+		sqlite3_bind_int64(s, 1, st->mod[i].next_lsn);
+		sqlite3_bind_int(s, 2, i);
+		if (db_done(st, s, "journal counter") != 0)
+			return (-1);
+	}
+	db_reset_all(st);
+	if (db_done(st, db_stmt(st, "COMMIT"), "commit") != 0)
+		return (-1);
+	st->in_tx = 0;
+	return (0);
+}
+
+static void
+tx_rollback(struct store *st)
+{
+	sqlite3_stmt *s;
+
+	if (!st->in_tx)
+		return;
+	db_reset_all(st);
+	if ((s = db_stmt(st, "ROLLBACK")) != NULL)
+		(void)sqlite3_step(s);
+	st->in_tx = st->batch = st->tx_failed = 0;
+}
+
+int
+db_wend(struct store *st, int rc)
+{
+
+	if (st->batch) {
+		if (rc != 0 &&
+		    sqlite3_total_changes64(st->db) != st->op_changes)
+			st->tx_failed = 1;
+		return (rc);
+	}
+	if (rc == 0 && tx_commit(st) == 0)
+		return (0);
+	tx_rollback(st);
+	return (-1);
+}
+
+int
+db_rbegin(struct store *st)
+{
+
+	if (st->in_tx)
+		return (0);
+	db_reset_all(st);
+	return (db_done(st, db_stmt(st, "BEGIN"), "begin"));
+}
+
+void
+db_rend(struct store *st)
+{
+	sqlite3_stmt *s;
+
+	if (st->in_tx)
+		return;
+	db_reset_all(st);
+	if ((s = db_stmt(st, "COMMIT")) != NULL)
+		(void)sqlite3_step(s);
+}
+
+int
+store_begin(struct store *st)
+{
+
+	if (st->in_tx) {
+		pp_err(PP_EINTERNAL, "a batch is already open");
+		return (-1);
+	}
+	if (db_wbegin(st) != 0)
+		return (-1);
+	st->batch = 1;
+	return (0);
+}
+
+int
+store_commit(struct store *st)
+{
+
+	if (!st->batch) {
+		pp_err(PP_EINTERNAL, "no batch is open");
+		return (-1);
+	}
+	if (st->tx_failed) {
+		tx_rollback(st);
+		pp_err(PP_ESTORE, "a write in the batch failed part-way; the "
+		    "whole batch was rolled back");
+		return (-1);
+	}
+	st->batch = 0;
+	if (tx_commit(st) != 0) {
+		tx_rollback(st);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+store_rollback(struct store *st)
+{
+
+	tx_rollback(st);
+}
+
+int
+jrnl_append(struct store *st, enum store_module module, const char *entity,
+    const char *k1, const char *k2, const char *op)
+{
+	sqlite3_stmt *s;
+
+	if (!st->mod[module].loaded) {
+		if ((s = db_stmt(st, "SELECT epoch, next_lsn FROM modstate"
+		    " WHERE module = ?")) == NULL)
+			return (-1);
+		sqlite3_bind_int(s, 1, (int)module);
+		if (sqlite3_step(s) != SQLITE_ROW)
+			return (db_fail(st, "journal state"));
+		st->mod[module].epoch = sqlite3_column_int64(s, 0);
+		st->mod[module].next_lsn = sqlite3_column_int64(s, 1);
+		st->mod[module].loaded = 1;
+	}
+	if ((s = db_stmt(st, "INSERT INTO journal VALUES(?,?,?,?,?,?,?,?)"))
+	    == NULL)
+		return (-1);
+	sqlite3_bind_int(s, 1, (int)module);
+	sqlite3_bind_int64(s, 2, st->mod[module].next_lsn);
+	sqlite3_bind_int64(s, 3, st->mod[module].epoch);
+	db_bind_text(s, 4, entity);
+	db_bind_text(s, 5, k1);
+	db_bind_text(s, 6, k2);
+	db_bind_text(s, 7, op);
+	sqlite3_bind_int64(s, 8, util_now_ms());
+	if (db_done(st, s, "journal append") != 0)
+		return (-1);
+	st->mod[module].next_lsn++;
+	st->mod[module].dirty = 1;
+	return (0);
+}
+
+int
+db_home_writable(struct store *st, const char *home, const char *what)
+{
+
+	if (strcmp(home, st->pool) != 0) {
+		pp_err(PP_EROFS, "%s belongs to pool %s; this pool (%s) holds "
+		    "a read-only replica", what, home, st->pool);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Read meta value ${k} into ${out}.  Returns 0, or -1 if absent. */
+static int
+meta_get(struct store *st, const char *k, char *out, size_t len)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "SELECT v FROM meta WHERE k = ?")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, k);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		db_fail(st, "meta");
+		return (-1);
+	}
+	db_col_text(s, 0, out, len);
+	return (0);
+}
+
+/* Open the database file of ${st}->dir; PP_ESTORE naming what is wrong. */
+static int
+db_open_file(struct store *st, int create)
+{
+	char path[PATH_MAX + 16];
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, STORE_DB);
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		pp_err(PP_ESTORE, "cannot open store %s: %s", path,
+		    st->db != NULL ? sqlite3_errmsg(st->db) : "no memory");
+		return (-1);
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 10000);
+	return (0);
+}
+
+/* Pragmas every connection sets (none of them writes the file). */
+static int
+db_tune(struct store *st)
+{
+
+	return (db_exec(st, "PRAGMA synchronous = FULL;"
+	    "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
+	    "PRAGMA cache_size = -16384;"
+	    "PRAGMA journal_size_limit = 67108864;"));
+}
+
+/* The new store ${st}: schema and identity, in one transaction. */
+static int
+db_init_schema(struct store *st, const char *pool, const char *master)
+{
+	char check[65], sql[512];
+	sqlite3_stmt *s;
+	int i;
+
+	if (db_exec(st, "PRAGMA page_size = 8192; PRAGMA journal_mode = WAL;")
+	    != 0 || db_tune(st) != 0)
+		return (-1);
+	if (storekey_check(st->key, check) != 0)
+		return (-1);
+	if (db_exec(st, "BEGIN IMMEDIATE") != 0)
+		return (-1);
+	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d;"
+	    "PRAGMA user_version = %d;", STORE_APP_ID, STORE_VERSION);
+	if (db_exec(st, sql) != 0 || db_exec(st, schema) != 0)
+		goto fail;
+	for (i = 0; i < STORE_NMOD; i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO modstate "
+		    "VALUES(%d, 1, 1)", i);
+		if (db_exec(st, sql) != 0)
+			goto fail;
+	}
+	const char *kv[][2] = { { "format", "poolpair-store" },
+	    { "pool", pool }, { "config_master", master },
+	    { "keycheck", check } };
+	for (i = 0; i < 4; i++) {
+		if ((s = db_stmt(st, "INSERT INTO meta VALUES(?, ?)")) == NULL)
+			goto fail;
+		db_bind_text(s, 1, kv[i][0]);
+		db_bind_text(s, 2, kv[i][1]);
+		if (db_done(st, s, "meta") != 0)
+			goto fail;
+	}
+	return (db_exec(st, "COMMIT"));
+
+fail:
+	(void)sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	return (-1);
+}
+
+static struct store *
+store_alloc(const char *dir)
+{
+	struct store *st;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (NULL);
+	}
+	if ((size_t)snprintf(st->dir, sizeof(st->dir), "%s", dir) >=
+	    sizeof(st->dir) - 32) {
+		pp_err(PP_EINVAL, "data directory path is too long");
+		free(st);
+		return (NULL);
+	}
+	return (st);
+}
+
+/* Set up the crypto contexts of ${st} from its key. */
+static int
+store_crypto(struct store *st)
+{
+
+	if ((st->aead = crypto_aead_new(st->key)) == NULL ||
+	    (st->hash = crypto_hash_new()) == NULL)
+		return (-1);
+	return (0);
+}
+
+int
+store_create(const char *dir, const char *pool, const char *master)
+{
+	char path[PATH_MAX + 16];
+	struct store *st;
+	struct stat sb;
+	int fd;
+
+	if (util_fqdn_ok(pool) != 0 ||
+	    (master != NULL && util_fqdn_ok(master) != 0))
+		return (-1);
+	if ((st = store_alloc(dir)) == NULL)
+		return (-1);
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		pp_errp(PP_EIO, "cannot create %s", dir);
+		goto err0;
+	}
+	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		pp_err(PP_EIO, "%s is not a directory", dir);
+		goto err0;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) < 0) {
+		if (errno == EEXIST)
+			pp_err(PP_EEXIST, "%s already holds a store", dir);
+		else
+			pp_errp(PP_EIO, "cannot create %s", path);
+		goto err0;
+	}
+	close(fd);
+	if (storekey_create(dir, st->key) != 0)
+		goto err1;
+	if (db_open_file(st, 0) != 0 ||
+	    db_init_schema(st, pool, master != NULL ? master : pool) != 0)
+		goto err2;
+	store_close(st);
+	return (0);
+
+err2:
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_KEYFILE);
+	unlink(path);
+err1:
+	sqlite3_close(st->db);
+	st->db = NULL;
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s-wal", dir, STORE_DB);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s-shm", dir, STORE_DB);
+	unlink(path);
+err0:
+	store_close(st);
+	return (-1);
+}
+
+/* Check that ${st}->db is a poolpair store this code can read. */
+static int
+db_check_identity(struct store *st)
+{
+	char fmt[32], check[65], want[65];
+	sqlite3_stmt *s;
+	int appid, ver;
+
+	if ((s = db_stmt(st, "PRAGMA application_id")) == NULL)
+		goto notours;
+	if (sqlite3_step(s) != SQLITE_ROW)
+		goto notours;
+	appid = sqlite3_column_int(s, 0);
+	if ((s = db_stmt(st, "PRAGMA user_version")) == NULL ||
+	    sqlite3_step(s) != SQLITE_ROW)
+		goto notours;
+	ver = sqlite3_column_int(s, 0);
+	if (appid != STORE_APP_ID) {
+		pp_err(PP_ESTORE, "%s/%s is not a poolpair store (foreign "
+		    "SQLite database)", st->dir, STORE_DB);
+		return (-1);
+	}
+	if (ver != STORE_VERSION) {
+		pp_err(PP_ESTORE, "store %s has format version %d; this "
+		    "poolpair reads version %d", st->dir, ver, STORE_VERSION);
+		return (-1);
+	}
+	if (meta_get(st, "format", fmt, sizeof(fmt)) != 0 ||
+	    strcmp(fmt, "poolpair-store") != 0 ||
+	    meta_get(st, "pool", st->pool, sizeof(st->pool)) != 0 ||
+	    meta_get(st, "keycheck", want, sizeof(want)) != 0)
+		goto notours;
+	if (storekey_check(st->key, check) != 0)
+		return (-1);
+	if (strlen(want) != 64 || !crypto_eq(check, want, 64)) {
+		pp_err(PP_EKEY, "storage key %s/%s is not the key of this "
+		    "store", st->dir, STORE_KEYFILE);
+		return (-1);
+	}
+	return (0);
+
+notours:
+	if (pp_errcode() == PP_ESTORE && strstr(pp_errmsg(), "corrupt"))
+		return (-1);
+	pp_err(PP_ESTORE, "%s/%s is not a poolpair store, or is corrupted "
+	    "(%s)", st->dir, STORE_DB, sqlite3_errmsg(st->db));
+	return (-1);
+}
+
+struct store *
+store_open(const char *dir)
+{
+	char path[PATH_MAX + 16];
+	struct store *st;
+	struct stat sb;
+
+	if ((st = store_alloc(dir)) == NULL)
+		return (NULL);
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB);
+	if (stat(path, &sb) != 0) {
+		if (errno == ENOENT)
+			pp_err(PP_ESTORE, "no store in %s (create one with "
+			    "'poolpair init')", dir);
+		else
+			pp_errp(PP_ESTORE, "cannot reach store %s", path);
+		goto err0;
+	}
+	if (storekey_load(dir, st->key) != 0)
+		goto err0;
+	if (db_open_file(st, 0) != 0 || db_check_identity(st) != 0 ||
+	    db_tune(st) != 0 || store_crypto(st) != 0)
+		goto err0;
+	db_reset_all(st);
+	return (st);
+
+err0:
+	store_close(st);
+	return (NULL);
+}
+
+void
+store_close(struct store *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	tx_rollback(st);
+	for (i = 0; i < STORE_NSTMT; i++)
+		sqlite3_finalize(st->stmts[i].stmt);
+	sqlite3_close(st->db);
+	crypto_aead_free(st->aead);
+	crypto_hash_free(st->hash);
+	OPENSSL_cleanse(st->key, sizeof(st->key));
+	free(st);
+}
+
+const char *
+store_pool(const struct store *st)
+{
+
+	return (st->pool);
+}
+
+int
+store_journal_head(struct store *st, enum store_module module,
+    int64_t *epoch, int64_t *last_lsn)
+{
+	sqlite3_stmt *s;
+
+	if ((unsigned)module >= STORE_NMOD) {
+		pp_err(PP_EINVAL, "unknown module");
+		return (-1);
+	}
+	if (st->in_tx && st->mod[module].loaded) {
+		*epoch = st->mod[module].epoch;
+		*last_lsn = st->mod[module].next_lsn - 1;
+		return (0);
+	}
+	if ((s = db_stmt(st, "SELECT epoch, next_lsn FROM modstate"
+	    " WHERE module = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_int(s, 1, (int)module);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return (db_fail(st, "journal state"));
+	*epoch = sqlite3_column_int64(s, 0);
+	*last_lsn = sqlite3_column_int64(s, 1) - 1;
+	sqlite3_reset(s);
+	return (0);
+}

@@ -1,0 +1,353 @@
+/*
+ * store_user.c: users and their settings (module userdata).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "err.h"
+#include "sipuri.h"
+#include "store_int.h"
+#include "util.h"
+
+static void
+user_row(struct store *st, sqlite3_stmt *s, struct store_user *u)
+{
+
+	db_col_text(s, 0, u->uri, sizeof(u->uri));
+	db_col_text(s, 1, u->name, sizeof(u->name));
+	db_col_text(s, 2, u->home, sizeof(u->home));
+	u->created_ms = sqlite3_column_int64(s, 3);
+	u->updated_ms = sqlite3_column_int64(s, 4);
+	u->primary = strcmp(u->home, st->pool) == 0;
+}
+
+int
+db_user_find(struct store *st, const char *uri, char out[static PP_URI_MAX + 1],
+    struct store_user *u)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (sipuri_normalize(uri, out) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "SELECT uri, name, home, created, updated"
+	    " FROM users WHERE uri = ?")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, out);
+	if ((rc = sqlite3_step(s)) == SQLITE_DONE) {
+		pp_err(PP_ENOENT, "unknown user %s", out);
+		return (-1);
+	}
+	if (rc != SQLITE_ROW)
+		return (db_fail(st, "user lookup"));
+	user_row(st, s, u);
+	sqlite3_reset(s);
+	return (0);
+}
+
+/* Find user ${uri} (normalized into ${out}) and check it is writable here. */
+static int
+user_writable(struct store *st, const char *uri,
+    char out[static PP_URI_MAX + 1])
+{
+	struct store_user u;
+
+	if (db_user_find(st, uri, out, &u) != 0)
+		return (-1);
+	return (db_home_writable(st, u.home, out));
+}
+
+int
+store_user_add(struct store *st, const char *uri, const char *name)
+{
+	char norm[PP_URI_MAX + 1], found[PP_URI_MAX + 1];
+	struct store_user u;
+	sqlite3_stmt *s;
+	int64_t now = util_now_ms();
+	int rc = -1;
+
+	if (sipuri_normalize(uri, norm) != 0 ||
+	    util_text_ok(name, PP_NAME_MAX, "display name") != 0)
+		return (-1);
+	if (db_wbegin(st) != 0)
+		return (-1);
+	if (db_user_find(st, norm, found, &u) == 0) {
+		pp_err(PP_EEXIST, "user %s already exists (home pool %s)",
+		    norm, u.home);
+		goto out;
+	}
+	if (pp_errcode() != PP_ENOENT)
+		goto out;
+	if ((s = db_stmt(st, "INSERT INTO users VALUES(?,?,?,?,?)")) == NULL)
+		goto out;
+	db_bind_text(s, 1, norm);
+	db_bind_text(s, 2, name);
+	db_bind_text(s, 3, st->pool);
+	sqlite3_bind_int64(s, 4, now);
+	sqlite3_bind_int64(s, 5, now);
+	if (db_done(st, s, "user add") != 0 ||
+	    jrnl_append(st, STORE_MOD_USERDATA, "user", norm, NULL, "put") != 0)
+		goto out;
+	rc = 0;
+out:
+	return (db_wend(st, rc));
+}
+
+/* Delete the conferences ${uri} organizes, with their content. */
+static int
+user_del_confs(struct store *st, const char *uri)
+{
+	char ids[64][PP_CONF_ID_LEN + 1];
+	sqlite3_stmt *s;
+	int n, i;
+
+	/* In rounds: the statement must be finished before deleting. */
+	do {
+		if ((s = db_stmt(st, "SELECT id FROM conferences"
+		    " WHERE organizer = ? LIMIT 64")) == NULL)
+			return (-1);
+		db_bind_text(s, 1, uri);
+		for (n = 0; n < 64 && sqlite3_step(s) == SQLITE_ROW; n++)
+			db_col_text(s, 0, ids[n], sizeof(ids[n]));
+		sqlite3_reset(s);
+		for (i = 0; i < n; i++) {
+			if (content_del_conf(st, ids[i]) != 0)
+				return (-1);
+			if ((s = db_stmt(st, "DELETE FROM conferences"
+			    " WHERE id = ?")) == NULL)
+				return (-1);
+			db_bind_text(s, 1, ids[i]);
+			if (db_done(st, s, "conference delete") != 0 ||
+			    jrnl_append(st, STORE_MOD_USERDATA, "conf", ids[i],
+			    NULL, "del") != 0)
+				return (-1);
+		}
+	} while (n == 64);
+	return (0);
+}
+
+int
+store_user_del(struct store *st, const char *uri)
+{
+	static const char *const del[] = {
+		"DELETE FROM settings WHERE uri = ?",
+		"DELETE FROM contact_groups WHERE owner = ?",
+		"DELETE FROM contacts WHERE owner = ?",
+		"DELETE FROM groups WHERE owner = ?",
+		"DELETE FROM users WHERE uri = ?",
+	};
+	char norm[PP_URI_MAX + 1];
+	sqlite3_stmt *s;
+	size_t i;
+	int rc = -1;
+
+	if (db_wbegin(st) != 0)
+		return (-1);
+	if (user_writable(st, uri, norm) != 0)
+		goto out;
+	if (user_del_confs(st, norm) != 0)
+		goto out;
+	for (i = 0; i < sizeof(del) / sizeof(del[0]); i++) {
+		if ((s = db_stmt(st, del[i])) == NULL)
+			goto out;
+		db_bind_text(s, 1, norm);
+		if (db_done(st, s, "user delete") != 0)
+			goto out;
+	}
+	if (jrnl_append(st, STORE_MOD_USERDATA, "user", norm, NULL, "del") != 0)
+		goto out;
+	rc = 0;
+out:
+	return (db_wend(st, rc));
+}
+
+int
+store_user_get(struct store *st, const char *uri, struct store_user *out)
+{
+	char norm[PP_URI_MAX + 1];
+	int rc;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	rc = db_user_find(st, uri, norm, out);
+	db_rend(st);
+	return (rc);
+}
+
+int
+store_user_list(struct store *st, store_user_cb *cb, void *arg)
+{
+	struct store_user u;
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "SELECT uri, name, home, created, updated"
+	    " FROM users ORDER BY uri")) == NULL)
+		goto out;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		user_row(st, s, &u);
+		if (cb(arg, &u) != 0)
+			goto out;
+	}
+	if (r != SQLITE_DONE) {
+		db_fail(st, "user list");
+		goto out;
+	}
+	rc = 0;
+out:
+	db_rend(st);
+	return (rc);
+}
+
+/* Check a setting key and the user it belongs to (writable if ${w}). */
+static int
+setting_prep(struct store *st, const char *uri, const char *key,
+    char norm[static PP_URI_MAX + 1], int w)
+{
+	struct store_user u;
+
+	if (util_token_ok(key, PP_SETTING_KEY_MAX, "setting key") != 0)
+		return (-1);
+	if (w)
+		return (user_writable(st, uri, norm));
+	return (db_user_find(st, uri, norm, &u));
+}
+
+int
+store_setting_set(struct store *st, const char *uri, const char *key,
+    const char *value)
+{
+	char norm[PP_URI_MAX + 1];
+	sqlite3_stmt *s;
+	int rc = -1, exists;
+
+	if (util_text_ok(value, PP_SETTING_VALUE_MAX, "setting value") != 0 ||
+	    db_wbegin(st) != 0)
+		return (-1);
+	if (setting_prep(st, uri, key, norm, 1) != 0)
+		goto out;
+	if ((s = db_stmt(st, "SELECT (SELECT count(*) FROM settings"
+	    " WHERE uri = ?1), EXISTS(SELECT 1 FROM settings"
+	    " WHERE uri = ?1 AND k = ?2)")) == NULL)
+		goto out;
+	db_bind_text(s, 1, norm);
+	db_bind_text(s, 2, key);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		db_fail(st, "setting count");
+		goto out;
+	}
+	exists = sqlite3_column_int(s, 1);
+	if (!exists && sqlite3_column_int(s, 0) >= PP_SETTINGS_PER_USER) {
+		pp_err(PP_ELIMIT, "user %s already has %d settings, the most "
+		    "allowed", norm, PP_SETTINGS_PER_USER);
+		goto out;
+	}
+	if ((s = db_stmt(st, "INSERT OR REPLACE INTO settings VALUES(?,?,?)"))
+	    == NULL)
+		goto out;
+	db_bind_text(s, 1, norm);
+	db_bind_text(s, 2, key);
+	db_bind_text(s, 3, value);
+	if (db_done(st, s, "setting set") != 0 ||
+	    jrnl_append(st, STORE_MOD_USERDATA, "setting", norm, key,
+	    "put") != 0)
+		goto out;
+	rc = 0;
+out:
+	return (db_wend(st, rc));
+}
+
+int
+store_setting_get(struct store *st, const char *uri, const char *key,
+    struct store_setting *out)
+{
+	char norm[PP_URI_MAX + 1];
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if (setting_prep(st, uri, key, norm, 0) != 0)
+		goto out;
+	if ((s = db_stmt(st, "SELECT v FROM settings WHERE uri = ? AND k = ?"))
+	    == NULL)
+		goto out;
+	db_bind_text(s, 1, norm);
+	db_bind_text(s, 2, key);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		pp_err(PP_ENOENT, "user %s has no setting '%s'", norm, key);
+		goto out;
+	}
+	snprintf(out->key, sizeof(out->key), "%s", key);
+	db_col_text(s, 0, out->value, sizeof(out->value));
+	rc = 0;
+out:
+	db_rend(st);
+	return (rc);
+}
+
+int
+store_setting_del(struct store *st, const char *uri, const char *key)
+{
+	char norm[PP_URI_MAX + 1];
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (db_wbegin(st) != 0)
+		return (-1);
+	if (setting_prep(st, uri, key, norm, 1) != 0)
+		goto out;
+	if ((s = db_stmt(st, "DELETE FROM settings WHERE uri = ? AND k = ?"))
+	    == NULL)
+		goto out;
+	db_bind_text(s, 1, norm);
+	db_bind_text(s, 2, key);
+	if (db_done(st, s, "setting delete") != 0)
+		goto out;
+	if (sqlite3_changes(st->db) == 0) {
+		pp_err(PP_ENOENT, "user %s has no setting '%s'", norm, key);
+		goto out;
+	}
+	if (jrnl_append(st, STORE_MOD_USERDATA, "setting", norm, key,
+	    "del") != 0)
+		goto out;
+	rc = 0;
+out:
+	return (db_wend(st, rc));
+}
+
+int
+store_setting_list(struct store *st, const char *uri, store_setting_cb *cb,
+    void *arg)
+{
+	char norm[PP_URI_MAX + 1];
+	struct store_setting set;
+	struct store_user u;
+	sqlite3_stmt *s;
+	int rc = -1, r;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if (db_user_find(st, uri, norm, &u) != 0)
+		goto out;
+	if ((s = db_stmt(st, "SELECT k, v FROM settings WHERE uri = ?"
+	    " ORDER BY k")) == NULL)
+		goto out;
+	db_bind_text(s, 1, norm);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		db_col_text(s, 0, set.key, sizeof(set.key));
+		db_col_text(s, 1, set.value, sizeof(set.value));
+		if (cb(arg, &set) != 0)
+			goto out;
+	}
+	if (r != SQLITE_DONE) {
+		db_fail(st, "setting list");
+		goto out;
+	}
+	rc = 0;
+out:
+	db_rend(st);
+	return (rc);
+}

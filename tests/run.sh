@@ -1,0 +1,56 @@
+#!/bin/sh
+# run.sh BUILD: run every test against the binaries in BUILD (normally the
+# ASan+UBSan build): the cmocka unit tests (BUILD/tests/test_*), then the
+# numbered scenario scripts (tests/scenario/NN-*.sh), each in its own temp dir.
+# Ends with one line "N passed, N failed" counting unit cases and scenarios.
+set -u
+BUILD=${1:-build/asan}
+top=$(cd "$(dirname "$0")/.." && pwd)
+case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+export POOLPAIR="$BUILD/poolpair"
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+pass=0
+fail=0
+failed=""
+log=$(mktemp -d "${TMPDIR:-/tmp}/pp-tests.XXXXXX")
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	( cd "$log" && "$t" ) >"$log/$name.out" 2>&1
+	rc=$?
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out")
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out")
+	pass=$((pass + ${p:-0}))
+	fail=$((fail + ${f:-0}))
+	if [ $rc -ne 0 ] || [ -z "$p" ]; then
+		[ -z "$f" ] && fail=$((fail + 1))
+		failed="$failed $name"
+		echo "FAIL unit $name"; cat "$log/$name.out"
+	else
+		echo "ok   unit $name ($p cases)"
+	fi
+done
+
+for s in "$top"/tests/scenario/[0-9]*.sh; do
+	[ -f "$s" ] || continue
+	name=$(basename "$s" .sh)
+	dir=$(mktemp -d "$log/$name.XXXXXX")
+	start=$(date +%s)
+	( cd "$dir" && TESTDIR="$dir" sh "$s" ) >"$log/$name.out" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	if [ $rc -eq 0 ]; then
+		pass=$((pass + 1))
+		echo "ok   scenario $name (${secs}s)"
+	else
+		fail=$((fail + 1))
+		failed="$failed $name"
+		echo "FAIL scenario $name (exit $rc)"; tail -n 40 "$log/$name.out"
+	fi
+done
+
+if [ $fail -eq 0 ]; then rm -rf "$log"; else echo "failed:$failed (logs in $log)"; fi
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ] && [ $pass -gt 0 ]

@@ -1,0 +1,51 @@
+# lib.sh: helpers for the numbered scenario tests.  Source it first.
+# Each scenario runs in its own empty directory ($TESTDIR) with $POOLPAIR
+# naming the poolpair binary under test.  A failed check exits non-zero with
+# a line saying what was expected.
+set -eu
+: "${POOLPAIR:?POOLPAIR must name the poolpair binary}"
+: "${TESTDIR:=$(pwd)}"
+
+# fail MSG: stop the scenario.
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# pp ARGS: poolpair on store $D (set D first).
+pp() { "$POOLPAIR" --data "$D" "$@"; }
+
+# newpool DIR FQDN: create a store.
+newpool() { "$POOLPAIR" init --pool "$2" --data "$1" >/dev/null; }
+
+# assert_eq WANT GOT [WHAT]
+assert_eq() {
+	[ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
+}
+
+# assert_contains HAYSTACK NEEDLE [WHAT]
+assert_contains() {
+	case "$1" in *"$2"*) ;; *) fail "${3:-output}: '$2' not in '$1'" ;; esac
+}
+
+# dump_store DIR: a canonical text dump of the store's database.
+dump_store() { sqlite3 "$1/pool.db" .dump; }
+
+# refused CODE PATTERN CMD...: CMD must exit CODE, print nothing on stdout,
+# exactly one line on stderr matching the grep pattern PATTERN, and leave
+# store $D unchanged (when $D exists).
+refused() {
+	_code=$1; _pat=$2; shift 2
+	_before=""
+	[ -f "${D:-/nonexistent}/pool.db" ] && _before=$(dump_store "$D" 2>/dev/null || true)
+	set +e
+	"$@" >"$TESTDIR/.out" 2>"$TESTDIR/.err"
+	_rc=$?
+	set -e
+	[ "$_rc" -eq "$_code" ] || fail "'$*': exit $_rc, expected $_code (stderr: $(cat "$TESTDIR/.err"))"
+	[ ! -s "$TESTDIR/.out" ] || fail "'$*': printed on stdout: $(head -c 200 "$TESTDIR/.out")"
+	_lines=$(wc -l <"$TESTDIR/.err")
+	[ "$_lines" -eq 1 ] || fail "'$*': $_lines lines on stderr, expected 1: $(cat "$TESTDIR/.err")"
+	grep -q -- "$_pat" "$TESTDIR/.err" || fail "'$*': stderr '$(cat "$TESTDIR/.err")' does not match '$_pat'"
+	if [ -n "$_before" ]; then
+		_after=$(dump_store "$D" 2>/dev/null || true)
+		[ "$_before" = "$_after" ] || fail "'$*': the store changed"
+	fi
+}
