@@ -36,7 +36,7 @@ CLI_OBJ	:= $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all tests check demo bench bench-quick deps clean
-all: $(BUILD)/poolpair $(BUILD)/bench-gen $(BUILD)/bench-store
+all: $(BUILD)/poolpair $(BUILD)/bench-gen $(BUILD)/bench-chunk
 tests: $(UNIT_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -54,7 +54,7 @@ $(BUILD)/poolpair: $(CLI_OBJ) $(BUILD)/libpoolpair.a
 $(BUILD)/bench-gen: $(BUILD)/obj/bench/gen.o $(BUILD)/libpoolpair.a
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/bench-store: $(BUILD)/obj/bench/store_bench.o $(BUILD)/libpoolpair.a
+$(BUILD)/bench-chunk: $(BUILD)/obj/bench/chunk_bench.o $(BUILD)/libpoolpair.a
 	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libpoolpair.a

@@ -1,1 +1,393 @@
-int main(void) { return 0; }
+/*
+ * gen.c: bench/gen, the generator of a realistic pool population, and the
+ * store benchmark: it writes users, settings, contact groups, contacts,
+ * conferences and content through the store API (store.h) and reports how
+ * fast each went and how big the store became.
+ *
+ * Content is mostly incompressible (random bytes, like the zipped XML and
+ * media inside a .pptx) with a compressible share (repetitive XML text).
+ * Everything is derived from --seed, so two runs generate the same data.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "store.h"
+
+static const char *const first[] = { "Alice", "Bob", "Carol", "Dave", "Erin",
+	"Frank", "Grace", "Heidi", "Ivan", "Judy", "Mallory", "Niaj", "Olivia",
+	"Peggy", "Rupert", "Sybil", "Trent", "Victor", "Walter", "Zoe" };
+static const char *const last[] = { "Smith", "Jones", "Garcia", "Martin",
+	"Kowalski", "Nguyen", "Okafor", "Tanaka", "Rossi", "Dubois", "Silva",
+	"Novak", "Larsen", "Haddad", "Meyer", "Ivanova" };
+static const char *const groups[] = { "Team", "Friends", "Family",
+	"Project Falcon", "Other Contacts" };
+
+struct opts {
+	const char *data, *pool, *csv;
+	long users, contacts, settings, confs, content_mb, batch;
+	int compressible_pct;
+	unsigned long long seed;
+};
+
+/* xorshift64*: fast, seeded, good enough for test data. */
+static unsigned long long rng_state;
+
+static unsigned long long
+rnd(void)
+{
+
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (rng_state * 0x2545f4914f6cdd1dULL);
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
+}
+
+static void
+die(const char *what)
+{
+
+	fprintf(stderr, "bench/gen: %s: %s\n", what, pp_errmsg());
+	exit(1);
+}
+
+static void
+user_uri(char *out, size_t len, long i)
+{
+
+	snprintf(out, len, "sip:user%06ld@contoso.test", i);
+}
+
+/* Transactions of o->batch writes each. */
+struct batcher {
+	struct store *st;
+	long pending, batch;
+};
+
+/* Called before each write: opens a transaction when none is open. */
+static void
+batch_open(struct batcher *b)
+{
+
+	if (b->pending == 0 && store_begin(b->st) != 0)
+		die("begin");
+}
+
+/* Called after each write: commits every b->batch writes. */
+static void
+batch_done(struct batcher *b)
+{
+
+	if (++b->pending >= b->batch) {
+		if (store_commit(b->st) != 0)
+			die("commit");
+		b->pending = 0;
+	}
+}
+
+static void
+batch_end(struct batcher *b)
+{
+
+	if (b->pending > 0 && store_commit(b->st) != 0)
+		die("commit");
+	b->pending = 0;
+}
+
+/* Users with their settings. */
+static void
+gen_users(struct store *st, const struct opts *o)
+{
+	struct batcher b = { st, 0, o->batch };
+	char uri[64], name[64], key[32], val[64];
+	long i, k;
+
+	for (i = 0; i < o->users; i++) {
+		user_uri(uri, sizeof(uri), i);
+		snprintf(name, sizeof(name), "%s %s %ld",
+		    first[rnd() % 20], last[rnd() % 16], i);
+		batch_open(&b);
+		if (store_user_add(st, uri, name) != 0)
+			die("user add");
+		batch_done(&b);
+		for (k = 0; k < o->settings; k++) {
+			snprintf(key, sizeof(key), "client.option%02ld", k);
+			snprintf(val, sizeof(val), "value-%llu",
+			    rnd() % 100000);
+			batch_open(&b);
+			if (store_setting_set(st, uri, key, val) != 0)
+				die("setting set");
+			batch_done(&b);
+		}
+	}
+	batch_end(&b);
+}
+
+/* Contacts: each user gets o->contacts others, in one or two groups. */
+static long
+gen_contacts(struct store *st, const struct opts *o)
+{
+	struct batcher b = { st, 0, o->batch };
+	char owner[64], uri[64], name[64];
+	const char *g[2];
+	long i, k, rows = 0;
+
+	for (i = 0; i < o->users; i++) {
+		user_uri(owner, sizeof(owner), i);
+		for (k = 0; k < o->contacts; k++) {
+			if (k < o->users - 1)
+				user_uri(uri, sizeof(uri),
+				    (i + 1 + k) % o->users);
+			else
+				snprintf(uri, sizeof(uri),
+				    "sip:ext%ld.%ld@fabrikam.test", i, k);
+			snprintf(name, sizeof(name), "%s %s",
+			    first[rnd() % 20], last[rnd() % 16]);
+			g[0] = groups[rnd() % 5];
+			g[1] = groups[rnd() % 5];
+			batch_open(&b);
+			if (store_contact_put(st, owner, uri, name,
+			    (enum store_rel)(rnd() % 5), g,
+			    g[0] == g[1] ? 1 : 2, 0) != 0)
+				die("contact add");
+			batch_done(&b);
+			rows++;
+		}
+	}
+	batch_end(&b);
+	return (rows);
+}
+
+/* Conferences organized by random users; their ids into ${ids}. */
+static void
+gen_confs(struct store *st, const struct opts *o, char (*ids)[PP_CONF_ID_LEN + 1])
+{
+	struct batcher b = { st, 0, o->batch };
+	struct store_conf c;
+	long i;
+
+	for (i = 0; i < o->confs; i++) {
+		memset(&c, 0, sizeof(c));
+		user_uri(c.organizer, sizeof(c.organizer),
+		    (long)(rnd() % (unsigned long long)o->users));
+		snprintf(c.subject, sizeof(c.subject), "Review %ld", i);
+		c.start = 1795000000 + (int64_t)(rnd() % 8640000);
+		c.end = c.start + 3600;
+		c.access = (enum store_access)(rnd() % 3);
+		batch_open(&b);
+		if (store_conf_create(st, &c) != 0)
+			die("conf create");
+		batch_done(&b);
+		memcpy(ids[i], c.id, sizeof(c.id));
+	}
+	batch_end(&b);
+}
+
+/* Fill ${buf} with ${len} bytes: random, or repetitive XML text. */
+static void
+fill(unsigned char *buf, size_t len, int compressible)
+{
+	static const char xml[] = "<p:sp><p:txBody><a:p><a:r><a:t>Quarterly "
+	    "figures, slide %zu</a:t></a:r></a:p></p:txBody></p:sp>\n";
+	size_t i, n;
+	unsigned long long r;
+
+	if (!compressible) {
+		for (i = 0; i + 8 <= len; i += 8) {
+			r = rnd();
+			memcpy(buf + i, &r, 8);
+		}
+		for (; i < len; i++)
+			buf[i] = (unsigned char)rnd();
+		return;
+	}
+	for (i = 0; i < len; i += n) {
+		n = (size_t)snprintf((char *)buf + i, len - i, xml, i / 97);
+		if (n >= len - i)
+			break;
+	}
+}
+
+/*
+ * Content: items of 1 to 8 MiB spread over the conferences until
+ * o->content_mb MiB are stored.  Files are written to a temp file first;
+ * only store_content_put is timed.  Returns the seconds spent in puts.
+ */
+static double
+gen_content(struct store *st, const struct opts *o,
+    char (*ids)[PP_CONF_ID_LEN + 1], long long *bytes, long *items)
+{
+	char tmpl[] = "/tmp/pp-gen.XXXXXX", name[64];
+	unsigned char *buf;
+	long long left = (long long)o->content_mb << 20;
+	size_t len;
+	double t, spent = 0;
+	int fd, comp;
+
+	*bytes = 0;
+	*items = 0;
+	if ((buf = malloc(8 << 20)) == NULL || (fd = mkstemp(tmpl)) < 0) {
+		fprintf(stderr, "bench/gen: no memory or temp file\n");
+		exit(1);
+	}
+	unlink(tmpl);
+	while (left > 0 && o->confs > 0) {
+		len = (1 << 20) + (size_t)(rnd() % (7 << 20));
+		if ((long long)len > left)
+			len = (size_t)left;
+		comp = (int)(rnd() % 100) < o->compressible_pct;
+		fill(buf, len, comp);
+		if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, len, 0) !=
+		    (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0) {
+			fprintf(stderr, "bench/gen: temp file: %s\n",
+			    strerror(errno));
+			exit(1);
+		}
+		snprintf(name, sizeof(name), "deck%ld.pptx", *items);
+		t = now_s();
+		if (store_content_put(st, ids[*items % o->confs], name,
+		    STORE_KIND_PRESENTATION, "application/vnd.openxmlformats-"
+		    "officedocument.presentationml.presentation", fd,
+		    NULL) != 0)
+			die("content put");
+		spent += now_s() - t;
+		*bytes += (long long)len;
+		(*items)++;
+		left -= (long long)len;
+	}
+	close(fd);
+	free(buf);
+	return (spent);
+}
+
+static void
+usage(void)
+{
+
+	fprintf(stderr, "usage: bench/gen --data DIR [--pool FQDN] "
+	    "[--users N] [--contacts-per-user M]\n"
+	    "       [--settings-per-user K] [--conferences C] "
+	    "[--content-mb S] [--compressible-pct P]\n"
+	    "       [--batch B] [--seed X] [--csv FILE]\n");
+	exit(2);
+}
+
+static long
+num(const char *s)
+{
+	char *e;
+	long v = strtol(s, &e, 10);
+
+	if (*s == '\0' || *e != '\0' || v < 0 || v > 100000000)
+		usage();
+	return (v);
+}
+
+static void
+parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "data", 1, NULL, 'd' }, { "pool", 1, NULL, 'p' },
+		{ "users", 1, NULL, 'u' }, { "contacts-per-user", 1, NULL, 'c' },
+		{ "settings-per-user", 1, NULL, 's' },
+		{ "conferences", 1, NULL, 'f' }, { "content-mb", 1, NULL, 'm' },
+		{ "compressible-pct", 1, NULL, 'z' }, { "batch", 1, NULL, 'b' },
+		{ "seed", 1, NULL, 'x' }, { "csv", 1, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int ch;
+
+	*o = (struct opts){ NULL, "pool-a.example.test", NULL, 1000, 100, 20,
+	    100, 100, 10000, 20, 42 };
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': o->data = optarg; break;
+		case 'p': o->pool = optarg; break;
+		case 'u': o->users = num(optarg); break;
+		case 'c': o->contacts = num(optarg); break;
+		case 's': o->settings = num(optarg); break;
+		case 'f': o->confs = num(optarg); break;
+		case 'm': o->content_mb = num(optarg); break;
+		case 'z': o->compressible_pct = (int)num(optarg); break;
+		case 'b': o->batch = num(optarg); break;
+		case 'x': o->seed = (unsigned long long)num(optarg); break;
+		case 'o': o->csv = optarg; break;
+		default: usage();
+		}
+	}
+	if (o->data == NULL || optind != argc || o->users < 1 ||
+	    o->batch < 1 || o->contacts > PP_CONTACTS_PER_USER ||
+	    o->settings > PP_SETTINGS_PER_USER || o->compressible_pct > 100)
+		usage();
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o;
+	struct store *st;
+	struct store_stats ss;
+	char (*ids)[PP_CONF_ID_LEN + 1];
+	long long cbytes;
+	long rows, items;
+	double t0, tu, tc, tf, tput;
+	FILE *f;
+
+	parse(argc, argv, &o);
+	rng_state = o.seed * 2654435761ULL + 1;
+	if (store_create(o.data, o.pool, NULL) != 0 ||
+	    (st = store_open(o.data)) == NULL)
+		die("store");
+	if ((ids = calloc((size_t)o.confs + 1, sizeof(*ids))) == NULL)
+		die("memory");
+	t0 = now_s();
+	gen_users(st, &o);
+	tu = now_s() - t0;
+	t0 = now_s();
+	rows = gen_contacts(st, &o);
+	tc = now_s() - t0;
+	t0 = now_s();
+	gen_confs(st, &o, ids);
+	tf = now_s() - t0;
+	tput = gen_content(st, &o, ids, &cbytes, &items);
+	if (store_stats(st, &ss) != 0)
+		die("stats");
+	printf("users              %ld (+%ld settings each) in %.2f s\n",
+	    o.users, o.settings, tu);
+	printf("contact rows       %ld in %.2f s: %.0f rows/s (batches of "
+	    "%ld)\n", rows, tc, rows / tc, o.batch);
+	printf("conferences        %ld in %.2f s\n", o.confs, tf);
+	printf("content            %ld items, %.1f MiB in %.2f s: %.0f MB/s\n",
+	    items, cbytes / 1048576.0, tput,
+	    tput > 0 ? cbytes / 1e6 / tput : 0.0);
+	printf("store size         %.1f MiB (%lld chunks, %.1f MiB of "
+	    "content held once)\n", ss.db_bytes / 1048576.0,
+	    (long long)ss.chunks, ss.chunk_bytes / 1048576.0);
+	if (o.csv != NULL && (f = fopen(o.csv, "a")) != NULL) {
+		fprintf(f, "%ld,%ld,%ld,%ld,%.3f,%.0f,%.1f,%.3f,%.1f,%lld\n",
+		    o.users, o.contacts, o.settings, rows, tc, rows / tc,
+		    cbytes / 1e6, tput, tput > 0 ? cbytes / 1e6 / tput : 0.0,
+		    (long long)ss.db_bytes);
+		fclose(f);
+	}
+	free(ids);
+	store_close(st);
+	return (0);
+}

@@ -96,6 +96,7 @@ const char *cli_time_ms(char buf[static 32], int64_t ms);
 /* Per-group entry points (cmd_*.c). */
 int cmd_init(struct cli *c, int argc, char **argv);
 int cmd_info(struct cli *c, int argc, char **argv);
+int cmd_compact(struct cli *c, int argc, char **argv);
 int cmd_user(struct cli *c, int argc, char **argv);
 int cmd_setting(struct cli *c, int argc, char **argv);
 int cmd_group(struct cli *c, int argc, char **argv);

@@ -1,5 +1,5 @@
 /*
- * cmd_store.c: store-wide commands: init, info, journal.
+ * cmd_store.c: store-wide commands: init, info, compact, journal.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,7 +60,7 @@ cmd_info(struct cli *c, int argc, char **argv)
 			    store_module_name((enum store_module)i),
 			    json_pack("{s:I,s:I}", "epoch", (json_int_t)epoch[i],
 			    "lsn", (json_int_t)lsn[i]));
-		j = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
+		j = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 		    "pool", store_pool(c->st), "data", c->data,
 		    "config_master", master, "users", (json_int_t)s.users,
 		    "contacts", (json_int_t)s.contacts,
@@ -68,21 +68,45 @@ cmd_info(struct cli *c, int argc, char **argv)
 		    "content_items", (json_int_t)s.content_items,
 		    "chunks", (json_int_t)s.chunks,
 		    "chunk_bytes", (json_int_t)s.chunk_bytes,
-		    "db_bytes", (json_int_t)s.db_bytes, "journal", m);
+		    "db_bytes", (json_int_t)s.db_bytes,
+		    "pack_bytes", (json_int_t)s.pack_bytes, "journal", m);
 		return (cli_json_print(j) == 0 ? EXIT_OK : cli_fail(c));
 	}
 	printf("pool:          %s\ndata:          %s\nconfig master: %s\n"
 	    "users:         %lld\ncontacts:      %lld\nconferences:   %lld\n"
 	    "content items: %lld (%lld chunks, %lld bytes held once)\n"
-	    "store size:    %lld bytes\n", store_pool(c->st), c->data, master,
+	    "database:      %lld bytes\npacks:         %lld bytes\n",
+	    store_pool(c->st), c->data, master,
 	    (long long)s.users, (long long)s.contacts,
 	    (long long)s.conferences, (long long)s.content_items,
 	    (long long)s.chunks, (long long)s.chunk_bytes,
-	    (long long)s.db_bytes);
+	    (long long)s.db_bytes, (long long)s.pack_bytes);
 	for (i = 0; i < STORE_NMOD; i++)
 		printf("journal %-11s epoch %lld, last LSN %lld\n",
 		    store_module_name((enum store_module)i),
 		    (long long)epoch[i], (long long)lsn[i]);
+	return (EXIT_OK);
+}
+
+int
+cmd_compact(struct cli *c, int argc, char **argv)
+{
+	struct store_compact r;
+	int rc;
+
+	if (cli_args(c, argc, argv, cli_noopts, NULL, 0, 0, NULL, &rc) != 0)
+		return (rc);
+	if (cli_open(c) != 0 || store_compact(c->st, &r) != 0)
+		return (cli_fail(c));
+	if (c->json)
+		return (cli_json_print(json_pack("{s:I,s:I,s:I,s:I}", "packs",
+		    (json_int_t)r.packs, "packs_removed",
+		    (json_int_t)r.packs_removed, "chunks_moved",
+		    (json_int_t)r.chunks_moved, "bytes_freed",
+		    (json_int_t)r.bytes_freed)) == 0 ? EXIT_OK : cli_fail(c));
+	printf("%lld of %lld packs rewritten, %lld chunks moved, %lld bytes "
+	    "freed\n", (long long)r.packs_removed, (long long)r.packs,
+	    (long long)r.chunks_moved, (long long)r.bytes_freed);
 	return (EXIT_OK);
 }
 

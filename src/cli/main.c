@@ -16,6 +16,8 @@ static const struct cli_cmd groups[] = {
 	{ "init", cmd_init, "--pool FQDN [--config-master FQDN]",
 	  "create a pool's store" },
 	{ "info", cmd_info, "[--json]", "the store's pool, counts and sizes" },
+	{ "compact", cmd_compact, "[--json]",
+	  "reclaim the space of deleted content" },
 	{ "user", cmd_user, "add|del|show|list", "users" },
 	{ "setting", cmd_setting, "set|get|del|list", "a user's settings" },
 	{ "group", cmd_group, "add|del|list", "a user's contact groups" },

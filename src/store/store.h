@@ -134,10 +134,18 @@ struct store_jrec {
 	int64_t ts_ms;
 };
 
+struct store_compact {
+	int64_t packs;			/* pack files before */
+	int64_t packs_removed;
+	int64_t chunks_moved;
+	int64_t bytes_freed;
+};
+
 struct store_stats {
 	int64_t users, contacts, conferences, content_items, chunks;
 	int64_t chunk_bytes;		/* plaintext bytes held once */
 	int64_t db_bytes;		/* the database and WAL files */
+	int64_t pack_bytes;		/* the pack files of sealed chunks */
 	int64_t journal_records;
 };
 
@@ -166,6 +174,13 @@ const char *store_pool(const struct store *st);
 
 /* Counts and sizes.  Returns 0 or -1. */
 int store_stats(struct store *st, struct store_stats *out);
+
+/*
+ * Reclaim the space of deleted content: rewrite each pack file that is at
+ * least half dead and remove leftovers of interrupted writes.  Not inside a
+ * batch.  Fills ${out}.  Returns 0 or -1.
+ */
+int store_compact(struct store *st, struct store_compact *out);
 
 /*
  * Batches: between store_begin and store_commit every write joins one

@@ -2,7 +2,8 @@
  * store_content.c: conference content (module confcontent).  An item is
  * metadata plus the ordered list of its chunks' ids; each chunk is stored
  * once, sealed with AES-256-GCM under the storage key (its id as additional
- * data, so a chunk cannot be passed off as another), with a reference count.
+ * data, so a chunk cannot be passed off as another), in a pack file
+ * (store_pack.c), with a reference count.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,7 @@ chunk_ref(struct store *st, const uint8_t *id, const uint8_t *p, size_t len,
     uint8_t *sealed, size_t *nnew)
 {
 	sqlite3_stmt *s;
+	int64_t pack, off;
 
 	if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
 	    " WHERE id = ?")) == NULL)
@@ -83,15 +85,18 @@ chunk_ref(struct store *st, const uint8_t *id, const uint8_t *p, size_t len,
 	if (sqlite3_changes(st->db) > 0)
 		return (0);
 	if (crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN, p, len,
-	    sealed) != 0)
+	    sealed) != 0 ||
+	    pack_append(st, sealed, len + CRYPTO_SEAL_OVERHEAD, &pack,
+	    &off) != 0)
 		return (-1);
-	if ((s = db_stmt(st, "INSERT INTO chunks(id, refs, size, data)"
-	    " VALUES(?, 1, ?, ?)")) == NULL)
+	if ((s = db_stmt(st, "INSERT INTO chunks(id, refs, size, pack, off,"
+	    " len) VALUES(?, 1, ?, ?, ?, ?)")) == NULL)
 		return (-1);
 	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (int64_t)len);
-	sqlite3_bind_blob(s, 3, sealed, (int)(len + CRYPTO_SEAL_OVERHEAD),
-	    SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, pack);
+	sqlite3_bind_int64(s, 4, off);
+	sqlite3_bind_int64(s, 5, (int64_t)(len + CRYPTO_SEAL_OVERHEAD));
 	if (db_done(st, s, "chunk store") != 0)
 		return (-1);
 	(*nnew)++;
@@ -103,7 +108,9 @@ static int
 chunks_release(struct store *st, const uint8_t *ids, size_t n)
 {
 	sqlite3_stmt *s;
+	int64_t pack, len;
 	size_t i;
+	int r;
 
 	for (i = 0; i < n; i++) {
 		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs - 1"
@@ -114,11 +121,19 @@ chunks_release(struct store *st, const uint8_t *ids, size_t n)
 		if (db_done(st, s, "chunk release") != 0)
 			return (-1);
 		if ((s = db_stmt(st, "DELETE FROM chunks WHERE id = ?"
-		    " AND refs <= 0")) == NULL)
+		    " AND refs <= 0 RETURNING pack, len")) == NULL)
 			return (-1);
 		sqlite3_bind_blob(s, 1, ids + i * CRYPTO_HASH_LEN,
 		    CRYPTO_HASH_LEN, SQLITE_STATIC);
-		if (db_done(st, s, "chunk free") != 0)
+		if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			pack = sqlite3_column_int64(s, 0);
+			len = sqlite3_column_int64(s, 1);
+			r = sqlite3_step(s);
+		} else
+			pack = len = 0;
+		if (r != SQLITE_DONE)
+			return (db_fail(st, "chunk free"));
+		if (pack != 0 && pack_live(st, pack, -len) != 0)
 			return (-1);
 	}
 	return (0);
@@ -390,17 +405,17 @@ out:
 /* Fetch, open and check chunk ${id} into ${pt}; set ${len}. */
 static int
 chunk_load(struct store *st, const struct store_content *c,
-    const uint8_t *id, uint8_t *pt, size_t *len)
+    const uint8_t *id, uint8_t *sealed, uint8_t *pt, size_t *len)
 {
 	uint8_t check[CRYPTO_HASH_LEN];
 	char hex[2 * CRYPTO_HASH_LEN + 1];
-	const uint8_t *data;
 	sqlite3_stmt *s;
-	size_t dlen;
+	int64_t pack, off, dlen;
 	int r;
 
 	util_hex(hex, id, CRYPTO_HASH_LEN);
-	if ((s = db_stmt(st, "SELECT data FROM chunks WHERE id = ?")) == NULL)
+	if ((s = db_stmt(st, "SELECT pack, off, len FROM chunks WHERE id = ?"))
+	    == NULL)
 		return (-1);
 	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
 	if ((r = sqlite3_step(s)) != SQLITE_ROW) {
@@ -410,22 +425,27 @@ chunk_load(struct store *st, const struct store_content *c,
 		    "%s/%s is missing", st->dir, hex, c->conf, c->name);
 		return (-1);
 	}
-	data = sqlite3_column_blob(s, 0);
-	dlen = (size_t)sqlite3_column_bytes(s, 0);
-	if (dlen < CRYPTO_SEAL_OVERHEAD ||
-	    dlen > CHUNKER_MAX + CRYPTO_SEAL_OVERHEAD ||
-	    crypto_aead_open(st->aead, id, CRYPTO_HASH_LEN, data, dlen,
-	    pt) != 0 ||
-	    crypto_sha256(pt, dlen - CRYPTO_SEAL_OVERHEAD, check) != 0 ||
+	pack = sqlite3_column_int64(s, 0);
+	off = sqlite3_column_int64(s, 1);
+	dlen = sqlite3_column_int64(s, 2);
+	sqlite3_reset(s);
+	if (dlen < CRYPTO_SEAL_OVERHEAD || dlen > STORE_SEALED_MAX || off < 0) {
+		pp_err(PP_ESTORE, "store %s is corrupted: bad location of "
+		    "chunk %.16s", st->dir, hex);
+		return (-1);
+	}
+	if (pack_read(st, pack, off, sealed, (size_t)dlen) != 0)
+		return (-1);
+	if (crypto_aead_open(st->aead, id, CRYPTO_HASH_LEN, sealed,
+	    (size_t)dlen, pt) != 0 ||
+	    crypto_sha256(pt, (size_t)dlen - CRYPTO_SEAL_OVERHEAD, check) != 0 ||
 	    !crypto_eq(check, id, CRYPTO_HASH_LEN)) {
-		sqlite3_reset(s);
 		pp_err(PP_ESTORE, "chunk %.16s of %s/%s failed authentication: "
 		    "the store is corrupted or was tampered with", hex,
 		    c->conf, c->name);
 		return (-1);
 	}
-	*len = dlen - CRYPTO_SEAL_OVERHEAD;
-	sqlite3_reset(s);
+	*len = (size_t)dlen - CRYPTO_SEAL_OVERHEAD;
 	return (0);
 }
 
@@ -435,7 +455,7 @@ store_content_get(struct store *st, const char *conf, const char *name,
 {
 	struct store_content c;
 	struct idlist ids = { 0 };
-	uint8_t *pt = NULL, sum[CRYPTO_HASH_LEN];
+	uint8_t *pt = NULL, *sealed = NULL, sum[CRYPTO_HASH_LEN];
 	int64_t total = 0;
 	size_t i, len = 0;
 	int rc = -1;
@@ -445,15 +465,16 @@ store_content_get(struct store *st, const char *conf, const char *name,
 	if (conf_exists(st, conf) != 0 ||
 	    content_find(st, conf, name, &c, &ids) != 0)
 		goto out;
-	if ((pt = malloc(CHUNKER_MAX + CRYPTO_SEAL_OVERHEAD)) == NULL) {
+	if ((pt = malloc(STORE_SEALED_MAX)) == NULL ||
+	    (sealed = malloc(STORE_SEALED_MAX)) == NULL) {
 		pp_err(PP_EINTERNAL, "out of memory");
 		goto out;
 	}
 	if (crypto_hash_reset(st->hash) != 0)
 		goto out;
 	for (i = 0; i < ids.n; i++) {
-		if (chunk_load(st, &c, ids.ids + i * CRYPTO_HASH_LEN, pt,
-		    &len) != 0 ||
+		if (chunk_load(st, &c, ids.ids + i * CRYPTO_HASH_LEN, sealed,
+		    pt, &len) != 0 ||
 		    crypto_hash_update(st->hash, pt, len) != 0)
 			goto out;
 		if (util_write_all(fd, pt, len) != 0) {
@@ -473,6 +494,7 @@ store_content_get(struct store *st, const char *conf, const char *name,
 		*out = c;
 	rc = 0;
 out:
+	free(sealed);
 	free(pt);
 	free(ids.ids);
 	db_rend(st);

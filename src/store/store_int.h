@@ -18,6 +18,10 @@
 #define STORE_DB	"pool.db"
 #define STORE_KEYFILE	"storage.key"
 #define STORE_NSTMT	128		/* prepared statement cache slots */
+#define STORE_PACKDIR	"chunks"	/* pack files of sealed chunks */
+#define STORE_NPACKFD	8		/* cached pack read descriptors */
+/* The largest sealed chunk: the chunker's maximum plus nonce and tag. */
+#define STORE_SEALED_MAX (64 * 1024 + CRYPTO_SEAL_OVERHEAD)
 
 struct store {
 	sqlite3 *db;
@@ -38,6 +42,19 @@ struct store {
 		int loaded, dirty;
 		int64_t epoch, next_lsn;
 	} mod[STORE_NMOD];
+	/* Pack appends of the open write transaction (store_pack.c). */
+	int wfd;			/* -1: none yet */
+	int wfresh;			/* append to a new pack (compaction) */
+	int64_t wpack;			/* the pack appended to */
+	int64_t wstart;			/* its size when the tx began */
+	int64_t wbase;			/* file offset of wbuf[0] */
+	int64_t wlive;			/* bytes appended, for packs.live */
+	uint8_t *wbuf;
+	size_t wlen;
+	struct {
+		int64_t id;
+		int fd;			/* -1: empty slot */
+	} rfd[STORE_NPACKFD];
 };
 
 /*
@@ -95,6 +112,23 @@ int conf_writable(struct store *st, const char *id);
 
 /* Delete conference content (used by conf and user deletion). */
 int content_del_conf(struct store *st, const char *conf);
+
+/*
+ * Pack files (store_pack.c).  pack_append buffers ${len} bytes for the pack
+ * of this write transaction and says where they will be; pack_read reads
+ * them back; pack_live adjusts a pack's count of live bytes; pack_precommit
+ * makes the appends durable (called just before COMMIT); pack_end finishes
+ * the transaction's appends (${committed} 0: cut them off again);
+ * pack_close_all closes every descriptor.  Return 0 or -1.
+ */
+int pack_append(struct store *st, const uint8_t *buf, size_t len,
+    int64_t *pack, int64_t *off);
+int pack_read(struct store *st, int64_t pack, int64_t off, uint8_t *buf,
+    size_t len);
+int pack_live(struct store *st, int64_t pack, int64_t delta);
+int pack_precommit(struct store *st);
+void pack_end(struct store *st, int committed);
+void pack_close_all(struct store *st);
 
 /* Load and check the storage key of ${dir} into ${key}.  Returns 0 or -1. */
 int storekey_load(const char *dir, uint8_t key[static CRYPTO_KEY_LEN]);

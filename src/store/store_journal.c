@@ -67,6 +67,7 @@ file_size(struct store *st, const char *name)
 int
 store_stats(struct store *st, struct store_stats *out)
 {
+	char name[64];
 	sqlite3_stmt *s;
 	int rc = -1;
 
@@ -93,6 +94,13 @@ store_stats(struct store *st, struct store_stats *out)
 	out->chunk_bytes = sqlite3_column_int64(s, 5);
 	out->journal_records = sqlite3_column_int64(s, 6);
 	out->db_bytes = file_size(st, STORE_DB) + file_size(st, STORE_DB "-wal");
+	if ((s = db_stmt(st, "SELECT id FROM packs")) == NULL)
+		goto out;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		snprintf(name, sizeof(name), "%s/pack-%06lld", STORE_PACKDIR,
+		    (long long)sqlite3_column_int64(s, 0));
+		out->pack_bytes += file_size(st, name);
+	}
 	rc = 0;
 out:
 	db_rend(st);

@@ -48,7 +48,9 @@ static const char schema[] =
     " sha256 BLOB NOT NULL, chunks BLOB NOT NULL, created INTEGER NOT NULL,"
     " updated INTEGER NOT NULL, PRIMARY KEY(conf, name)) WITHOUT ROWID;"
     "CREATE TABLE chunks(id BLOB NOT NULL UNIQUE, refs INTEGER NOT NULL,"
-    " size INTEGER NOT NULL, data BLOB NOT NULL);"
+    " size INTEGER NOT NULL, pack INTEGER NOT NULL, off INTEGER NOT NULL,"
+    " len INTEGER NOT NULL);"
+    "CREATE TABLE packs(id INTEGER PRIMARY KEY, live INTEGER NOT NULL);"
     "CREATE TABLE config_docs(name TEXT PRIMARY KEY,"
     " version INTEGER NOT NULL, body BLOB NOT NULL,"
     " updated INTEGER NOT NULL) WITHOUT ROWID;";
@@ -187,10 +189,13 @@ tx_commit(struct store *st)
 		if (db_done(st, s, "journal counter") != 0)
 			return (-1);
 	}
+	if (pack_precommit(st) != 0)
+		return (-1);
 	db_reset_all(st);
 	if (db_done(st, db_stmt(st, "COMMIT"), "commit") != 0)
 		return (-1);
 	st->in_tx = 0;
+	pack_end(st, 1);
 	return (0);
 }
 
@@ -205,6 +210,7 @@ tx_rollback(struct store *st)
 	if ((s = db_stmt(st, "ROLLBACK")) != NULL)
 		(void)sqlite3_step(s);
 	st->in_tx = st->batch = st->tx_failed = 0;
+	pack_end(st, 0);
 }
 
 int
@@ -430,6 +436,7 @@ static struct store *
 store_alloc(const char *dir)
 {
 	struct store *st;
+	size_t i;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		pp_err(PP_EINTERNAL, "out of memory");
@@ -441,6 +448,9 @@ store_alloc(const char *dir)
 		free(st);
 		return (NULL);
 	}
+	st->wfd = -1;
+	for (i = 0; i < STORE_NPACKFD; i++)
+		st->rfd[i].fd = -1;
 	return (st);
 }
 
@@ -486,6 +496,11 @@ store_create(const char *dir, const char *pool, const char *master)
 		goto err0;
 	}
 	close(fd);
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_PACKDIR);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		pp_errp(PP_EIO, "cannot create %s", path);
+		goto err1;
+	}
 	if (storekey_create(dir, st->key) != 0)
 		goto err1;
 	if (db_open_file(st, 0) != 0 ||
@@ -506,6 +521,8 @@ err1:
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%s-shm", dir, STORE_DB);
 	unlink(path);
+	snprintf(path, sizeof(path), "%s/%s", dir, STORE_PACKDIR);
+	rmdir(path);
 err0:
 	store_close(st);
 	return (-1);
@@ -599,6 +616,7 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	tx_rollback(st);
+	pack_close_all(st);
 	for (i = 0; i < STORE_NSTMT; i++)
 		sqlite3_finalize(st->stmts[i].stmt);
 	sqlite3_close(st->db);

@@ -49,3 +49,46 @@ refused() {
 		[ "$_before" = "$_after" ] || fail "'$*': the store changed"
 	fi
 }
+
+# --- helpers added for scenarios 01-08 -----------------------------------
+
+# json_eval JSON EXPR: print the Python expression EXPR evaluated with the
+# parsed JSON document bound to d (lists print one element a line).
+json_eval() {
+	printf '%s' "$1" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+v = eval(sys.argv[1])
+if isinstance(v, list):
+    for x in v:
+        print(x)
+else:
+    print(v)' "$2" || fail "cannot evaluate '$2' on JSON: $(printf '%s' "$1" | head -c 300)"
+}
+
+# exits CODE CMD...: CMD must exit CODE; its stdout is left in $TESTDIR/.out
+# and its stderr in $TESTDIR/.err (no other checks).
+exits() {
+	_code=$1; shift
+	set +e
+	"$@" >"$TESTDIR/.out" 2>"$TESTDIR/.err"
+	_rc=$?
+	set -e
+	[ "$_rc" -eq "$_code" ] || fail "'$*': exit $_rc, expected $_code (stderr: $(head -c 500 "$TESTDIR/.err"))"
+}
+
+# succeeds CMD...: CMD must exit 0 with nothing on stderr; prints its stdout.
+succeeds() {
+	exits 0 "$@"
+	[ ! -s "$TESTDIR/.err" ] || fail "'$*': succeeded but wrote to stderr: $(head -c 300 "$TESTDIR/.err")"
+	cat "$TESTDIR/.out"
+}
+
+# no_sanitizer_report FILE [WHAT]: FILE holds no ASan/UBSan/LeakSanitizer report.
+no_sanitizer_report() {
+	! grep -q -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: .*Sanitizer' "$1" ||
+	    fail "${2:-command}: sanitizer report: $(grep -m 3 -E 'Sanitizer|runtime error' "$1")"
+}
+
+# nchars N [CHAR]: N copies of CHAR (default 'a'), no newline.
+nchars() { head -c "$1" /dev/zero | tr '\0' "${2:-a}"; }

@@ -1,0 +1,389 @@
+/*
+ * store_pack.c: pack files, where sealed content chunks live.
+ *
+ * A chunk's sealed bytes are appended to DATA/chunks/pack-NNNNNN; its row in
+ * table chunks (in the same SQLite transaction as the item that uses it)
+ * says where.  Appends happen only while the store's write lock is held, are
+ * made durable (fdatasync) before the transaction commits, and are cut off
+ * again if it rolls back, so a chunk is never visible before its bytes are
+ * on disk and a crash leaves at most dead bytes at a pack's tail.  Keeping
+ * chunks out of the database means each content byte is written once, not
+ * twice (WAL, then checkpoint).  Space freed by deletions is reclaimed by
+ * store_compact.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "store_int.h"
+#include "util.h"
+
+#define PACK_MAX	(256LL << 20)	/* start a new pack past this size */
+#define PACK_WBUF	(1 << 20)	/* appends are written in 1 MiB runs */
+
+static void
+pack_path(struct store *st, int64_t id, char *out, size_t len)
+{
+
+	snprintf(out, len, "%s/%s/pack-%06lld", st->dir, STORE_PACKDIR,
+	    (long long)id);
+}
+
+/* A read descriptor for pack ${id} (cached).  -1 on failure. */
+static int
+pack_rfd(struct store *st, int64_t id)
+{
+	char path[PATH_MAX + 64];
+	size_t i, slot = 0;
+
+	for (i = 0; i < STORE_NPACKFD; i++) {
+		if (st->rfd[i].fd >= 0 && st->rfd[i].id == id)
+			return (st->rfd[i].fd);
+		if (st->rfd[i].fd < 0)
+			slot = i;
+	}
+	if (st->rfd[slot].fd >= 0) {
+		slot = (size_t)id % STORE_NPACKFD;
+		close(st->rfd[slot].fd);
+	}
+	pack_path(st, id, path, sizeof(path));
+	if ((st->rfd[slot].fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		pp_errp(PP_ESTORE, "store %s is damaged: cannot open pack %s",
+		    st->dir, path);
+		return (-1);
+	}
+	st->rfd[slot].id = id;
+	return (st->rfd[slot].fd);
+}
+
+/* Write out the append buffer.  Returns 0 or -1. */
+static int
+pack_flush(struct store *st)
+{
+
+	if (st->wlen == 0)
+		return (0);
+	if (pwrite(st->wfd, st->wbuf, st->wlen, st->wbase) !=
+	    (ssize_t)st->wlen) {
+		pp_errp(PP_ESTORE, "store %s: cannot write pack %06lld",
+		    st->dir, (long long)st->wpack);
+		return (-1);
+	}
+	st->wbase += (int64_t)st->wlen;
+	st->wlen = 0;
+	return (0);
+}
+
+/* Open the pack appends go to in this transaction. */
+static int
+pack_wopen(struct store *st)
+{
+	char path[PATH_MAX + 64];
+	struct stat sb;
+	sqlite3_stmt *s;
+	int64_t id = 0;
+
+	if ((s = db_stmt(st, "SELECT max(id) FROM packs")) == NULL)
+		return (-1);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return (db_fail(st, "pack lookup"));
+	id = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	pack_path(st, id, path, sizeof(path));
+	if (id == 0 || st->wfresh ||
+	    (stat(path, &sb) == 0 && sb.st_size >= PACK_MAX)) {
+		id++;
+		if ((s = db_stmt(st, "INSERT INTO packs VALUES(?, 0)")) ==
+		    NULL)
+			return (-1);
+		sqlite3_bind_int64(s, 1, id);
+		if (db_done(st, s, "pack create") != 0)
+			return (-1);
+		pack_path(st, id, path, sizeof(path));
+	}
+	if ((st->wfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) < 0 || fstat(st->wfd, &sb) != 0) {
+		pp_errp(PP_ESTORE, "store %s: cannot open pack %s", st->dir,
+		    path);
+		if (st->wfd >= 0)
+			close(st->wfd);
+		st->wfd = -1;
+		return (-1);
+	}
+	if (st->wbuf == NULL && (st->wbuf = malloc(PACK_WBUF)) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	st->wpack = id;
+	st->wstart = st->wbase = (int64_t)sb.st_size;
+	st->wlen = 0;
+	st->wlive = 0;
+	return (0);
+}
+
+int
+pack_append(struct store *st, const uint8_t *buf, size_t len, int64_t *pack,
+    int64_t *off)
+{
+
+	if (st->wfd < 0 && pack_wopen(st) != 0)
+		return (-1);
+	if (st->wlen + len > PACK_WBUF && pack_flush(st) != 0)
+		return (-1);
+	*pack = st->wpack;
+	*off = st->wbase + (int64_t)st->wlen;
+	memcpy(st->wbuf + st->wlen, buf, len);
+	st->wlen += len;
+	st->wlive += (int64_t)len;
+	return (0);
+}
+
+int
+pack_read(struct store *st, int64_t pack, int64_t off, uint8_t *buf,
+    size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	/* A chunk appended in this transaction may still be buffered. */
+	if (st->wfd >= 0 && pack == st->wpack && pack_flush(st) != 0)
+		return (-1);
+	if ((fd = pack_rfd(st, pack)) < 0)
+		return (-1);
+	if ((n = pread(fd, buf, len, off)) != (ssize_t)len) {
+		if (n < 0)
+			pp_errp(PP_ESTORE, "store %s: cannot read pack "
+			    "%06lld", st->dir, (long long)pack);
+		else
+			pp_err(PP_ESTORE, "store %s is damaged: pack %06lld "
+			    "is short", st->dir, (long long)pack);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+pack_live(struct store *st, int64_t pack, int64_t delta)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "UPDATE packs SET live = live + ? WHERE id = ?"))
+	    == NULL)
+		return (-1);
+	sqlite3_bind_int64(s, 1, delta);
+	sqlite3_bind_int64(s, 2, pack);
+	return (db_done(st, s, "pack accounting"));
+}
+
+int
+pack_precommit(struct store *st)
+{
+
+	if (st->wfd < 0)
+		return (0);
+	if (pack_flush(st) != 0)
+		return (-1);
+	if (fdatasync(st->wfd) != 0) {
+		pp_errp(PP_ESTORE, "store %s: cannot sync pack %06lld",
+		    st->dir, (long long)st->wpack);
+		return (-1);
+	}
+	if (st->wlive != 0 && pack_live(st, st->wpack, st->wlive) != 0)
+		return (-1);
+	st->wlive = 0;
+	return (0);
+}
+
+void
+pack_end(struct store *st, int committed)
+{
+
+	if (st->wfd < 0)
+		return;
+	/* Cut off what a rolled-back transaction appended. */
+	if (!committed && ftruncate(st->wfd, st->wstart) != 0)
+		(void)0;	/* dead bytes stay; compaction drops them */
+	close(st->wfd);
+	st->wfd = -1;
+	st->wlen = 0;
+}
+
+void
+pack_close_all(struct store *st)
+{
+	size_t i;
+
+	pack_end(st, 0);
+	for (i = 0; i < STORE_NPACKFD; i++) {
+		if (st->rfd[i].fd >= 0)
+			close(st->rfd[i].fd);
+		st->rfd[i].fd = -1;
+	}
+	free(st->wbuf);
+	st->wbuf = NULL;
+}
+
+/* Move the live chunks of pack ${id} to the current pack. */
+static int
+compact_pack(struct store *st, int64_t id, struct store_compact *out)
+{
+	int64_t rowid[256], off[256], len[256], npack, noff;
+	uint8_t *buf = NULL;
+	sqlite3_stmt *s;
+	int n, i, rc = -1;
+
+	if ((buf = malloc(STORE_SEALED_MAX)) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	do {
+		if ((s = db_stmt(st, "SELECT rowid, off, len FROM chunks"
+		    " WHERE pack = ? LIMIT 256")) == NULL)
+			goto out;
+		sqlite3_bind_int64(s, 1, id);
+		for (n = 0; n < 256 && sqlite3_step(s) == SQLITE_ROW; n++) {
+			rowid[n] = sqlite3_column_int64(s, 0);
+			off[n] = sqlite3_column_int64(s, 1);
+			len[n] = sqlite3_column_int64(s, 2);
+		}
+		sqlite3_reset(s);
+		for (i = 0; i < n; i++) {
+			if (len[i] < 0 || len[i] > STORE_SEALED_MAX) {
+				pp_err(PP_ESTORE, "store %s is corrupted (chunk "
+				    "length)", st->dir);
+				goto out;
+			}
+			if (pack_read(st, id, off[i], buf, (size_t)len[i]) != 0 ||
+			    pack_append(st, buf, (size_t)len[i], &npack,
+			    &noff) != 0)
+				goto out;
+			if ((s = db_stmt(st, "UPDATE chunks SET pack = ?,"
+			    " off = ? WHERE rowid = ?")) == NULL)
+				goto out;
+			sqlite3_bind_int64(s, 1, npack);
+			sqlite3_bind_int64(s, 2, noff);
+			sqlite3_bind_int64(s, 3, rowid[i]);
+			if (db_done(st, s, "chunk move") != 0)
+				goto out;
+			out->chunks_moved++;
+		}
+	} while (n == 256);
+	if ((s = db_stmt(st, "DELETE FROM packs WHERE id = ?")) == NULL)
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	rc = db_done(st, s, "pack delete");
+out:
+	free(buf);
+	return (rc);
+}
+
+/* Is ${name} "pack-NNNNNN"?  Sets ${id}. */
+static int
+pack_name(const char *name, int64_t *id)
+{
+	char *end;
+
+	if (strncmp(name, "pack-", 5) != 0 || strlen(name) != 11)
+		return (0);
+	*id = strtoll(name + 5, &end, 10);
+	return (*end == '\0' && *id > 0);
+}
+
+/* Does the packs table hold ${id}?  1, 0, or -1 on error. */
+static int
+pack_known(struct store *st, int64_t id)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = db_stmt(st, "SELECT 1 FROM packs WHERE id = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_int64(s, 1, id);
+	r = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return (db_fail(st, "pack lookup"));
+	return (r == SQLITE_ROW);
+}
+
+int
+store_compact(struct store *st, struct store_compact *out)
+{
+	char path[PATH_MAX + 64];
+	int64_t ids[64], id, live;
+	struct dirent *de;
+	struct stat sb;
+	sqlite3_stmt *s;
+	DIR *d;
+	int n = 0, i, rc = -1, k;
+
+	memset(out, 0, sizeof(*out));
+	if (st->batch) {
+		pp_err(PP_EINTERNAL, "compaction cannot run inside a batch");
+		return (-1);
+	}
+	if (db_wbegin(st) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "SELECT id, live FROM packs ORDER BY id")) == NULL)
+		goto out;
+	while (n < 64 && sqlite3_step(s) == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		live = sqlite3_column_int64(s, 1);
+		out->packs++;
+		pack_path(st, id, path, sizeof(path));
+		if (stat(path, &sb) != 0)
+			continue;
+		/* Worth rewriting when at least half of it is dead. */
+		if (live * 2 <= (int64_t)sb.st_size) {
+			ids[n++] = id;
+			out->bytes_freed += (int64_t)sb.st_size - live;
+		}
+	}
+	sqlite3_reset(s);
+	/* Live chunks move to a new pack, never to one being emptied. */
+	st->wfresh = 1;
+	for (i = 0; i < n; i++)
+		if (compact_pack(st, ids[i], out) != 0)
+			goto out;
+	out->packs_removed = n;
+	/* Files no transaction owns (we hold the write lock) are leftovers. */
+	snprintf(path, sizeof(path), "%s/%s", st->dir, STORE_PACKDIR);
+	if ((d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (!pack_name(de->d_name, &id) ||
+			    (st->wfd >= 0 && id == st->wpack))
+				continue;
+			if ((k = pack_known(st, id)) < 0) {
+				closedir(d);
+				goto out;
+			}
+			for (i = 0; i < n && ids[i] != id; i++)
+				;
+			if (k == 0 && i == n) {
+				pack_path(st, id, path, sizeof(path));
+				if (stat(path, &sb) == 0)
+					out->bytes_freed += sb.st_size;
+				unlink(path);
+			}
+		}
+		closedir(d);
+	}
+	rc = 0;
+out:
+	st->wfresh = 0;
+	if (db_wend(st, rc) != 0)
+		return (-1);
+	for (i = 0; i < n; i++) {
+		pack_path(st, ids[i], path, sizeof(path));
+		unlink(path);
+	}
+	pack_close_all(st);
+	return (0);
+}

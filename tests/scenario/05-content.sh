@@ -1,0 +1,137 @@
+#!/bin/sh
+# 05-content: conference content.
+# Proves: a 5 MB item round-trips byte for byte (to a file and to stdout);
+# re-putting it with a few bytes changed stores only a few new chunks; two
+# conferences share chunks, and deleting one item keeps the other whole;
+# list and --json report kind, MIME and the SHA-256 of the bytes; del;
+# bad input is refused with the store unchanged; a failed "get -o" leaves no
+# file; a tampered chunk is detected; content is not stored in plaintext.
+. "$(dirname "$0")/lib.sh"
+
+D=$TESTDIR/s
+newpool "$D" pool1.contoso.test
+A=sip:alice@contoso.test
+pp user add "$A" --name Alice >/dev/null
+C=$(pp conf create "$A" --subject Review)
+C2=$(pp conf create "$A" --subject Rerun)
+cd "$TESTDIR"
+
+# ~5 MB of random bytes.
+head -c 5000000 /dev/urandom >deck.pptx
+out=$(succeeds pp content put "$C" deck.pptx --kind presentation)
+total=$(printf '%s' "$out" | sed -n 's/.* \([0-9]*\) chunks (\([0-9]*\) new)$/\1/p')
+new=$(printf '%s' "$out" | sed -n 's/.* \([0-9]*\) chunks (\([0-9]*\) new)$/\2/p')
+assert_contains "$out" "deck.pptx: 5000000 bytes" "content put output"
+[ -n "$total" ] && [ "$total" -gt 100 ] || fail "5 MB in $total chunks (expected > 100): $out"
+assert_eq "$total" "$new" "new chunks of a first put"
+
+# get -o: identical bytes; get to stdout: identical too.
+succeeds pp content get "$C" deck.pptx -o got.pptx >/dev/null
+cmp deck.pptx got.pptx || fail "content get -o returned other bytes"
+assert_eq 600 "$(stat -c %a got.pptx)" "mode of the file written by get -o"
+exits 0 pp content get "$C" deck.pptx
+cmp deck.pptx "$TESTDIR/.out" || fail "content get to stdout returned other bytes"
+# get -o overwrites an existing file.
+printf 'old' >got2.pptx
+pp content get "$C" deck.pptx --output got2.pptx
+cmp deck.pptx got2.pptx || fail "content get --output did not replace the file"
+
+# Change 8 bytes in the middle and put again: only a few chunks are new.
+printf 'CHANGED!' | dd of=deck.pptx bs=1 seek=2500000 conv=notrunc 2>/dev/null
+out=$(succeeds pp content put "$C" deck.pptx --kind presentation)
+total2=$(printf '%s' "$out" | sed -n 's/.* \([0-9]*\) chunks (\([0-9]*\) new)$/\1/p')
+new2=$(printf '%s' "$out" | sed -n 's/.* \([0-9]*\) chunks (\([0-9]*\) new)$/\2/p')
+[ -n "$new2" ] && [ "$new2" -ge 1 ] && [ "$new2" -le 4 ] ||
+    fail "re-put after an 8-byte change stored $new2 new chunks (expected 1..4): $out"
+[ "$total2" -gt 100 ] || fail "re-put has $total2 chunks"
+pp content get "$C" deck.pptx -o got.pptx
+cmp deck.pptx got.pptx || fail "content get after re-put returned other bytes"
+
+# The same bytes in another conference: no new chunks; deleting the first
+# item leaves the second whole.
+out=$(succeeds pp content put "$C2" deck.pptx --name copy.bin)
+assert_contains "$out" "(0 new)" "put of bytes already held"
+cp deck.pptx deck2.pptx
+succeeds pp content del "$C" deck.pptx >/dev/null
+pp content get "$C2" copy.bin -o copy.bin
+cmp deck2.pptx copy.bin || fail "shared chunks lost when the other item was deleted"
+succeeds pp content put "$C" deck.pptx --kind presentation >/dev/null
+
+# list, text and JSON.
+sum=$(sha256sum deck.pptx | cut -d ' ' -f 1)
+line=$(succeeds pp content list "$C")
+assert_eq "$C deck.pptx presentation 5000000 application/vnd.openxmlformats-officedocument.presentationml.presentation" \
+    "$(printf '%s' "$line" | cut -f 1-5 | tr '\t' ' ')" "content list"
+j=$(succeeds pp content list "$C" --json)
+assert_eq "$sum" "$(json_eval "$j" 'd[0]["sha256"]')" "sha256 in content list --json"
+assert_eq "1 deck.pptx presentation 5000000 $total2" \
+    "$(json_eval "$j" '"%d %s %s %d %d" % (len(d), d[0]["name"], d[0]["kind"], d[0]["size"], d[0]["chunks"])')" \
+    "content list --json"
+assert_eq "copy.bin deck.pptx" \
+    "$(json_eval "$(succeeds pp content list --json)" '" ".join(sorted(c["name"] for c in d))')" \
+    "content list of all conferences"
+# --mime, --name, standard input.
+printf 'hello\n' | succeeds pp content put "$C" - --name note --mime text/plain --kind handout >/dev/null
+assert_eq "handout text/plain 6" \
+    "$(json_eval "$(succeeds pp content list "$C" --json)" '" ".join(str(x) for c in d if c["name"] == "note" for x in (c["kind"], c["mime"], c["size"]))')" \
+    "an item put from standard input"
+assert_eq hello "$(succeeds pp content get "$C" note)" "content of the stdin item"
+refused 2 "name" pp content put "$C" -
+printf '' >empty.txt
+succeeds pp content put "$C" empty.txt >/dev/null
+assert_eq 0 "$(succeeds pp content get "$C" empty.txt | wc -c)" "an empty item"
+
+# Refusals, each with the store unchanged.
+refused 1 "cannot open" pp content put "$C" "$TESTDIR/does-not-exist.bin"
+mkdir adir
+refused 1 "not a file" pp content put "$C" adir
+refused 1 "unknown conference" pp content put 0123456789abcdef0123456789abcdef deck.pptx
+refused 1 "not a conference id" pp content put not-an-id deck.pptx
+refused 1 "unknown kind" pp content put "$C" deck.pptx --kind slides
+for bad in 'bad mime' text /plain 'text/' "text/$(nchars 130 x)"; do
+	refused 1 "MIME" pp content put "$C" deck.pptx --mime "$bad"
+done
+refused 1 "no content" pp content get "$C" nothing.bin
+refused 1 "no content" pp content del "$C" nothing.bin
+refused 1 "unknown conference" pp content get 0123456789abcdef0123456789abcdef deck.pptx
+# A failed get -o leaves neither the file nor a temporary beside it.
+refused 1 "no content" pp content get "$C" nothing.bin -o out.bin
+[ -z "$(ls | grep '^out\.bin')" ] || fail "failed get -o left: $(ls | grep '^out\.bin')"
+# and does not clobber an existing file.
+printf 'keep me' >keep.bin
+refused 1 "no content" pp content get "$C" nothing.bin -o keep.bin
+assert_eq "keep me" "$(cat keep.bin)" "file named by a failed get -o"
+
+# del.
+succeeds pp content del "$C" empty.txt >/dev/null
+refused 1 "no content" pp content get "$C" empty.txt
+
+# Content is sealed: a text item's words are nowhere in the database files.
+yes 'MARKER-q7Zk3 minutes of the board: acquire fabrikam' | head -n 3000 >minutes.txt
+succeeds pp content put "$C" minutes.txt >/dev/null
+assert_eq 0 "$(cat "$D"/pool.db* | grep -a -c MARKER-q7Zk3 || true)" "plaintext in the store"
+pp content get "$C" minutes.txt -o minutes.out
+cmp minutes.txt minutes.out || fail "minutes.txt did not round-trip"
+
+# A tampered chunk is detected; get -o then leaves nothing behind.
+sqlite3 "$D/pool.db" "UPDATE chunks SET data = zeroblob(length(data)) WHERE rowid =
+    (SELECT rowid FROM chunks ORDER BY rowid LIMIT 1 OFFSET 5)"
+fails=0
+for item in "$C deck.pptx" "$C2 copy.bin"; do
+	# shellcheck disable=SC2086
+	set -- $item
+	set +e
+	"$POOLPAIR" --data "$D" content get "$1" "$2" -o tampered.out 2>tampered.err
+	rc=$?
+	set -e
+	no_sanitizer_report tampered.err "get of a tampered item"
+	if [ $rc -ne 0 ]; then
+		assert_eq 3 "$rc" "exit code of get of a tampered item"
+		grep -q "failed authentication" tampered.err || fail "tampered get said: $(cat tampered.err)"
+		[ -z "$(ls | grep '^tampered\.out')" ] || fail "a failed get -o left $(ls | grep '^tampered\.out')"
+		fails=$((fails + 1))
+	fi
+done
+# The sixth chunk stored is in the first 100 KB of both items.
+assert_eq 2 "$fails" "items failing after a chunk they share was zeroed"
+echo "05-content: ok"
