@@ -108,10 +108,12 @@ int
 store_group_del(struct store *st, const char *owner, const char *name)
 {
 	static const char *const del[] = {
-		"DELETE FROM contact_groups WHERE owner = ? AND grp = ?",
-		"DELETE FROM groups WHERE owner = ? AND name = ?",
+		"UPDATE contacts SET groups = CASE WHEN replace(groups, ?2,"
+		" char(31)) = char(31) THEN '' ELSE replace(groups, ?2,"
+		" char(31)) END WHERE owner = ?1 AND instr(groups, ?2) > 0",
+		"DELETE FROM groups WHERE owner = ?1 AND name = ?3",
 	};
-	char norm[PP_URI_MAX + 1];
+	char norm[PP_URI_MAX + 1], tag[PP_GROUP_NAME_MAX + 3];
 	sqlite3_stmt *s;
 	int rc = -1, e, i;
 
@@ -126,11 +128,15 @@ store_group_del(struct store *st, const char *owner, const char *name)
 			    name);
 		goto out;
 	}
+	snprintf(tag, sizeof(tag), "\x1f%s\x1f", name);
 	for (i = 0; i < 2; i++) {
 		if ((s = db_stmt(st, del[i])) == NULL)
 			goto out;
 		db_bind_text(s, 1, norm);
-		db_bind_text(s, 2, name);
+		if (i == 0)
+			db_bind_text(s, 2, tag);
+		else
+			db_bind_text(s, 3, name);
 		if (db_done(st, s, "group delete") != 0)
 			goto out;
 	}
@@ -154,7 +160,8 @@ store_group_list(struct store *st, const char *owner, store_group_cb *cb,
 	if (db_user_find(st, owner, norm, &u) != 0)
 		goto out;
 	if ((s = db_stmt(st, "SELECT g.name, (SELECT count(*) FROM"
-	    " contact_groups c WHERE c.owner = g.owner AND c.grp = g.name)"
+	    " contacts c WHERE c.owner = g.owner AND instr(c.groups,"
+	    " char(31) || g.name || char(31)) > 0)"
 	    " FROM groups g WHERE g.owner = ? ORDER BY g.name")) == NULL)
 		goto out;
 	db_bind_text(s, 1, norm);
@@ -214,78 +221,6 @@ contact_check(const char *uri, const char *name,
 	return (0);
 }
 
-/* Check that adding ${ngroups} groups keeps ${owner} within the bound. */
-static int
-contact_groups_fit(struct store *st, const char *owner,
-    const char *const *groups, size_t ngroups)
-{
-	int64_t n;
-	size_t i, add = 0;
-	int e;
-
-	for (i = 0; i < ngroups; i++) {
-		if ((e = group_exists(st, owner, groups[i])) < 0)
-			return (-1);
-		add += (e == 0);
-	}
-	if (add == 0)
-		return (0);
-	if (count_of(st, "SELECT count(*) FROM groups WHERE owner = ?",
-	    owner, &n) != 0)
-		return (-1);
-	if (n + (int64_t)add > PP_GROUPS_PER_USER) {
-		pp_err(PP_ELIMIT, "user %s would have more than %d groups",
-		    owner, PP_GROUPS_PER_USER);
-		return (-1);
-	}
-	return (0);
-}
-
-/* Write the contact row and its group memberships (groups created). */
-static int
-contact_write(struct store *st, const char *owner, const char *uri,
-    const char *name, enum store_rel rel, const char *const *groups,
-    size_t ngroups, int existed)
-{
-	sqlite3_stmt *s;
-	size_t i;
-	int e;
-
-	if (existed) {
-		if ((s = db_stmt(st, "DELETE FROM contact_groups"
-		    " WHERE owner = ? AND uri = ?")) == NULL)
-			return (-1);
-		db_bind_text(s, 1, owner);
-		db_bind_text(s, 2, uri);
-		if (db_done(st, s, "contact update") != 0)
-			return (-1);
-	}
-	if ((s = db_stmt(st, "INSERT OR REPLACE INTO contacts"
-	    " VALUES(?,?,?,?)")) == NULL)
-		return (-1);
-	db_bind_text(s, 1, owner);
-	db_bind_text(s, 2, uri);
-	db_bind_text(s, 3, name);
-	sqlite3_bind_int(s, 4, (int)rel);
-	if (db_done(st, s, "contact add") != 0)
-		return (-1);
-	for (i = 0; i < ngroups; i++) {
-		if ((e = group_exists(st, owner, groups[i])) < 0 ||
-		    (e == 0 && group_insert(st, owner, groups[i]) != 0))
-			return (-1);
-		if ((s = db_stmt(st, "INSERT INTO contact_groups"
-		    " VALUES(?,?,?)")) == NULL)
-			return (-1);
-		db_bind_text(s, 1, owner);
-		db_bind_text(s, 2, uri);
-		db_bind_text(s, 3, groups[i]);
-		if (db_done(st, s, "contact group") != 0)
-			return (-1);
-	}
-	return (jrnl_append(st, STORE_MOD_USERDATA, "contact", owner, uri,
-	    "put"));
-}
-
 /* Does ${owner} have contact ${uri}?  1 yes, 0 no, -1 error. */
 static int
 contact_exists(struct store *st, const char *owner, const char *uri)
@@ -304,58 +239,179 @@ contact_exists(struct store *st, const char *owner, const char *uri)
 	return (r == SQLITE_ROW);
 }
 
+/*
+ * Load what contact_put needs to know of ${owner} (normalized) into the
+ * owner cache, unless it is still valid: that the owner is writable here,
+ * how many contacts and which groups it has.
+ */
+static int
+owner_load(struct store *st, const char *owner)
+{
+	char norm[PP_URI_MAX + 1];
+	sqlite3_stmt *s;
+	size_t n = 0;
+
+	if (st->owner.tx == st->tx_id && st->owner.wop + 1 == st->wops &&
+	    strcmp(st->owner.uri, owner) == 0)
+		goto valid;
+	st->owner.tx = 0;
+	if (owner_writable(st, owner, norm) != 0 ||
+	    count_of(st, "SELECT count(*) FROM contacts WHERE owner = ?",
+	    norm, &st->owner.ncontacts) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "SELECT name FROM groups WHERE owner = ?")) ==
+	    NULL)
+		return (-1);
+	db_bind_text(s, 1, norm);
+	while (n < PP_GROUPS_PER_USER && sqlite3_step(s) == SQLITE_ROW)
+		db_col_text(s, 0, st->owner.groups[n++], PP_GROUP_NAME_MAX + 1);
+	sqlite3_reset(s);
+	st->owner.ngroups = n;
+	memcpy(st->owner.uri, norm, sizeof(norm));
+	st->owner.tx = st->tx_id;
+valid:
+	st->owner.wop = st->wops;
+	return (0);
+}
+
+/* Is ${name} among the cached owner's groups? */
+static int
+owner_has_group(struct store *st, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < st->owner.ngroups; i++)
+		if (strcmp(st->owner.groups[i], name) == 0)
+			return (1);
+	return (0);
+}
+
+/* Remove ${owner}'s contact ${uri} if present; ${existed} says if it was. */
+static int
+contact_remove(struct store *st, const char *owner, const char *uri,
+    int *existed)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "DELETE FROM contacts WHERE owner = ?"
+	    " AND uri = ?")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, owner);
+	db_bind_text(s, 2, uri);
+	if (db_done(st, s, "contact update") != 0)
+		return (-1);
+	*existed = sqlite3_changes(st->db) > 0;
+	return (0);
+}
+
+/*
+ * Insert the contact row; a contact already there is refused (PP_EEXIST)
+ * before anything is written.
+ */
+static int
+contact_insert(struct store *st, const char *owner, const char *uri,
+    const char *name, enum store_rel rel, const char *const *groups,
+    size_t ngroups)
+{
+	char list[PP_GROUPS_PER_USER * (PP_GROUP_NAME_MAX + 1) + 2];
+	size_t i, n = 0;
+	sqlite3_stmt *s;
+
+	/* Names hold no control characters: \x1f cannot occur in one. */
+	for (i = 0; i < ngroups; i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "\x1f%s",
+		    groups[i]);
+	snprintf(list + n, sizeof(list) - n, "%s", ngroups > 0 ? "\x1f" : "");
+	if ((s = db_stmt(st, "INSERT INTO contacts VALUES(?,?,?,?,?)")) ==
+	    NULL)
+		return (-1);
+	db_bind_text(s, 1, owner);
+	db_bind_text(s, 2, uri);
+	db_bind_text(s, 3, name);
+	sqlite3_bind_int(s, 4, (int)rel);
+	db_bind_text(s, 5, list);
+	if (sqlite3_step(s) == SQLITE_DONE)
+		return (0);
+	if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
+		sqlite3_reset(s);
+		pp_err(PP_EEXIST, "%s is already a contact of %s", uri, owner);
+		return (-1);
+	}
+	return (db_fail(st, "contact add"));
+}
+
+/* Create those of ${groups} that ${owner} does not have yet. */
+static int
+contact_groups_add(struct store *st, const char *owner,
+    const char *const *groups, size_t ngroups)
+{
+	size_t i;
+
+	for (i = 0; i < ngroups; i++) {
+		if (owner_has_group(st, groups[i]))
+			continue;
+		if (group_insert(st, owner, groups[i]) != 0)
+			return (-1);
+		snprintf(st->owner.groups[st->owner.ngroups++],
+		    PP_GROUP_NAME_MAX + 1, "%s", groups[i]);
+	}
+	return (0);
+}
+
 int
 store_contact_put(struct store *st, const char *owner, const char *uri,
     const char *name, enum store_rel rel, const char *const *groups,
     size_t ngroups, int replace)
 {
 	char onorm[PP_URI_MAX + 1], cnorm[PP_URI_MAX + 1];
-	int64_t n;
-	int rc = -1, e;
+	size_t i, add = 0;
+	int rc = -1, existed = 0;
 
 	if (contact_check(uri, name, rel, groups, ngroups, cnorm) != 0 ||
-	    db_wbegin(st) != 0)
+	    sipuri_normalize(owner, onorm) != 0 || db_wbegin(st) != 0)
 		return (-1);
-	if (owner_writable(st, owner, onorm) != 0)
+	if (owner_load(st, onorm) != 0)
 		goto out;
 	if (strcmp(onorm, cnorm) == 0) {
 		pp_err(PP_EINVAL, "%s cannot be their own contact", onorm);
 		goto out;
 	}
-	if ((e = contact_exists(st, onorm, cnorm)) < 0)
-		goto out;
-	if (e && !replace) {
-		pp_err(PP_EEXIST, "%s is already a contact of %s", cnorm,
-		    onorm);
+	for (i = 0; i < ngroups; i++)
+		add += !owner_has_group(st, groups[i]);
+	if (st->owner.ngroups + add > PP_GROUPS_PER_USER) {
+		pp_err(PP_ELIMIT, "user %s would have more than %d groups",
+		    onorm, PP_GROUPS_PER_USER);
 		goto out;
 	}
-	if (!e) {
-		if (count_of(st, "SELECT count(*) FROM contacts"
-		    " WHERE owner = ?", onorm, &n) != 0)
-			goto out;
-		if (n >= PP_CONTACTS_PER_USER) {
+	if (st->owner.ncontacts >= PP_CONTACTS_PER_USER &&
+	    (existed = contact_exists(st, onorm, cnorm)) <= 0) {
+		if (existed == 0)
 			pp_err(PP_ELIMIT, "user %s already has %d contacts, "
 			    "the most allowed", onorm, PP_CONTACTS_PER_USER);
-			goto out;
-		}
-	}
-	if (contact_groups_fit(st, onorm, groups, ngroups) != 0)
 		goto out;
-	rc = contact_write(st, onorm, cnorm, name, rel, groups, ngroups, e);
+	}
+	/* The first write: a refusal up to here has changed nothing. */
+	if (replace && contact_remove(st, onorm, cnorm, &existed) != 0)
+		goto out;
+	if (contact_insert(st, onorm, cnorm, name, rel, groups, ngroups) != 0 ||
+	    contact_groups_add(st, onorm, groups, ngroups) != 0 ||
+	    jrnl_append(st, STORE_MOD_USERDATA, "contact", onorm, cnorm,
+	    "put") != 0)
+		goto out;
+	st->owner.ncontacts += !existed;
+	rc = 0;
 out:
+	if (rc != 0)
+		st->owner.tx = 0;
 	return (db_wend(st, rc));
 }
 
 int
 store_contact_del(struct store *st, const char *owner, const char *uri)
 {
-	static const char *const del[] = {
-		"DELETE FROM contact_groups WHERE owner = ? AND uri = ?",
-		"DELETE FROM contacts WHERE owner = ? AND uri = ?",
-	};
 	char onorm[PP_URI_MAX + 1], cnorm[PP_URI_MAX + 1];
 	sqlite3_stmt *s;
-	int rc = -1, e, i;
+	int rc = -1, e;
 
 	if (sipuri_normalize(uri, cnorm) != 0 || db_wbegin(st) != 0)
 		return (-1);
@@ -367,21 +423,20 @@ store_contact_del(struct store *st, const char *owner, const char *uri)
 			    onorm);
 		goto out;
 	}
-	for (i = 0; i < 2; i++) {
-		if ((s = db_stmt(st, del[i])) == NULL)
-			goto out;
-		db_bind_text(s, 1, onorm);
-		db_bind_text(s, 2, cnorm);
-		if (db_done(st, s, "contact delete") != 0)
-			goto out;
-	}
+	if ((s = db_stmt(st, "DELETE FROM contacts WHERE owner = ?"
+	    " AND uri = ?")) == NULL)
+		goto out;
+	db_bind_text(s, 1, onorm);
+	db_bind_text(s, 2, cnorm);
+	if (db_done(st, s, "contact delete") != 0)
+		goto out;
 	rc = jrnl_append(st, STORE_MOD_USERDATA, "contact", onorm, cnorm,
 	    "del");
 out:
 	return (db_wend(st, rc));
 }
 
-/* Split the \x1f-joined group names of column ${i} into ${c}->groups. */
+/* Split the \x1f-separated group names of column ${i} into ${c}->groups. */
 static void
 contact_groups_split(sqlite3_stmt *s, int i, struct store_contact *c)
 {
@@ -389,6 +444,8 @@ contact_groups_split(sqlite3_stmt *s, int i, struct store_contact *c)
 	size_t len;
 
 	c->ngroups = 0;
+	if (p != NULL && *p == '\x1f')
+		p++;
 	while (p != NULL && *p != '\0' && c->ngroups < PP_GROUPS_PER_USER) {
 		e = strchr(p, '\x1f');
 		len = e != NULL ? (size_t)(e - p) : strlen(p);
@@ -413,11 +470,8 @@ store_contact_list(struct store *st, const char *owner, store_contact_cb *cb,
 		return (-1);
 	if (db_user_find(st, owner, c.owner, &u) != 0)
 		goto out;
-	if ((s = db_stmt(st, "SELECT c.uri, c.name, c.rel, (SELECT"
-	    " group_concat(g.grp, char(31)) FROM (SELECT grp FROM"
-	    " contact_groups WHERE owner = c.owner AND uri = c.uri"
-	    " ORDER BY grp) g) FROM contacts c WHERE c.owner = ?"
-	    " ORDER BY c.uri")) == NULL)
+	if ((s = db_stmt(st, "SELECT uri, name, rel, groups FROM contacts"
+	    " WHERE owner = ? ORDER BY uri")) == NULL)
 		goto out;
 	db_bind_text(s, 1, c.owner);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {

@@ -11,10 +11,9 @@
 
 #include "chunker.h"
 #include "err.h"
+#include "ingest.h"
 #include "store_int.h"
 #include "util.h"
-
-#define READBUF		(1 << 20)	/* bytes read from the file at once */
 
 /* A growing list of chunk ids. */
 struct idlist {
@@ -147,53 +146,30 @@ static int
 content_ingest(struct store *st, int fd, struct idlist *ids,
     struct store_content *c)
 {
-	uint8_t id[CRYPTO_HASH_LEN], *buf, *sealed;
-	size_t pos = 0, len = 0, cut;
-	ssize_t n;
-	int eof = 0, rc = -1;
+	uint8_t id[CRYPTO_HASH_LEN], *sealed;
+	const uint8_t *p;
+	struct ingest *in = NULL;
+	size_t len;
+	int r, rc = -1;
 
-	buf = malloc(READBUF + CHUNKER_MAX);
-	sealed = malloc(CHUNKER_MAX + CRYPTO_SEAL_OVERHEAD);
-	if (buf == NULL || sealed == NULL) {
+	if ((sealed = malloc(STORE_SEALED_MAX)) == NULL) {
 		pp_err(PP_EINTERNAL, "out of memory");
-		goto out;
+		return (-1);
 	}
-	if (crypto_hash_reset(st->hash) != 0)
+	if ((in = ingest_start(fd, PP_CONTENT_MAX)) == NULL)
 		goto out;
-	for (;;) {
-		if (!eof && len - pos < CHUNKER_MAX) {
-			memmove(buf, buf + pos, len - pos);
-			len -= pos;
-			pos = 0;
-			if ((n = util_read_full(fd, buf + len, READBUF)) < 0) {
-				pp_errp(PP_EIO, "cannot read the content");
-				goto out;
-			}
-			eof = (size_t)n < READBUF;
-			len += (size_t)n;
-		}
-		if (pos == len)
-			break;
-		cut = chunker_cut(chunker_default, buf + pos, len - pos);
-		if ((c->size += (int64_t)cut) > PP_CONTENT_MAX) {
-			pp_err(PP_ELIMIT, "content is larger than %lld bytes",
-			    (long long)PP_CONTENT_MAX);
-			goto out;
-		}
-		if (crypto_sha256(buf + pos, cut, id) != 0 ||
-		    crypto_hash_update(st->hash, buf + pos, cut) != 0 ||
-		    chunk_ref(st, id, buf + pos, cut, sealed, &c->nnew) != 0 ||
+	while ((r = ingest_next(in, &p, &len, id)) == 1)
+		if (chunk_ref(st, id, p, len, sealed, &c->nnew) != 0 ||
 		    idlist_add(ids, id) != 0)
 			goto out;
-		pos += cut;
-	}
-	if (crypto_hash_final(st->hash, c->sha256) != 0)
+	if (r < 0)
 		goto out;
+	ingest_result(in, c->sha256, &c->size);
 	c->nchunks = ids->n;
 	rc = 0;
 out:
+	ingest_free(in);
 	free(sealed);
-	free(buf);
 	return (rc);
 }
 

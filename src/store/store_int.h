@@ -38,6 +38,20 @@ struct store {
 	int batch;			/* ... opened by store_begin */
 	int tx_failed;			/* a write failed part-way */
 	int64_t op_changes;		/* total_changes when the op began */
+	int64_t tx_id;			/* counts write transactions */
+	int64_t wops;			/* counts write operations */
+	/*
+	 * What store_contact_put knows of the owner it wrote last, valid
+	 * while no other write came in between, in the same transaction:
+	 * batches of one owner's contacts skip the lookups.
+	 */
+	struct {
+		int64_t tx, wop;
+		char uri[PP_URI_MAX + 1];
+		int64_t ncontacts;
+		size_t ngroups;
+		char groups[PP_GROUPS_PER_USER][PP_GROUP_NAME_MAX + 1];
+	} owner;
 	struct {
 		int loaded, dirty;
 		int64_t epoch, next_lsn;

@@ -32,12 +32,10 @@ static const char schema[] =
     " v TEXT NOT NULL, PRIMARY KEY(uri, k)) WITHOUT ROWID;"
     "CREATE TABLE groups(owner TEXT NOT NULL, name TEXT NOT NULL,"
     " PRIMARY KEY(owner, name)) WITHOUT ROWID;"
+    /* groups: "" or the names, each followed and preceded by \x1f. */
     "CREATE TABLE contacts(owner TEXT NOT NULL, uri TEXT NOT NULL,"
-    " name TEXT NOT NULL, rel INTEGER NOT NULL,"
+    " name TEXT NOT NULL, rel INTEGER NOT NULL, groups TEXT NOT NULL,"
     " PRIMARY KEY(owner, uri)) WITHOUT ROWID;"
-    "CREATE TABLE contact_groups(owner TEXT NOT NULL, uri TEXT NOT NULL,"
-    " grp TEXT NOT NULL, PRIMARY KEY(owner, uri, grp)) WITHOUT ROWID;"
-    "CREATE INDEX contact_groups_grp ON contact_groups(owner, grp);"
     "CREATE TABLE conferences(id TEXT PRIMARY KEY, organizer TEXT NOT NULL,"
     " subject TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,"
     " access INTEGER NOT NULL, home TEXT NOT NULL, created INTEGER NOT NULL,"
@@ -159,8 +157,10 @@ db_wbegin(struct store *st)
 	int i;
 
 	st->op_changes = sqlite3_total_changes64(st->db);
+	st->wops++;
 	if (st->in_tx)
 		return (0);
+	st->tx_id++;
 	db_reset_all(st);
 	if (db_done(st, db_stmt(st, "BEGIN IMMEDIATE"), "begin") != 0)
 		return (-1);

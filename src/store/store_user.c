@@ -131,7 +131,6 @@ store_user_del(struct store *st, const char *uri)
 {
 	static const char *const del[] = {
 		"DELETE FROM settings WHERE uri = ?",
-		"DELETE FROM contact_groups WHERE owner = ?",
 		"DELETE FROM contacts WHERE owner = ?",
 		"DELETE FROM groups WHERE owner = ?",
 		"DELETE FROM users WHERE uri = ?",

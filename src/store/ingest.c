@@ -1,0 +1,227 @@
+/*
+ * ingest.c: the chunking reader thread (see ingest.h).  The reader fills a
+ * ring of NSLOT buffers, each about 1 MiB of input cut into chunks with
+ * their ids; the caller consumes them in order.  Memory is bounded by the
+ * ring: NSLOT * (READ + CHUNKER_MAX) bytes.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunker.h"
+#include "err.h"
+#include "ingest.h"
+#include "util.h"
+
+#define NSLOT	3
+#define READ	(1 << 20)
+#define SLOTBUF	(READ + CHUNKER_MAX)
+#define MAXCUTS	(SLOTBUF / CHUNKER_MIN + 2)
+
+struct slot {
+	uint8_t *buf;
+	size_t ncuts;			/* chunks in this slot */
+	size_t end[MAXCUTS];		/* where chunk i ends in buf */
+	uint8_t id[MAXCUTS][CRYPTO_HASH_LEN];
+	int last;			/* the input ends with this slot */
+};
+
+struct ingest {
+	int fd;
+	int64_t max, size;
+	struct crypto_hash *whole;
+	uint8_t sum[CRYPTO_HASH_LEN];
+	struct slot slot[NSLOT];
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	size_t full;			/* slots filled and not yet consumed */
+	size_t rhead, chead;		/* next slot to fill / to consume */
+	size_t cpos;			/* next chunk in the consumer's slot */
+	int stop;			/* the consumer gave up */
+	int failed;			/* the reader failed: err / msg */
+	enum pp_err err;
+	char msg[512];
+};
+
+/* Record the reader's error for the consumer (pp_err is per thread). */
+static void
+reader_fail(struct ingest *in)
+{
+
+	pthread_mutex_lock(&in->mtx);
+	in->err = pp_errcode();
+	snprintf(in->msg, sizeof(in->msg), "%s", pp_errmsg());
+	in->failed = 1;
+	pthread_cond_broadcast(&in->cv);
+	pthread_mutex_unlock(&in->mtx);
+}
+
+/* Cut ${len} bytes of ${s} into chunks; the tail (no end yet) is left. */
+static size_t
+slot_cut(struct ingest *in, struct slot *s, size_t len, int eof)
+{
+	size_t pos = 0, cut;
+
+	s->ncuts = 0;
+	while (pos < len && (eof || len - pos >= CHUNKER_MAX) &&
+	    s->ncuts < MAXCUTS) {
+		cut = chunker_cut(chunker_default, s->buf + pos, len - pos);
+		(void)crypto_sha256(s->buf + pos, cut, s->id[s->ncuts]);
+		(void)crypto_hash_update(in->whole, s->buf + pos, cut);
+		pos += cut;
+		s->end[s->ncuts++] = pos;
+	}
+	return (pos);
+}
+
+static void *
+reader(void *arg)
+{
+	struct ingest *in = arg;
+	struct slot *s, *prev = NULL;
+	size_t len, used = 0, carry = 0;
+	ssize_t n;
+	int eof = 0;
+
+	while (!eof) {
+		pthread_mutex_lock(&in->mtx);
+		while (in->full == NSLOT && !in->stop)
+			pthread_cond_wait(&in->cv, &in->mtx);
+		pthread_mutex_unlock(&in->mtx);
+		if (in->stop)
+			return (NULL);
+		s = &in->slot[in->rhead];
+		/* The previous slot's uncut tail starts this one. */
+		if (carry > 0)
+			memcpy(s->buf, prev->buf + used, carry);
+		if ((n = util_read_full(in->fd, s->buf + carry, READ)) < 0) {
+			pp_errp(PP_EINVAL, "cannot read the content");
+			goto fail;
+		}
+		eof = (size_t)n < READ;
+		len = carry + (size_t)n;
+		if ((in->size += n) > in->max) {
+			pp_err(PP_ELIMIT, "content is larger than %lld bytes",
+			    (long long)in->max);
+			goto fail;
+		}
+		used = slot_cut(in, s, len, eof);
+		carry = len - used;
+		s->last = eof;
+		prev = s;
+		if (eof)
+			(void)crypto_hash_final(in->whole, in->sum);
+		pthread_mutex_lock(&in->mtx);
+		in->rhead = (in->rhead + 1) % NSLOT;
+		in->full++;
+		pthread_cond_broadcast(&in->cv);
+		pthread_mutex_unlock(&in->mtx);
+	}
+	return (NULL);
+fail:
+	reader_fail(in);
+	return (NULL);
+}
+
+struct ingest *
+ingest_start(int fd, int64_t max)
+{
+	struct ingest *in;
+	size_t i;
+
+	if ((in = calloc(1, sizeof(*in))) == NULL)
+		goto nomem;
+	in->fd = fd;
+	in->max = max;
+	pthread_mutex_init(&in->mtx, NULL);
+	pthread_cond_init(&in->cv, NULL);
+	for (i = 0; i < NSLOT; i++)
+		if ((in->slot[i].buf = malloc(SLOTBUF)) == NULL)
+			goto nomem;
+	if ((in->whole = crypto_hash_new()) == NULL)
+		goto err;
+	if (pthread_create(&in->thread, NULL, reader, in) != 0) {
+		pp_err(PP_EINTERNAL, "cannot start the reader thread");
+		goto err;
+	}
+	in->started = 1;
+	return (in);
+
+nomem:
+	pp_err(PP_EINTERNAL, "out of memory");
+err:
+	ingest_free(in);
+	return (NULL);
+}
+
+int
+ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
+    uint8_t id[static CRYPTO_HASH_LEN])
+{
+	struct slot *s;
+	size_t start;
+
+	for (;;) {
+		pthread_mutex_lock(&in->mtx);
+		while (in->full == 0 && !in->failed)
+			pthread_cond_wait(&in->cv, &in->mtx);
+		if (in->full == 0) {
+			pthread_mutex_unlock(&in->mtx);
+			pp_err(in->err, "%s", in->msg);
+			return (-1);
+		}
+		pthread_mutex_unlock(&in->mtx);
+		s = &in->slot[in->chead];
+		if (in->cpos < s->ncuts)
+			break;
+		if (s->last)
+			return (0);
+		/* Done with this slot: hand it back to the reader. */
+		pthread_mutex_lock(&in->mtx);
+		in->chead = (in->chead + 1) % NSLOT;
+		in->cpos = 0;
+		in->full--;
+		pthread_cond_broadcast(&in->cv);
+		pthread_mutex_unlock(&in->mtx);
+	}
+	start = in->cpos > 0 ? s->end[in->cpos - 1] : 0;
+	*p = s->buf + start;
+	*len = s->end[in->cpos] - start;
+	memcpy(id, s->id[in->cpos], CRYPTO_HASH_LEN);
+	in->cpos++;
+	return (1);
+}
+
+void
+ingest_result(struct ingest *in, uint8_t sum[static CRYPTO_HASH_LEN],
+    int64_t *size)
+{
+
+	memcpy(sum, in->sum, CRYPTO_HASH_LEN);
+	*size = in->size;
+}
+
+void
+ingest_free(struct ingest *in)
+{
+	size_t i;
+
+	if (in == NULL)
+		return;
+	if (in->started) {
+		pthread_mutex_lock(&in->mtx);
+		in->stop = 1;
+		pthread_cond_broadcast(&in->cv);
+		pthread_mutex_unlock(&in->mtx);
+		pthread_join(in->thread, NULL);
+	}
+	for (i = 0; i < NSLOT; i++)
+		free(in->slot[i].buf);
+	crypto_hash_free(in->whole);
+	pthread_mutex_destroy(&in->mtx);
+	pthread_cond_destroy(&in->cv);
+	free(in);
+}

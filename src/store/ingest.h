@@ -1,0 +1,42 @@
+/*
+ * ingest.h: read a file and cut it into identified chunks on a second
+ * thread, so that reading, chunking and hashing overlap with sealing and
+ * storing on the caller's thread (two cores: content put runs about twice
+ * as fast as on one).
+ */
+#ifndef PP_INGEST_H
+#define PP_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crypto.h"
+
+struct ingest;
+
+/*
+ * Start reading ${fd} until end of file, refusing more than ${max} bytes.
+ * Returns the reader (free with ingest_free) or NULL.
+ */
+struct ingest *ingest_start(int fd, int64_t max);
+
+/*
+ * The next chunk: ${p} and ${len} point into the reader's buffer (valid
+ * until the next call) and ${id} receives its SHA-256.  Returns 1 for a
+ * chunk, 0 at the end, -1 on error (read error, too big: recorded by
+ * pp_err).
+ */
+int ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
+    uint8_t id[static CRYPTO_HASH_LEN]);
+
+/*
+ * After ingest_next returned 0: the SHA-256 of the whole input into ${sum}
+ * and its size into ${size}.
+ */
+void ingest_result(struct ingest *in, uint8_t sum[static CRYPTO_HASH_LEN],
+    int64_t *size);
+
+/* Stop the reader (if still running) and free it; NULL does nothing. */
+void ingest_free(struct ingest *in);
+
+#endif
