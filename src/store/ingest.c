@@ -61,7 +61,7 @@ reader_fail(struct ingest *in)
 
 /* Cut ${len} bytes of ${s} into chunks; the tail (no end yet) is left. */
 static size_t
-slot_cut(struct ingest *in, struct slot *s, size_t len, int eof)
+slot_cut(struct slot *s, size_t len, int eof)
 {
 	size_t pos = 0, cut;
 
@@ -70,7 +70,6 @@ slot_cut(struct ingest *in, struct slot *s, size_t len, int eof)
 	    s->ncuts < MAXCUTS) {
 		cut = chunker_cut(chunker_default, s->buf + pos, len - pos);
 		(void)crypto_sha256(s->buf + pos, cut, s->id[s->ncuts]);
-		(void)crypto_hash_update(in->whole, s->buf + pos, cut);
 		pos += cut;
 		s->end[s->ncuts++] = pos;
 	}
@@ -108,12 +107,10 @@ reader(void *arg)
 			    (long long)in->max);
 			goto fail;
 		}
-		used = slot_cut(in, s, len, eof);
+		used = slot_cut(s, len, eof);
 		carry = len - used;
 		s->last = eof;
 		prev = s;
-		if (eof)
-			(void)crypto_hash_final(in->whole, in->sum);
 		pthread_mutex_lock(&in->mtx);
 		in->rhead = (in->rhead + 1) % NSLOT;
 		in->full++;
@@ -177,8 +174,10 @@ ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
 		s = &in->slot[in->chead];
 		if (in->cpos < s->ncuts)
 			break;
-		if (s->last)
+		if (s->last) {
+			(void)crypto_hash_final(in->whole, in->sum);
 			return (0);
+		}
 		/* Done with this slot: hand it back to the reader. */
 		pthread_mutex_lock(&in->mtx);
 		in->chead = (in->chead + 1) % NSLOT;
@@ -190,6 +189,8 @@ ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
 	start = in->cpos > 0 ? s->end[in->cpos - 1] : 0;
 	*p = s->buf + start;
 	*len = s->end[in->cpos] - start;
+	/* The whole-input hash runs here, balancing the two threads. */
+	(void)crypto_hash_update(in->whole, *p, *len);
 	memcpy(id, s->id[in->cpos], CRYPTO_HASH_LEN);
 	in->cpos++;
 	return (1);

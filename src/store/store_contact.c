@@ -314,14 +314,19 @@ contact_insert(struct store *st, const char *owner, const char *uri,
     size_t ngroups)
 {
 	char list[PP_GROUPS_PER_USER * (PP_GROUP_NAME_MAX + 1) + 2];
-	size_t i, n = 0;
+	size_t i, n = 0, len;
 	sqlite3_stmt *s;
 
-	/* Names hold no control characters: \x1f cannot occur in one. */
-	for (i = 0; i < ngroups; i++)
-		n += (size_t)snprintf(list + n, sizeof(list) - n, "\x1f%s",
-		    groups[i]);
-	snprintf(list + n, sizeof(list) - n, "%s", ngroups > 0 ? "\x1f" : "");
+	/* Names are checked (<= 128 bytes, no control characters). */
+	for (i = 0; i < ngroups; i++) {
+		len = strlen(groups[i]);
+		list[n++] = '\x1f';
+		memcpy(list + n, groups[i], len);
+		n += len;
+	}
+	if (ngroups > 0)
+		list[n++] = '\x1f';
+	list[n] = '\0';
 	if ((s = db_stmt(st, "INSERT INTO contacts VALUES(?,?,?,?,?)")) ==
 	    NULL)
 		return (-1);

@@ -18,6 +18,9 @@
 #define STORE_DB	"pool.db"
 #define STORE_KEYFILE	"storage.key"
 #define STORE_NSTMT	128		/* prepared statement cache slots */
+/* The journal's key: module in the high bits, LSN (< 2^48) below. */
+#define JRNL_SHIFT	48
+#define JRNL_SEQ(m, lsn) (((int64_t)(m) << JRNL_SHIFT) | (int64_t)(lsn))
 #define STORE_PACKDIR	"chunks"	/* pack files of sealed chunks */
 #define STORE_NPACKFD	8		/* cached pack read descriptors */
 /* The largest sealed chunk: the chunker's maximum plus nonce and tag. */

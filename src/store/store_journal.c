@@ -23,12 +23,14 @@ store_journal_list(struct store *st, int all, enum store_module module,
 	}
 	if (db_rbegin(st) != 0)
 		return (-1);
-	if ((s = db_stmt(st, "SELECT module, lsn, epoch, entity, k1, k2, op,"
-	    " ts FROM journal WHERE (?1 OR module = ?2) AND lsn > ?3"
-	    " ORDER BY module, lsn LIMIT ?4")) == NULL)
+	if ((s = db_stmt(st, "SELECT seq >> 48, seq & 281474976710655, epoch,"
+	    " entity, k1, k2, op, ts FROM journal WHERE seq >= ?1 AND seq < ?2"
+	    " AND (seq & 281474976710655) > ?3 ORDER BY seq LIMIT ?4")) ==
+	    NULL)
 		goto out;
-	sqlite3_bind_int(s, 1, all != 0);
-	sqlite3_bind_int(s, 2, (int)module);
+	sqlite3_bind_int64(s, 1, all ? 0 : JRNL_SEQ(module, 0));
+	sqlite3_bind_int64(s, 2, all ? JRNL_SEQ(STORE_NMOD, 0) :
+	    JRNL_SEQ(module + 1, 0));
 	sqlite3_bind_int64(s, 3, since);
 	sqlite3_bind_int64(s, 4, limit > 0 ? (int64_t)limit : -1);
 	while ((st_rc = sqlite3_step(s)) == SQLITE_ROW) {

@@ -234,7 +234,8 @@ pack_close_all(struct store *st)
 static int
 compact_pack(struct store *st, int64_t id, struct store_compact *out)
 {
-	int64_t rowid[256], off[256], len[256], npack, noff;
+	uint8_t ids[256][CRYPTO_HASH_LEN];
+	int64_t off[256], len[256], npack, noff;
 	uint8_t *buf = NULL;
 	sqlite3_stmt *s;
 	int n, i, rc = -1;
@@ -244,12 +245,19 @@ compact_pack(struct store *st, int64_t id, struct store_compact *out)
 		return (-1);
 	}
 	do {
-		if ((s = db_stmt(st, "SELECT rowid, off, len FROM chunks"
+		if ((s = db_stmt(st, "SELECT id, off, len FROM chunks"
 		    " WHERE pack = ? LIMIT 256")) == NULL)
 			goto out;
 		sqlite3_bind_int64(s, 1, id);
 		for (n = 0; n < 256 && sqlite3_step(s) == SQLITE_ROW; n++) {
-			rowid[n] = sqlite3_column_int64(s, 0);
+			if (sqlite3_column_bytes(s, 0) != CRYPTO_HASH_LEN) {
+				sqlite3_reset(s);
+				pp_err(PP_ESTORE, "store %s is corrupted (chunk "
+				    "id)", st->dir);
+				goto out;
+			}
+			memcpy(ids[n], sqlite3_column_blob(s, 0),
+			    CRYPTO_HASH_LEN);
 			off[n] = sqlite3_column_int64(s, 1);
 			len[n] = sqlite3_column_int64(s, 2);
 		}
@@ -265,11 +273,12 @@ compact_pack(struct store *st, int64_t id, struct store_compact *out)
 			    &noff) != 0)
 				goto out;
 			if ((s = db_stmt(st, "UPDATE chunks SET pack = ?,"
-			    " off = ? WHERE rowid = ?")) == NULL)
+			    " off = ? WHERE id = ?")) == NULL)
 				goto out;
 			sqlite3_bind_int64(s, 1, npack);
 			sqlite3_bind_int64(s, 2, noff);
-			sqlite3_bind_int64(s, 3, rowid[i]);
+			sqlite3_bind_blob(s, 3, ids[i], CRYPTO_HASH_LEN,
+			    SQLITE_STATIC);
 			if (db_done(st, s, "chunk move") != 0)
 				goto out;
 			out->chunks_moved++;

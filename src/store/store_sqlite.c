@@ -21,10 +21,10 @@ static const char schema[] =
     "CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE modstate(module INTEGER PRIMARY KEY,"
     " epoch INTEGER NOT NULL, next_lsn INTEGER NOT NULL);"
-    "CREATE TABLE journal(module INTEGER NOT NULL, lsn INTEGER NOT NULL,"
-    " epoch INTEGER NOT NULL, entity TEXT NOT NULL, k1 TEXT NOT NULL,"
-    " k2 TEXT NOT NULL, op TEXT NOT NULL, ts INTEGER NOT NULL,"
-    " PRIMARY KEY(module, lsn)) WITHOUT ROWID;"
+    /* seq = module << 48 | LSN: appends go to the end of one B-tree. */
+    "CREATE TABLE journal(seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
+    " entity TEXT NOT NULL, k1 TEXT NOT NULL, k2 TEXT NOT NULL,"
+    " op TEXT NOT NULL, ts INTEGER NOT NULL);"
     "CREATE TABLE users(uri TEXT PRIMARY KEY, name TEXT NOT NULL,"
     " home TEXT NOT NULL, created INTEGER NOT NULL,"
     " updated INTEGER NOT NULL) WITHOUT ROWID;"
@@ -45,9 +45,10 @@ static const char schema[] =
     " kind INTEGER NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,"
     " sha256 BLOB NOT NULL, chunks BLOB NOT NULL, created INTEGER NOT NULL,"
     " updated INTEGER NOT NULL, PRIMARY KEY(conf, name)) WITHOUT ROWID;"
-    "CREATE TABLE chunks(id BLOB NOT NULL UNIQUE, refs INTEGER NOT NULL,"
+    /* Keyed by id alone: one B-tree, one page dirtied per new chunk. */
+    "CREATE TABLE chunks(id BLOB PRIMARY KEY, refs INTEGER NOT NULL,"
     " size INTEGER NOT NULL, pack INTEGER NOT NULL, off INTEGER NOT NULL,"
-    " len INTEGER NOT NULL);"
+    " len INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE packs(id INTEGER PRIMARY KEY, live INTEGER NOT NULL);"
     "CREATE TABLE config_docs(name TEXT PRIMARY KEY,"
     " version INTEGER NOT NULL, body BLOB NOT NULL,"
@@ -311,17 +312,16 @@ jrnl_append(struct store *st, enum store_module module, const char *entity,
 		st->mod[module].next_lsn = sqlite3_column_int64(s, 1);
 		st->mod[module].loaded = 1;
 	}
-	if ((s = db_stmt(st, "INSERT INTO journal VALUES(?,?,?,?,?,?,?,?)"))
-	    == NULL)
+	if ((s = db_stmt(st, "INSERT INTO journal VALUES(?,?,?,?,?,?,?)")) ==
+	    NULL)
 		return (-1);
-	sqlite3_bind_int(s, 1, (int)module);
-	sqlite3_bind_int64(s, 2, st->mod[module].next_lsn);
-	sqlite3_bind_int64(s, 3, st->mod[module].epoch);
-	db_bind_text(s, 4, entity);
-	db_bind_text(s, 5, k1);
-	db_bind_text(s, 6, k2);
-	db_bind_text(s, 7, op);
-	sqlite3_bind_int64(s, 8, util_now_ms());
+	sqlite3_bind_int64(s, 1, JRNL_SEQ(module, st->mod[module].next_lsn));
+	sqlite3_bind_int64(s, 2, st->mod[module].epoch);
+	db_bind_text(s, 3, entity);
+	db_bind_text(s, 4, k1);
+	db_bind_text(s, 5, k2);
+	db_bind_text(s, 6, op);
+	sqlite3_bind_int64(s, 7, util_now_ms());
 	if (db_done(st, s, "journal append") != 0)
 		return (-1);
 	st->mod[module].next_lsn++;
@@ -386,7 +386,8 @@ db_tune(struct store *st)
 	return (db_exec(st, "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
 	    "PRAGMA cache_size = -16384;"
-	    "PRAGMA journal_size_limit = 67108864;"));
+	    "PRAGMA journal_size_limit = 67108864;"
+	    "PRAGMA wal_autocheckpoint = 4096;"));
 }
 
 /* The new store ${st}: schema and identity, in one transaction. */
@@ -397,7 +398,7 @@ db_init_schema(struct store *st, const char *pool, const char *master)
 	sqlite3_stmt *s;
 	int i;
 
-	if (db_exec(st, "PRAGMA page_size = 8192; PRAGMA journal_mode = WAL;")
+	if (db_exec(st, "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;")
 	    != 0 || db_tune(st) != 0)
 		return (-1);
 	if (storekey_check(st->key, check) != 0)

@@ -1,0 +1,65 @@
+#!/bin/sh
+# run.sh BUILD full|quick: the store benchmarks.  Generates the standard
+# population through the store API with bench-gen (full: 40,000 users x 100
+# contacts, 20 settings each, 4,000 conferences, 2 GiB of content of which
+# 80% is incompressible; quick: a tenth), measures the chunker, and writes
+# the results between the "store" markers of docs/benchmarks.md, with raw
+# CSV in bench/results/.
+set -eu
+BUILD=${1:-build}
+MODE=${2:-quick}
+top=$(cd "$(dirname "$0")/.." && pwd)
+case "$MODE" in
+full) U=40000 F=4000 M=2048 ;;
+quick) U=4000 F=400 M=205 ;;
+*) echo "usage: bench/run.sh BUILD full|quick" >&2; exit 2 ;;
+esac
+work=$(mktemp -d "${TMPDIR:-/tmp}/pp-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+res="$top/bench/results"
+mkdir -p "$res"
+
+echo "bench: chunker and primitives"
+"$BUILD/bench-chunk" >"$res/chunk.csv"
+cat "$res/chunk.csv"
+
+echo "bench: store population ($MODE: $U users)"
+csv="$res/store-$MODE.csv"
+[ -f "$csv" ] || echo "users,contacts_per_user,settings_per_user,contact_rows,contact_s,contact_rows_per_s,content_mb,content_s,content_mb_per_s,db_bytes,pack_bytes,peak_rss_kib" >"$csv"
+out=$("$BUILD/bench-gen" --data "$work/pool" --users $U \
+    --contacts-per-user 100 --settings-per-user 20 --conferences $F \
+    --content-mb $M --compressible-pct 20 --csv "$csv")
+echo "$out"
+
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+line() { echo "$out" | grep "^$1" | sed "s/^$1 *//"; }
+frag="$work/frag.md"
+{
+	echo "<!-- store:begin (written by bench/run.sh $MODE) -->"
+	echo "Run: $(date -u +%Y-%m-%dT%H:%MZ), commit $commit, $MODE population."
+	echo "Machine: $machine."
+	echo
+	echo "| figure | result | target |"
+	echo "| --- | --- | --- |"
+	echo "| contact rows through the store API (batches of 10,000) | $(line 'contact rows') | >= 200,000 rows/s |"
+	echo "| content put (80% incompressible, 1-8 MiB items) | $(line content) | >= 300 MB/s |"
+	echo "| users with 20 settings each | $(line users) | |"
+	echo "| store size on disk | $(line 'store size') | |"
+	echo "| bench/gen peak RSS | $(line 'peak RSS') | |"
+	echo
+	echo "Chunker (20 MiB of random data; edit = 4 KiB rewritten mid-file, insert = 100 bytes inserted):"
+	echo
+	echo '```'
+	cat "$res/chunk.csv"
+	echo '```'
+	echo "<!-- store:end -->"
+} >"$frag"
+doc="$top/docs/benchmarks.md"
+if grep -q '<!-- store:begin' "$doc" 2>/dev/null; then
+	awk -v f="$frag" '/<!-- store:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
+	    /<!-- store:end/ { skip = 0; next } !skip { print }' "$doc" >"$work/doc" && cp "$work/doc" "$doc"
+else
+	cat "$frag" >>"$doc"
+fi
+echo "bench: results written to docs/benchmarks.md and $csv"
