@@ -36,6 +36,7 @@ CLI_OBJ	:= $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all tests check demo bench bench-quick deps clean
+.SECONDARY:
 all: $(BUILD)/poolpair $(BUILD)/bench-gen $(BUILD)/bench-chunk
 tests: $(UNIT_BIN)
 
@@ -46,20 +47,24 @@ $(BUILD)/obj/%.o: %.c
 
 $(BUILD)/libpoolpair.a: $(LIB_OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/poolpair: $(CLI_OBJ) $(BUILD)/libpoolpair.a
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench-gen: $(BUILD)/obj/bench/gen.o $(BUILD)/libpoolpair.a
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench-chunk: $(BUILD)/obj/bench/chunk_bench.o $(BUILD)/libpoolpair.a
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LD $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libpoolpair.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	@echo "  LD $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
 	    $(shell pkg-config --libs $(TESTPKGS))
 
 deps:

@@ -62,6 +62,8 @@ now_s(void)
 	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 }
 
+static void die(const char *) __attribute__((noreturn));
+
 static void
 die(const char *what)
 {

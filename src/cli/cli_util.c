@@ -20,7 +20,8 @@ cmd_help(struct cli *c, FILE *f)
 	fprintf(f, "usage: poolpair [--data DIR] %s %s\n", c->path,
 	    c->cmd->args);
 	if (c->cmd->help[0] != '\0')
-		fprintf(f, "\n%s", c->cmd->help);
+		fprintf(f, "\n%s%s", c->cmd->help,
+		    c->cmd->help[strlen(c->cmd->help) - 1] == '\n' ? "" : "\n");
 }
 
 int
@@ -151,14 +152,18 @@ cli_dispatch(struct cli *c, const char *group, const struct cli_cmd *cmds,
 {
 	static char path[64];
 	const struct cli_cmd *cmd;
+	FILE *f;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
-		printf("usage: poolpair [--data DIR] %s COMMAND ...\n\n"
+		/* Asked for: stdout, exit 0; a missing command: stderr, 2. */
+		f = argc < 2 ? stderr : stdout;
+		fprintf(f, "usage: poolpair [--data DIR] %s COMMAND ...\n\n"
 		    "commands:\n", group);
 		for (cmd = cmds; cmd->name != NULL; cmd++)
-			printf("  %s %s %s\n", group, cmd->name, cmd->args);
-		printf("\n'poolpair %s COMMAND --help' tells more.\n", group);
+			fprintf(f, "  %s %s %s\n", group, cmd->name, cmd->args);
+		fprintf(f, "\n'poolpair %s COMMAND --help' tells more.\n",
+		    group);
 		return (argc < 2 ? EXIT_USAGE : EXIT_OK);
 	}
 	for (cmd = cmds; cmd->name != NULL; cmd++) {

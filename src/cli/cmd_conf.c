@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "sipuri.h"
 #include "util.h"
 
 json_t *
@@ -48,12 +49,8 @@ conf_create(struct cli *c, int argc, char **argv)
 		    PP_SUBJECT_MAX);
 		return (cli_fail(c));
 	}
-	if (strlen(pos[0]) > PP_URI_MAX) {
-		pp_err(PP_EINVAL, "SIP URI is longer than %d bytes",
-		    PP_URI_MAX);
+	if (sipuri_normalize(pos[0], cf.organizer) != 0)
 		return (cli_fail(c));
-	}
-	snprintf(cf.organizer, sizeof(cf.organizer), "%s", pos[0]);
 	snprintf(cf.subject, sizeof(cf.subject), "%s", subject);
 	cf.start = (int64_t)time(NULL);
 	cf.access = STORE_ACCESS_INVITED;

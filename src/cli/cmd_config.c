@@ -33,8 +33,9 @@ config_set(struct cli *c, int argc, char **argv)
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (rc != 0) {
+		/* An unreadable input is refused, not a store failure. */
 		if (pp_errcode() == PP_EIO)
-			pp_err(PP_EINVAL, "%s", pp_errmsg());
+			pp_err_reclass(PP_EINVAL);
 		return (cli_fail(c));
 	}
 	if (cli_open(c) != 0 ||

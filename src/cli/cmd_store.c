@@ -99,14 +99,20 @@ cmd_compact(struct cli *c, int argc, char **argv)
 	if (cli_open(c) != 0 || store_compact(c->st, &r) != 0)
 		return (cli_fail(c));
 	if (c->json)
-		return (cli_json_print(json_pack("{s:I,s:I,s:I,s:I}", "packs",
-		    (json_int_t)r.packs, "packs_removed",
-		    (json_int_t)r.packs_removed, "chunks_moved",
-		    (json_int_t)r.chunks_moved, "bytes_freed",
-		    (json_int_t)r.bytes_freed)) == 0 ? EXIT_OK : cli_fail(c));
-	printf("%lld of %lld packs rewritten, %lld chunks moved, %lld bytes "
-	    "freed\n", (long long)r.packs_removed, (long long)r.packs,
-	    (long long)r.chunks_moved, (long long)r.bytes_freed);
+		return (cli_json_print(json_pack("{s:I,s:I,s:I,s:I,s:I,s:b}",
+		    "packs", (json_int_t)r.packs, "packs_rewritten",
+		    (json_int_t)r.packs_rewritten, "chunks_moved",
+		    (json_int_t)r.chunks_moved, "files_removed",
+		    (json_int_t)r.files_removed, "bytes_freed",
+		    (json_int_t)r.bytes_freed, "deferred", r.deferred)) == 0 ?
+		    EXIT_OK : cli_fail(c));
+	printf("%lld of %lld packs rewritten (%lld chunks moved); %lld files "
+	    "removed, %lld bytes freed\n", (long long)r.packs_rewritten,
+	    (long long)r.packs, (long long)r.chunks_moved,
+	    (long long)r.files_removed, (long long)r.bytes_freed);
+	if (r.deferred)
+		printf("readers were still using the old packs: their files "
+		    "go at the next compact\n");
 	return (EXIT_OK);
 }
 

@@ -25,7 +25,8 @@ static const struct cli_cmd groups[] = {
 	{ "conf", cmd_conf, "create|show|list|del", "the conference directory" },
 	{ "content", cmd_content, "put|get|list|del", "conference content" },
 	{ "config", cmd_config, "set|get|list", "configuration documents" },
-	{ "journal", cmd_journal, "[--module M] [--since LSN]",
+	{ "journal", cmd_journal,
+	  "[--module M] [--since LSN] [--limit N] [--json]",
 	  "the change journal" },
 	{ NULL, NULL, NULL, NULL }
 };
@@ -38,7 +39,7 @@ usage(FILE *f)
 	fprintf(f, "usage: poolpair [--data DIR] COMMAND [ARGS] [--json] "
 	    "[--help]\n\ncommands:\n");
 	for (g = groups; g->name != NULL; g++)
-		fprintf(f, "  %-8s %-34s %s\n", g->name, g->args, g->help);
+		fprintf(f, "  %-8s %-48s %s\n", g->name, g->args, g->help);
 	fprintf(f, "\n--data DIR names the pool's data directory (default: "
 	    "$POOLPAIR_DATA).\n'poolpair COMMAND --help' tells more.\n\n"
 	    "exit status: 0 done; 1 refused (bad value, unknown, duplicate, "

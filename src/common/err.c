@@ -11,6 +11,9 @@
 static _Thread_local char errbuf[512];
 static _Thread_local enum pp_err errcode;
 
+static void verr(enum pp_err, int, const char *, va_list)
+    __attribute__((format(printf, 3, 0)));
+
 static void
 verr(enum pp_err code, int with_errno, const char *fmt, va_list ap)
 {
@@ -59,6 +62,13 @@ pp_errcode(void)
 {
 
 	return (errcode);
+}
+
+void
+pp_err_reclass(enum pp_err code)
+{
+
+	errcode = code;
 }
 
 void

@@ -14,6 +14,7 @@ enum pp_err {
 	PP_EEXIST,	/* duplicate add */
 	PP_ELIMIT,	/* a bound was reached */
 	PP_EROFS,	/* not writable here (replica, not the config master) */
+	PP_EAGAIN,	/* a concurrent change got in the way: try again */
 	PP_ESTORE,	/* the store is missing, foreign, corrupted or unusable */
 	PP_EKEY,	/* the storage key is missing, loose or wrong */
 	PP_EIO,		/* an I/O error outside the store */
@@ -31,6 +32,9 @@ void pp_errp(enum pp_err code, const char *fmt, ...)
 /* The last recorded message ("" if none) and class. */
 const char *pp_errmsg(void);
 enum pp_err pp_errcode(void);
+
+/* Change the class of the recorded error to ${code}, keeping its text. */
+void pp_err_reclass(enum pp_err code);
 
 /* Forget the last error. */
 void pp_err_clear(void);

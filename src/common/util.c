@@ -193,26 +193,43 @@ util_time_fmt(char *out, size_t outlen, int64_t t)
 		snprintf(out, outlen, "%lld", (long long)t);
 }
 
+/* The ${n}-digit decimal at ${s}, or -1 unless all ${n} are digits. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return (-1);
+		v = v * 10 + (s[i] - '0');
+	}
+	return (v);
+}
+
 int
 util_time_parse(const char *s, int64_t *t, const char *what)
 {
 	struct tm tm;
-	int y, mo, d, h, mi, sec = 0, n = 0;
+	size_t len = strnlen(s, 32);
+	int y, mo, d, h, mi, sec = 0;
 
+	/* Exactly YYYY-MM-DDTHH:MMZ or YYYY-MM-DDTHH:MM:SSZ. */
+	if ((len != 17 && len != 20) || s[4] != '-' || s[7] != '-' ||
+	    s[10] != 'T' || s[13] != ':' || s[len - 1] != 'Z' ||
+	    (len == 20 && s[16] != ':'))
+		goto bad;
+	y = digits(s, 4);
+	mo = digits(s + 5, 2);
+	d = digits(s + 8, 2);
+	h = digits(s + 11, 2);
+	mi = digits(s + 14, 2);
+	if (len == 20)
+		sec = digits(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59)
+		goto bad;
 	memset(&tm, 0, sizeof(tm));
-	if (strnlen(s, 32) > 20)
-		goto bad;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi,
-	    &sec, &n) == 6 && n > 0 && s[n] == '\0')
-		;
-	else if (sec = 0, n = 0, sscanf(s, "%4d-%2d-%2dT%2d:%2dZ%n", &y, &mo,
-	    &d, &h, &mi, &n) == 5 && n > 0 && s[n] == '\0')
-		;
-	else
-		goto bad;
-	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 ||
-	    h > 23 || mi > 59 || sec > 59 || h < 0 || mi < 0 || sec < 0)
-		goto bad;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
 	tm.tm_mday = d;

@@ -41,6 +41,7 @@ struct ingest {
 	size_t rhead, chead;		/* next slot to fill / to consume */
 	size_t cpos;			/* next chunk in the consumer's slot */
 	int stop;			/* the consumer gave up */
+	int done;			/* the end was reached, sum is set */
 	int failed;			/* the reader failed: err / msg */
 	enum pp_err err;
 	char msg[512];
@@ -97,7 +98,7 @@ reader(void *arg)
 		if (carry > 0)
 			memcpy(s->buf, prev->buf + used, carry);
 		if ((n = util_read_full(in->fd, s->buf + carry, READ)) < 0) {
-			pp_errp(PP_EINVAL, "cannot read the content");
+			pp_errp(PP_EIO, "cannot read the content");
 			goto fail;
 		}
 		eof = (size_t)n < READ;
@@ -175,7 +176,9 @@ ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
 		if (in->cpos < s->ncuts)
 			break;
 		if (s->last) {
-			(void)crypto_hash_final(in->whole, in->sum);
+			if (!in->done)
+				(void)crypto_hash_final(in->whole, in->sum);
+			in->done = 1;
 			return (0);
 		}
 		/* Done with this slot: hand it back to the reader. */

@@ -135,10 +135,14 @@ struct store_jrec {
 };
 
 struct store_compact {
-	int64_t packs;			/* pack files before */
-	int64_t packs_removed;
+	int64_t packs;			/* packs before */
+	int64_t packs_rewritten;	/* at least half dead: live chunks moved */
 	int64_t chunks_moved;
-	int64_t bytes_freed;
+	int64_t files_removed;		/* old packs and leftover stages */
+	int64_t bytes_removed;		/* their size */
+	int64_t bytes_moved;		/* written again to the new pack */
+	int64_t bytes_freed;		/* removed less moved */
+	int deferred;			/* readers held old packs: files stay */
 };
 
 struct store_stats {
@@ -176,9 +180,10 @@ const char *store_pool(const struct store *st);
 int store_stats(struct store *st, struct store_stats *out);
 
 /*
- * Reclaim the space of deleted content: rewrite each pack file that is at
- * least half dead and remove leftovers of interrupted writes.  Not inside a
- * batch.  Fills ${out}.  Returns 0 or -1.
+ * Reclaim the space of deleted content: move the live chunks of each pack
+ * that is at least half dead to a new pack, then, once no reader in any
+ * process can still use them, remove the old packs and the leftovers of
+ * interrupted uploads.  Not inside a batch.  Fills ${out}.  Returns 0 or -1.
  */
 int store_compact(struct store *st, struct store_compact *out);
 

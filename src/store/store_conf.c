@@ -12,6 +12,7 @@
 #include "util.h"
 
 #define CONF_MAX_SPAN	(366LL * 86400)	/* a conference lasts at most a year */
+#define CONF_MAX_TIME	253402300799LL	/* 9999-12-31T23:59:59Z */
 
 /* Check that ${id} has the form of a conference id. */
 static int
@@ -105,9 +106,11 @@ store_conf_create(struct store *st, struct store_conf *c)
 	if (c->subject[0] != '\0' &&
 	    util_text_ok(c->subject, PP_SUBJECT_MAX, "subject") != 0)
 		return (-1);
-	if (c->end <= c->start || c->end - c->start > CONF_MAX_SPAN) {
-		pp_err(PP_EINVAL, "a conference must end after it starts, "
-		    "within a year");
+	/* Compare before subtracting: no overflow whatever the input. */
+	if (c->start < 0 || c->start > CONF_MAX_TIME || c->end <= c->start ||
+	    c->end > CONF_MAX_TIME || c->end - c->start > CONF_MAX_SPAN) {
+		pp_err(PP_EINVAL, "a conference must start after 1970, end "
+		    "after it starts, within a year, before the year 10000");
 		return (-1);
 	}
 	if ((unsigned)c->access > STORE_ACCESS_INVITED) {

@@ -3,7 +3,8 @@
  * metadata plus the ordered list of its chunks' ids; each chunk is stored
  * once, sealed with AES-256-GCM under the storage key (its id as additional
  * data, so a chunk cannot be passed off as another), in a pack file
- * (store_pack.c), with a reference count.
+ * (store_pack.c), with a reference count.  Uploads come in through
+ * store_upload.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,34 +12,14 @@
 
 #include "chunker.h"
 #include "err.h"
-#include "ingest.h"
 #include "store_int.h"
 #include "util.h"
 
-/* A growing list of chunk ids. */
+/* A list of chunk ids (an item's, loaded by content_find). */
 struct idlist {
 	uint8_t *ids;
 	size_t n, cap;
 };
-
-static int
-idlist_add(struct idlist *l, const uint8_t id[static CRYPTO_HASH_LEN])
-{
-	uint8_t *p;
-	size_t cap;
-
-	if (l->n == l->cap) {
-		cap = l->cap ? l->cap * 2 : 256;
-		if ((p = realloc(l->ids, cap * CRYPTO_HASH_LEN)) == NULL) {
-			pp_err(PP_EINTERNAL, "out of memory");
-			return (-1);
-		}
-		l->ids = p;
-		l->cap = cap;
-	}
-	memcpy(l->ids + l->n++ * CRYPTO_HASH_LEN, id, CRYPTO_HASH_LEN);
-	return (0);
-}
 
 /* Check an item's name and MIME type ("type/subtype", token characters). */
 static int
@@ -65,41 +46,6 @@ content_meta_ok(const char *name, const char *mime)
 bad:
 	pp_err(PP_EINVAL, "'%.40s' is not a MIME type (type/subtype)", mime);
 	return (-1);
-}
-
-/* Take one more reference to chunk ${id} of ${len} bytes at ${p}. */
-static int
-chunk_ref(struct store *st, const uint8_t *id, const uint8_t *p, size_t len,
-    uint8_t *sealed, size_t *nnew)
-{
-	sqlite3_stmt *s;
-	int64_t pack, off;
-
-	if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
-	    " WHERE id = ?")) == NULL)
-		return (-1);
-	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	if (db_done(st, s, "chunk reference") != 0)
-		return (-1);
-	if (sqlite3_changes(st->db) > 0)
-		return (0);
-	if (crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN, p, len,
-	    sealed) != 0 ||
-	    pack_append(st, sealed, len + CRYPTO_SEAL_OVERHEAD, &pack,
-	    &off) != 0)
-		return (-1);
-	if ((s = db_stmt(st, "INSERT INTO chunks(id, refs, size, pack, off,"
-	    " len) VALUES(?, 1, ?, ?, ?, ?)")) == NULL)
-		return (-1);
-	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (int64_t)len);
-	sqlite3_bind_int64(s, 3, pack);
-	sqlite3_bind_int64(s, 4, off);
-	sqlite3_bind_int64(s, 5, (int64_t)(len + CRYPTO_SEAL_OVERHEAD));
-	if (db_done(st, s, "chunk store") != 0)
-		return (-1);
-	(*nnew)++;
-	return (0);
 }
 
 /* Drop one reference to each of the ${n} chunks ${ids}; free unused ones. */
@@ -136,41 +82,6 @@ chunks_release(struct store *st, const uint8_t *ids, size_t n)
 			return (-1);
 	}
 	return (0);
-}
-
-/*
- * Read ${fd} to its end, chunk it and reference every chunk; fill ${ids},
- * ${c}->size, ->sha256, ->nchunks and ->nnew.
- */
-static int
-content_ingest(struct store *st, int fd, struct idlist *ids,
-    struct store_content *c)
-{
-	uint8_t id[CRYPTO_HASH_LEN], *sealed;
-	const uint8_t *p;
-	struct ingest *in = NULL;
-	size_t len;
-	int r, rc = -1;
-
-	if ((sealed = malloc(STORE_SEALED_MAX)) == NULL) {
-		pp_err(PP_EINTERNAL, "out of memory");
-		return (-1);
-	}
-	if ((in = ingest_start(fd, PP_CONTENT_MAX)) == NULL)
-		goto out;
-	while ((r = ingest_next(in, &p, &len, id)) == 1)
-		if (chunk_ref(st, id, p, len, sealed, &c->nnew) != 0 ||
-		    idlist_add(ids, id) != 0)
-			goto out;
-	if (r < 0)
-		goto out;
-	ingest_result(in, c->sha256, &c->size);
-	c->nchunks = ids->n;
-	rc = 0;
-out:
-	ingest_free(in);
-	free(sealed);
-	return (rc);
 }
 
 /*
@@ -230,7 +141,7 @@ content_find(struct store *st, const char *conf, const char *name,
 /* Write the item row of ${c} with the chunk list ${ids}, and journal it. */
 static int
 content_row(struct store *st, const struct store_content *c,
-    const struct idlist *ids)
+    const uint8_t *ids, size_t n)
 {
 	sqlite3_stmt *s;
 
@@ -243,8 +154,8 @@ content_row(struct store *st, const struct store_content *c,
 	db_bind_text(s, 4, c->mime);
 	sqlite3_bind_int64(s, 5, c->size);
 	sqlite3_bind_blob(s, 6, c->sha256, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(s, 7, ids->ids != NULL ? ids->ids : (uint8_t *)"",
-	    (int)(ids->n * CRYPTO_HASH_LEN), SQLITE_STATIC);
+	sqlite3_bind_blob(s, 7, ids != NULL ? ids : (const uint8_t *)"",
+	    (int)(n * CRYPTO_HASH_LEN), SQLITE_STATIC);
 	sqlite3_bind_int64(s, 8, c->created_ms);
 	sqlite3_bind_int64(s, 9, c->updated_ms);
 	if (db_done(st, s, "content put") != 0)
@@ -253,65 +164,97 @@ content_row(struct store *st, const struct store_content *c,
 	    c->name, "put"));
 }
 
+/* Refuse a new item in a conference that holds the most allowed. */
+static int
+content_room(struct store *st, const char *conf)
+{
+	sqlite3_stmt *s;
+	int64_t n;
+
+	if ((s = db_stmt(st, "SELECT count(*) FROM content WHERE conf = ?")) ==
+	    NULL)
+		return (-1);
+	db_bind_text(s, 1, conf);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return (db_fail(st, "content count"));
+	n = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (n >= PP_CONTENT_PER_CONF) {
+		pp_err(PP_ELIMIT, "conference %s already has %d content items, "
+		    "the most allowed", conf, PP_CONTENT_PER_CONF);
+		return (-1);
+	}
+	return (0);
+}
+
+/* The metadata transaction of a put: chunks, item row, old chunks. */
+static int
+content_put_commit(struct store *st, struct store_content *c,
+    struct upload *u)
+{
+	struct store_content old;
+	struct idlist oldids = { 0 };
+	int rc = -1, had;
+
+	if (db_wbegin(st) != 0)
+		return (-1);
+	if (conf_writable(st, c->conf) != 0)
+		goto out;
+	if ((had = content_find(st, c->conf, c->name, &old, &oldids) == 0) ==
+	    0 && (pp_errcode() != PP_ENOENT || content_room(st, c->conf) != 0))
+		goto out;
+	c->updated_ms = util_now_ms();
+	c->created_ms = had ? old.created_ms : c->updated_ms;
+	/* New references first, so chunks shared with the old list stay. */
+	if (upload_commit(st, u) != 0 ||
+	    content_row(st, c, u->ids, u->n) != 0 ||
+	    (had && chunks_release(st, oldids.ids, oldids.n) != 0))
+		goto out;
+	rc = 0;
+out:
+	free(oldids.ids);
+	return (db_wend(st, rc));
+}
+
 int
 store_content_put(struct store *st, const char *conf, const char *name,
     enum store_kind kind, const char *mime, int fd, struct store_content *out)
 {
-	struct store_content c, old;
-	struct idlist ids = { 0 }, oldids = { 0 };
-	int64_t n;
-	sqlite3_stmt *s;
-	int rc = -1, had;
+	struct store_content c;
+	struct upload u;
+	int rc = -1;
 
 	memset(&c, 0, sizeof(c));
+	memset(&u, 0, sizeof(u));
 	if (content_meta_ok(name, mime) != 0)
 		return (-1);
 	if ((unsigned)kind > STORE_KIND_ATTACHMENT) {
 		pp_err(PP_EINVAL, "unknown content kind");
 		return (-1);
 	}
-	if (db_wbegin(st) != 0)
+	/* Fail fast, before reading what may be gigabytes. */
+	if (db_rbegin(st) != 0)
 		return (-1);
-	if (conf_writable(st, conf) != 0)
-		goto out;
-	if ((had = content_find(st, conf, name, &old, &oldids) == 0) == 0) {
-		if (pp_errcode() != PP_ENOENT)
-			goto out;
-		if ((s = db_stmt(st, "SELECT count(*) FROM content"
-		    " WHERE conf = ?")) == NULL)
-			goto out;
-		db_bind_text(s, 1, conf);
-		if (sqlite3_step(s) != SQLITE_ROW) {
-			db_fail(st, "content count");
-			goto out;
-		}
-		n = sqlite3_column_int64(s, 0);
-		sqlite3_reset(s);
-		if (n >= PP_CONTENT_PER_CONF) {
-			pp_err(PP_ELIMIT, "conference %s already has %d "
-			    "content items, the most allowed", conf,
-			    PP_CONTENT_PER_CONF);
-			goto out;
-		}
-	}
+	rc = conf_writable(st, conf);
+	db_rend(st);
+	if (rc != 0)
+		return (-1);
 	snprintf(c.conf, sizeof(c.conf), "%s", conf);
 	snprintf(c.name, sizeof(c.name), "%s", name);
 	snprintf(c.mime, sizeof(c.mime), "%s", mime);
 	c.kind = kind;
-	c.updated_ms = util_now_ms();
-	c.created_ms = had ? old.created_ms : c.updated_ms;
-	/* New references first, so chunks shared with the old list stay. */
-	if (content_ingest(st, fd, &ids, &c) != 0 ||
-	    content_row(st, &c, &ids) != 0 ||
-	    (had && chunks_release(st, oldids.ids, oldids.n) != 0))
-		goto out;
-	if (out != NULL)
+	/* The input is read without the write lock held (store_upload.c). */
+	if ((rc = upload_read(st, fd, &u)) == 0) {
+		c.size = u.size;
+		memcpy(c.sha256, u.sha256, CRYPTO_HASH_LEN);
+		c.nchunks = u.n;
+		rc = content_put_commit(st, &c, &u);
+		c.nnew = u.nnew;
+	}
+	upload_free(&u);
+	if (rc == 0 && out != NULL)
 		*out = c;
-	rc = 0;
-out:
-	free(ids.ids);
-	free(oldids.ids);
-	return (db_wend(st, rc));
+	return (rc);
 }
 
 /* Delete item ${conf}/${name} (known to exist) and journal it. */

@@ -62,6 +62,8 @@ struct store {
 	/* Pack appends of the open write transaction (store_pack.c). */
 	int wfd;			/* -1: none yet */
 	int wfresh;			/* append to a new pack (compaction) */
+	int64_t adopted[16];		/* packs renamed from stages in this tx */
+	size_t nadopted;
 	int64_t wpack;			/* the pack appended to */
 	int64_t wstart;			/* its size when the tx began */
 	int64_t wbase;			/* file offset of wbuf[0] */
@@ -146,6 +148,47 @@ int pack_live(struct store *st, int64_t pack, int64_t delta);
 int pack_precommit(struct store *st);
 void pack_end(struct store *st, int committed);
 void pack_close_all(struct store *st);
+
+/*
+ * Staging of one upload's sealed chunks outside the write lock
+ * (store_stage.c).  stage_open makes a private, locked stage file;
+ * stage_append buffers ${len} bytes and says at which stage offset they
+ * are; stage_sync makes them durable; stage_adopt (inside the write
+ * transaction) makes the stage part of the store: renamed into a new pack,
+ * or copied into the current one (then ${counted} is 1: pack_append counted
+ * the bytes live), setting where its offset 0 now is (${pack}, ${base});
+ * stage_free removes a stage that was not renamed.  Return 0 or -1.
+ */
+struct stage;
+struct stage *stage_open(struct store *st);
+int stage_append(struct stage *sg, const uint8_t *buf, size_t len,
+    int64_t *off);
+int stage_sync(struct stage *sg);
+int stage_adopt(struct stage *sg, int64_t *pack, int64_t *base,
+    int *counted);
+void stage_free(struct stage *sg);
+
+/* One content item's chunks on their way in (store_upload.c). */
+struct upload {
+	uint8_t *ids;		/* n chunk ids, in order */
+	int64_t *off;		/* where each is staged; -1: held already */
+	uint32_t *len;		/* sealed lengths */
+	size_t n, cap;
+	struct stage *sg;
+	int64_t size;		/* of the whole plaintext */
+	uint8_t sha256[CRYPTO_HASH_LEN];
+	size_t nnew;		/* chunks inserted by upload_commit */
+};
+
+/*
+ * upload_read: read ${fd} to its end into ${u}, before the write lock.
+ * upload_commit: inside the write transaction, reference every chunk of
+ * ${u} (PP_EAGAIN if a chunk held before was deleted meanwhile).
+ * upload_free: release ${u} and its stage.  Return 0 or -1.
+ */
+int upload_read(struct store *st, int fd, struct upload *u);
+int upload_commit(struct store *st, struct upload *u);
+void upload_free(struct upload *u);
 
 /* Load and check the storage key of ${dir} into ${key}.  Returns 0 or -1. */
 int storekey_load(const char *dir, uint8_t key[static CRYPTO_KEY_LEN]);

@@ -13,6 +13,8 @@
  */
 #include <sys/stat.h>
 
+#include <sys/file.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -99,13 +101,12 @@ pack_wopen(struct store *st)
 	pack_path(st, id, path, sizeof(path));
 	if (id == 0 || st->wfresh ||
 	    (stat(path, &sb) == 0 && sb.st_size >= PACK_MAX)) {
-		id++;
-		if ((s = db_stmt(st, "INSERT INTO packs VALUES(?, 0)")) ==
+		if ((s = db_stmt(st, "INSERT INTO packs(live) VALUES(0)")) ==
 		    NULL)
 			return (-1);
-		sqlite3_bind_int64(s, 1, id);
 		if (db_done(st, s, "pack create") != 0)
 			return (-1);
+		id = sqlite3_last_insert_rowid(st->db);
 		pack_path(st, id, path, sizeof(path));
 	}
 	if ((st->wfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
@@ -204,7 +205,17 @@ pack_precommit(struct store *st)
 void
 pack_end(struct store *st, int committed)
 {
+	char path[PATH_MAX + 64];
+	size_t i;
 
+	/* Packs adopted from stages by a rolled-back transaction go too. */
+	for (i = 0; i < st->nadopted; i++) {
+		if (committed)
+			break;
+		pack_path(st, st->adopted[i], path, sizeof(path));
+		unlink(path);
+	}
+	st->nadopted = 0;
 	if (st->wfd < 0)
 		return;
 	/* Cut off what a rolled-back transaction appended. */
@@ -282,6 +293,7 @@ compact_pack(struct store *st, int64_t id, struct store_compact *out)
 			if (db_done(st, s, "chunk move") != 0)
 				goto out;
 			out->chunks_moved++;
+			out->bytes_moved += len[i];
 		}
 	} while (n == 256);
 	if ((s = db_stmt(st, "DELETE FROM packs WHERE id = ?")) == NULL)
@@ -322,16 +334,72 @@ pack_known(struct store *st, int64_t id)
 	return (r == SQLITE_ROW);
 }
 
+/* Is ${name} in the chunks directory garbage: an unlocked stage or a pack
+ * no row names?  1, 0, or -1 on error. */
+static int
+pack_garbage(struct store *st, const char *name, const char *path)
+{
+	int64_t id;
+	int fd, k;
+
+	if (pack_name(name, &id))
+		return ((k = pack_known(st, id)) < 0 ? -1 : !k);
+	if (strncmp(name, "stage-", 6) != 0)
+		return (0);
+	/* A stage in use is locked by its upload. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return (0);
+	k = flock(fd, LOCK_EX | LOCK_NB) == 0;
+	close(fd);
+	return (k);
+}
+
+/*
+ * Remove the files of the chunks directory that nothing uses: packs whose
+ * rows are gone and stages whose uploads are over.  Runs under the write
+ * lock (no writer is between creating a pack file and committing its row).
+ */
+static int
+compact_sweep(struct store *st, struct store_compact *out)
+{
+	char path[PATH_MAX + 320];
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	int rc = -1, g = 0;
+
+	if (db_wbegin(st) != 0)
+		return (-1);
+	snprintf(path, sizeof(path), "%s/%s", st->dir, STORE_PACKDIR);
+	if ((d = opendir(path)) == NULL) {
+		pp_errp(PP_ESTORE, "store %s: cannot read %s", st->dir, path);
+		goto out;
+	}
+	while ((de = readdir(d)) != NULL) {
+		snprintf(path, sizeof(path), "%s/%s/%s", st->dir,
+		    STORE_PACKDIR, de->d_name);
+		if ((g = pack_garbage(st, de->d_name, path)) < 0)
+			break;
+		if (g == 1 && stat(path, &sb) == 0 && unlink(path) == 0) {
+			out->bytes_removed += (int64_t)sb.st_size;
+			out->files_removed++;
+		}
+	}
+	closedir(d);
+	rc = g < 0 ? -1 : 0;
+out:
+	/* Nothing was written: ending the transaction just drops the lock. */
+	return (db_wend(st, rc));
+}
+
 int
 store_compact(struct store *st, struct store_compact *out)
 {
 	char path[PATH_MAX + 64];
 	int64_t ids[64], id, live;
-	struct dirent *de;
 	struct stat sb;
 	sqlite3_stmt *s;
-	DIR *d;
-	int n = 0, i, rc = -1, k;
+	int n = 0, i, rc = -1, busy = 1;
 
 	memset(out, 0, sizeof(*out));
 	if (st->batch) {
@@ -347,13 +415,9 @@ store_compact(struct store *st, struct store_compact *out)
 		live = sqlite3_column_int64(s, 1);
 		out->packs++;
 		pack_path(st, id, path, sizeof(path));
-		if (stat(path, &sb) != 0)
-			continue;
 		/* Worth rewriting when at least half of it is dead. */
-		if (live * 2 <= (int64_t)sb.st_size) {
+		if (stat(path, &sb) == 0 && live * 2 <= (int64_t)sb.st_size)
 			ids[n++] = id;
-			out->bytes_freed += (int64_t)sb.st_size - live;
-		}
 	}
 	sqlite3_reset(s);
 	/* Live chunks move to a new pack, never to one being emptied. */
@@ -361,38 +425,27 @@ store_compact(struct store *st, struct store_compact *out)
 	for (i = 0; i < n; i++)
 		if (compact_pack(st, ids[i], out) != 0)
 			goto out;
-	out->packs_removed = n;
-	/* Files no transaction owns (we hold the write lock) are leftovers. */
-	snprintf(path, sizeof(path), "%s/%s", st->dir, STORE_PACKDIR);
-	if ((d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (!pack_name(de->d_name, &id) ||
-			    (st->wfd >= 0 && id == st->wpack))
-				continue;
-			if ((k = pack_known(st, id)) < 0) {
-				closedir(d);
-				goto out;
-			}
-			for (i = 0; i < n && ids[i] != id; i++)
-				;
-			if (k == 0 && i == n) {
-				pack_path(st, id, path, sizeof(path));
-				if (stat(path, &sb) == 0)
-					out->bytes_freed += sb.st_size;
-				unlink(path);
-			}
-		}
-		closedir(d);
-	}
+	out->packs_rewritten = n;
 	rc = 0;
 out:
 	st->wfresh = 0;
 	if (db_wend(st, rc) != 0)
 		return (-1);
-	for (i = 0; i < n; i++) {
-		pack_path(st, ids[i], path, sizeof(path));
-		unlink(path);
-	}
 	pack_close_all(st);
+	/*
+	 * Readers in other processes may still work from a snapshot that
+	 * names the old packs.  A RESTART checkpoint waits (busy timeout)
+	 * until every reader has moved past our commit; only then may the
+	 * old files go.  If it cannot, they stay for the next compaction.
+	 */
+	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_RESTART,
+	    NULL, NULL) == SQLITE_OK)
+		busy = 0;
+	out->deferred = busy;
+	if (!busy && compact_sweep(st, out) != 0)
+		return (-1);
+	/* Net: what the removed files held less what the moves wrote. */
+	out->bytes_freed = out->bytes_removed > out->bytes_moved ?
+	    out->bytes_removed - out->bytes_moved : 0;
 	return (0);
 }

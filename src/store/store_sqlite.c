@@ -49,7 +49,9 @@ static const char schema[] =
     "CREATE TABLE chunks(id BLOB PRIMARY KEY, refs INTEGER NOT NULL,"
     " size INTEGER NOT NULL, pack INTEGER NOT NULL, off INTEGER NOT NULL,"
     " len INTEGER NOT NULL) WITHOUT ROWID;"
-    "CREATE TABLE packs(id INTEGER PRIMARY KEY, live INTEGER NOT NULL);"
+    /* AUTOINCREMENT: a pack number is never used twice. */
+    "CREATE TABLE packs(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " live INTEGER NOT NULL);"
     "CREATE TABLE config_docs(name TEXT PRIMARY KEY,"
     " version INTEGER NOT NULL, body BLOB NOT NULL,"
     " updated INTEGER NOT NULL) WITHOUT ROWID;";

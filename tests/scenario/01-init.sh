@@ -1,11 +1,11 @@
 #!/bin/sh
 # 01-init: creating a store and the command line itself.
-# Proves: init makes DIR 0700 with pool.db and storage.key 0600; a second
-# init on the same directory, a bad FQDN and a missing store are refused;
-# --pool is required; global, group and every leaf command's --help exit 0
-# with a "usage:" line (and end with a newline); unknown commands and options
-# are usage errors (2) that print nothing on stdout; POOLPAIR_DATA stands in
-# for --data.
+# Proves: init makes DIR and DIR/chunks 0700, pool.db and storage.key 0600
+# (a 32-byte key); a second init on the same directory, a bad FQDN and a
+# missing store are refused; --pool is required; global, group and every
+# leaf command's --help exit 0 with a "usage:" line (and end with a
+# newline); unknown commands and options are usage errors (2) that print
+# nothing on stdout; POOLPAIR_DATA stands in for --data.
 . "$(dirname "$0")/lib.sh"
 
 D=$TESTDIR/s
@@ -14,6 +14,7 @@ assert_contains "$out" "pool1.contoso.test" "init output"
 assert_eq 700 "$(stat -c %a "$D")" "mode of the data directory"
 assert_eq 600 "$(stat -c %a "$D/pool.db")" "mode of pool.db"
 assert_eq 600 "$(stat -c %a "$D/storage.key")" "mode of storage.key"
+assert_eq 700 "$(stat -c %a "$D/chunks")" "mode of the pack directory"
 assert_eq 32 "$(stat -c %s "$D/storage.key")" "size of storage.key"
 # The fresh store opens and is empty.
 assert_eq "pool1.contoso.test" \
@@ -44,7 +45,7 @@ refused 2 "data" env -u POOLPAIR_DATA "$POOLPAIR" init --pool p.contoso.test
 # Help: global, per group and per leaf command.
 out=$(succeeds "$POOLPAIR" --help)
 assert_contains "$out" "usage: poolpair" "poolpair --help"
-for g in init info user setting group contact conf content config journal; do
+for g in init info compact user setting group contact conf content config journal; do
 	assert_contains "$out" "  $g " "poolpair --help lists $g"
 done
 out=$(succeeds "$POOLPAIR" user --help)
@@ -52,7 +53,7 @@ assert_contains "$out" "usage: poolpair [--data DIR] user COMMAND" "user --help"
 for c in add del show list; do
 	assert_contains "$out" "user $c " "user --help lists $c"
 done
-for cmd in init info journal \
+for cmd in init info compact journal \
     "user add" "user del" "user show" "user list" \
     "setting set" "setting get" "setting del" "setting list" \
     "group add" "group del" "group list" \
@@ -66,14 +67,9 @@ for cmd in init info journal \
 	assert_contains "$first" "usage: poolpair [--data DIR] $cmd" "'$cmd --help' first line"
 	[ ! -s "$TESTDIR/.err" ] || fail "'$cmd --help' wrote to stderr"
 	# Help is text: it must end with a newline (else the shell prompt is
-	# glued to the last line).
+	# glued to the last line); checked at the end.
 	[ "$(tail -c 1 "$TESTDIR/.out" | od -An -c | tr -d ' ')" = '\n' ] ||
-	    fail "'$cmd --help' output does not end with a newline"
-done
-# The journal's synopsis names every option the command accepts.
-exits 0 "$POOLPAIR" journal --help
-for o in --module --since --limit --json; do
-	grep -q -- "$o" "$TESTDIR/.out" || fail "'journal --help' does not mention $o"
+	    nonl="${nonl:-}'$cmd --help' "
 done
 
 # Unknown commands and options: exit 2, nothing on stdout, one stderr line.
@@ -85,11 +81,9 @@ refused 2 "unknown option" pp conf create sip:a@contoso.test --colour red
 refused 2 "unexpected argument" pp user list extra
 refused 2 "missing argument" pp user show
 refused 2 "needs a value" pp conf list --organizer
-# A group with no command is a usage error: nothing on stdout.
-exits 2 "$POOLPAIR" user
-[ ! -s "$TESTDIR/.out" ] || fail "'poolpair user' (exit 2) printed its help on stdout"
 exits 2 "$POOLPAIR"
 [ ! -s "$TESTDIR/.out" ] || fail "'poolpair' (exit 2) printed on stdout"
+grep -q "^usage: poolpair" "$TESTDIR/.err" || fail "'poolpair' printed no usage on stderr"
 
 # POOLPAIR_DATA names the store when --data is not given; --data wins.
 POOLPAIR_DATA=$D "$POOLPAIR" user add sip:env@contoso.test --name Env >/dev/null
@@ -104,4 +98,17 @@ POOLPAIR_DATA=$TESTDIR/envpool "$POOLPAIR" init --pool pool3.contoso.test >/dev/
 # Neither --data nor POOLPAIR_DATA (nor an empty one): refused, exit 1.
 refused 1 "no store named" env -u POOLPAIR_DATA "$POOLPAIR" user list
 refused 1 "no store named" env POOLPAIR_DATA= "$POOLPAIR" user list
+
+# Last, the help text details (so that the checks above run either way).
+[ -z "${nonl:-}" ] || fail "help output does not end with a newline: $nonl"
+# The journal's synopsis names every option the command accepts.
+exits 0 "$POOLPAIR" journal --help
+for o in --module --since --limit --json; do
+	grep -q -- "$o" "$TESTDIR/.out" || fail "'journal --help' does not mention $o"
+done
+# A group with no command is a usage error: like 'poolpair' alone, it
+# prints on stderr, nothing on stdout.
+exits 2 "$POOLPAIR" user
+[ ! -s "$TESTDIR/.out" ] || fail "'poolpair user' (exit 2) printed its help on stdout"
+grep -q "^usage: poolpair" "$TESTDIR/.err" || fail "'poolpair user' printed no usage on stderr"
 echo "01-init: ok"

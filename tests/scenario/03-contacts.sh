@@ -45,6 +45,9 @@ refused 1 "already a contact" pp contact add "$A" sip:BOB@contoso.test --group O
 refused 1 "own contact" pp contact add "$A" "$A"
 refused 1 "own contact" pp contact add "$A" sip:Alice@CONTOSO.test
 refused 1 "SIP URI" pp contact add "$A" bob@contoso.test
+refused 1 "control character" pp contact add "$A" sip:dave@contoso.test --name "$(printf 'x\ty')"
+refused 1 "control character" pp contact add "$A" sip:dave@contoso.test --group "$(printf 'g\nh')"
+refused 1 "control character" pp group add "$A" "$(printf 'g\th')"
 refused 1 "SIP URI" pp contact add "$A" sip:bob@contoso.test:5060
 # Relationships: five accepted, others refused.
 refused 1 "unknown relationship" pp contact add "$A" sip:dave@contoso.test --relationship enemies
@@ -86,8 +89,13 @@ assert_eq "$(printf '%s\t\tcolleague\t' "$B")" \
 assert_eq "Board members Family Partners" \
     "$(json_eval "$(succeeds pp group list "$A" --json)" '" ".join(g["name"] for g in d)')" \
     "groups after del"
-assert_eq 0 "$(sqlite3 "$D/pool.db" "SELECT count(*) FROM contact_groups WHERE grp='Team'")" \
-    "memberships of a deleted group"
+# A new group of the same name starts empty: the old memberships are gone.
+succeeds pp group add "$A" Team >/dev/null
+assert_eq "$(printf 'Team\t0')" "$(succeeds pp group list "$A" | grep '^Team')" \
+    "a re-created group"
+assert_eq "$(printf '%s\t\tcolleague\t' "$B")" \
+    "$(succeeds pp contact list "$A" | grep -F "$B")" "bob after his group was re-created"
+succeeds pp group del "$A" Team >/dev/null
 refused 1 "128" pp group add "$A" "$(nchars 129 g)"
 succeeds pp group add "$A" "$(nchars 128 g)" >/dev/null
 

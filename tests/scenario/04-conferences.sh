@@ -75,6 +75,7 @@ refused 1 "longer than 256" pp conf create "$A" --subject "$(nchars 257 s)"
 c5=$(succeeds pp conf create "$A" --subject "$(nchars 256 s)")
 assert_eq 256 "$(json_eval "$(succeeds pp conf show "$c5" --json)" 'len(d["subject"])')" \
     "a 256-byte subject"
+refused 1 "control character" pp conf create "$A" --subject "$(printf 'two\nlines')"
 refused 1 "SIP URI" pp conf create not-a-uri
 
 # Unknown and malformed ids.
@@ -104,4 +105,39 @@ assert_eq "$c3" "$(succeeds pp conf list | cut -f 1)" "conferences left after us
 assert_eq "1 0 0" \
     "$(json_eval "$(succeeds pp info --json)" '"%d %d %d" % (d["conferences"], d["content_items"], d["chunks"])')" \
     "conferences, content and chunks after user del"
+
+# Last, two checks that both report before the script fails.
+bad=""
+# conf create accepts any spelling of the organizer that the other commands
+# accept: here 100 escaped letters (317 bytes, 117 once normalized).
+e=$(i=0; while [ $i -lt 100 ]; do printf '%%61'; i=$((i + 1)); done)
+u=sip:$(nchars 100)@contoso.test
+assert_eq "$u" "$(succeeds pp user add "sip:$e@contoso.test" --name Escaped)" "user add of an escaped URI"
+succeeds pp setting set "sip:$e@contoso.test" k v >/dev/null
+rc=0
+c8=$("$POOLPAIR" --data "$D" conf create "sip:$e@contoso.test" 2>"$TESTDIR/c8.err") || rc=$?
+if [ "$rc" -ne 0 ]; then
+	bad="$bad
+conf create with an escaped organizer URI that user add accepted: exit $rc: $(cat "$TESTDIR/c8.err")"
+else
+	assert_eq "$u" "$(json_eval "$(succeeds pp conf show "$c8" --json)" 'd["organizer"]')" \
+	    "organizer given with escapes"
+fi
+
+# Every time the CLI prints can be given back to it.  A conference starting
+# at the end of year 9999 with the default hour would end in year 10000,
+# which no --start or --end accepts: it must be refused (or its end printed
+# in a form the parser takes).
+rc=0
+c6=$("$POOLPAIR" --data "$D" conf create "$B" --start 9999-12-31T23:30:00Z 2>"$TESTDIR/c6.err") || rc=$?
+if [ "$rc" -eq 0 ]; then
+	end=$(json_eval "$(succeeds pp conf show "$c6" --json)" 'd["end"]')
+	rc=0
+	"$POOLPAIR" --data "$D" conf create "$B" --start "$end" >/dev/null 2>"$TESTDIR/c7.err" || rc=$?
+	[ "$rc" -eq 0 ] || bad="$bad
+conf create --start 9999-12-31T23:30:00Z was accepted but its end '$end' is refused by --start: $(cat "$TESTDIR/c7.err")"
+else
+	assert_eq 1 "$rc" "exit of conf create --start 9999-12-31T23:30:00Z"
+fi
+[ -z "$bad" ] || fail "$bad"
 echo "04-conferences: ok"

@@ -25,8 +25,14 @@ assert_contains() {
 	case "$1" in *"$2"*) ;; *) fail "${3:-output}: '$2' not in '$1'" ;; esac
 }
 
-# dump_store DIR: a canonical text dump of the store's database.
-dump_store() { sqlite3 "$1/pool.db" .dump; }
+# dump_store DIR: a canonical text dump of the store's database, then the
+# name and SHA-256 of each file under DIR/chunks (the pack files).
+dump_store() {
+	sqlite3 "$1/pool.db" .dump
+	if [ -d "$1/chunks" ]; then
+		(cd "$1/chunks" && find . -type f | sort | xargs -r sha256sum)
+	fi
+}
 
 # refused CODE PATTERN CMD...: CMD must exit CODE, print nothing on stdout,
 # exactly one line on stderr matching the grep pattern PATTERN, and leave

@@ -54,16 +54,20 @@ test_sipuri_accepts_and_normalizes(void **state)
 	static const char *const t[][2] = {
 		{ "sip:alice@example.com", "sip:alice@example.com" },
 		{ "SIP:Alice@Example.COM", "sip:alice@example.com" },
-		{ "sips:Bob@Pool-A.Example.Test", "sips:bob@pool-a.example.test" },
+		{ "sips:Bob@Pool-A.Example.Test",
+		    "sips:bob@pool-a.example.test" },
 		{ "SiPs:x@y.z", "sips:x@y.z" },
 		{ "sip:+15551234@example.com", "sip:+15551234@example.com" },
 		{ "sip:alice@123.example.com", "sip:alice@123.example.com" },
-		{ "sip:a.b-c_d!~*'()@example.com", "sip:a.b-c_d!~*'()@example.com" },
-		{ "sip:A&B=C+D$E,F/G@example.com", "sip:a&b=c+d$e,f/g@example.com" },
-		/* escapes of unreserved characters are decoded (and lowercased) */
+		{ "sip:a.b-c_d!~*'()@example.com",
+		    "sip:a.b-c_d!~*'()@example.com" },
+		{ "sip:A&B=C+D$E,F/G@example.com",
+		    "sip:a&b=c+d$e,f/g@example.com" },
+		/* escapes of unreserved characters are decoded, lowercased */
 		{ "sip:%61lice@example.com", "sip:alice@example.com" },
 		{ "sip:%41LICE@example.com", "sip:alice@example.com" },
-		{ "sip:a%7eb%2Dc%5fd%2e@example.com", "sip:a~b-c_d.@example.com" },
+		{ "sip:a%7eb%2Dc%5fd%2e@example.com",
+		    "sip:a~b-c_d.@example.com" },
 		{ "sip:%30%39@example.com", "sip:09@example.com" },
 		/* reserved and other escapes stay escaped, hex uppercased */
 		{ "sip:a%2fb@example.com", "sip:a%2Fb@example.com" },
@@ -223,6 +227,7 @@ static void
 test_sipuri_length_bounds(void **state)
 {
 	char in[2048], out[PP_URI_MAX + 1], host[PP_FQDN_MAX + 2];
+	size_t i;
 
 	(void)state;
 	make_long(in, PP_URI_MAX - 16);
@@ -236,6 +241,27 @@ test_sipuri_length_bounds(void **state)
 	/* Uppercase does not shrink: still too long. */
 	make_long(in, PP_URI_MAX - 15);
 	in[4] = 'U';
+	expect_refused(in, "longer than");
+
+	/*
+	 * The bound is on the normal form: 100 escaped letters (317 bytes)
+	 * are 117 bytes once decoded.  Escapes that stay escaped do not
+	 * shrink: 80 of them fit in 256 bytes, one byte more does not.
+	 */
+	memcpy(in, "sip:", 4);
+	for (i = 0; i < 100; i++)
+		memcpy(in + 4 + 3 * i, "%61", 3);
+	strcpy(in + 304, "@contoso.test");
+	assert_int_equal(strlen(in), 317);
+	assert_int_equal(sipuri_normalize(in, out), 0);
+	assert_int_equal(strlen(out), 117);
+	for (i = 0; i < 80; i++)
+		memcpy(in + 4 + 3 * i, "%2F", 3);
+	strcpy(in + 244, "@example.com");
+	assert_int_equal(strlen(in), PP_URI_MAX);
+	assert_int_equal(sipuri_normalize(in, out), 0);
+	assert_string_equal(out, in);
+	memcpy(in + 244, "u@example.com", 14);
 	expect_refused(in, "longer than");
 
 	/* A 63-byte label is a label; 64 bytes is not. */
@@ -268,8 +294,8 @@ test_text_ok_utf8(void **state)
 		"a", "plain ASCII ~!@#$%^&*()", "h\xc3\xa9llo",	/* é */
 		"\xc2\xa0",			/* U+00A0, first after C1 */
 		"\xe2\x82\xac",			/* U+20AC */
-		"\xed\x9f\xbf",			/* U+D7FF, before surrogates */
-		"\xee\x80\x80",			/* U+E000, after surrogates */
+		"\xed\x9f\xbf",		/* U+D7FF, before surrogates */
+		"\xee\x80\x80",		/* U+E000, after surrogates */
 		"\xef\xbf\xbd",			/* U+FFFD */
 		"\xf0\x9f\x98\x80",		/* U+1F600 */
 		"\xf4\x8f\xbf\xbf",		/* U+10FFFF */
@@ -279,7 +305,7 @@ test_text_ok_utf8(void **state)
 		"\xc2\x80", "\xc2\x9f",		/* C1 controls */
 		"\xc0\xaf", "\xc1\xbf",		/* overlong 2-byte */
 		"\xe0\x80\xaf", "\xe0\x9f\xbf",	/* overlong 3-byte */
-		"\xf0\x80\x80\xaf", "\xf0\x8f\xbf\xbf",	/* overlong 4-byte */
+		"\xf0\x80\x80\xaf", "\xf0\x8f\xbf\xbf",	/* overlong 4 */
 		"\xed\xa0\x80", "\xed\xbf\xbf",	/* surrogates */
 		"\xf4\x90\x80\x80", "\xf5\x80\x80\x80",	/* > U+10FFFF */
 		"\xf8\x88\x80\x80\x80", "\xfc\x84\x80\x80\x80\x80",
@@ -316,7 +342,8 @@ static void
 test_fqdn_ok(void **state)
 {
 	static const char *const good[] = {
-		"example.com", "a.b", "A.B", "a-b.example.com", "pool-a.example.test",
+		"example.com", "a.b", "A.B", "a-b.example.com",
+		"pool-a.example.test",
 		"xn--bcher-kva.example", "1.2.3.example", "x1.y2",
 	};
 	static const char *const bad[] = {
@@ -403,7 +430,8 @@ static void
 test_time_parse_invalid(void **state)
 {
 	static const char *const bad[] = {
-		"2026-02-31T10:00:00Z", "2026-02-29T00:00Z", "2100-02-29T00:00Z",
+		"2026-02-31T10:00:00Z", "2026-02-29T00:00Z",
+		"2100-02-29T00:00Z",
 		"2026-04-31T00:00Z", "2026-13-01T00:00Z", "2026-00-10T00:00Z",
 		"2026-01-00T00:00Z", "2026-01-32T00:00Z", "2026-01-01T24:00Z",
 		"2026-01-01T23:60Z", "2026-01-01T23:59:60Z",

@@ -1,0 +1,209 @@
+/*
+ * store_stage.c: staging the sealed chunks of one upload before the store's
+ * write lock is taken, so a slow upload (a pipe, a network peer) never holds
+ * the lock that every writer of the pool needs.
+ *
+ * The new chunks of an upload are sealed and appended to a private file
+ * chunks/stage-XXXXXX (flock'ed while in use, so compaction can tell a
+ * leftover from a live one), synced, and only then does the metadata
+ * transaction run.  In it the staged bytes become part of the store: a
+ * large stage is renamed into a pack of its own, a small one is copied into
+ * the shared current pack so that small items do not each make a file.
+ * Nothing on disk is ever plaintext.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "store_int.h"
+#include "util.h"
+
+#define STAGE_BUF	(1 << 20)	/* appends are written in 1 MiB runs */
+#define STAGE_INLINE	(4 << 20)	/* stages up to this are copied */
+
+struct stage {
+	struct store *st;
+	int fd;
+	char path[PATH_MAX + 64];
+	uint8_t *buf;
+	size_t len;		/* buffered, not yet written */
+	int64_t size;		/* bytes staged, written or buffered */
+};
+
+struct stage *
+stage_open(struct store *st)
+{
+	struct stage *sg;
+
+	if ((sg = calloc(1, sizeof(*sg))) == NULL ||
+	    (sg->buf = malloc(STAGE_BUF)) == NULL) {
+		free(sg);
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (NULL);
+	}
+	sg->st = st;
+	sg->fd = -1;
+	snprintf(sg->path, sizeof(sg->path), "%s/%s/stage-XXXXXX", st->dir,
+	    STORE_PACKDIR);
+	if ((sg->fd = mkstemp(sg->path)) < 0) {
+		pp_errp(PP_ESTORE, "store %s: cannot create %s", st->dir,
+		    sg->path);
+		goto err;
+	}
+	if (flock(sg->fd, LOCK_EX) != 0) {
+		pp_errp(PP_ESTORE, "store %s: cannot lock %s", st->dir,
+		    sg->path);
+		goto err;
+	}
+	return (sg);
+err:
+	stage_free(sg);
+	return (NULL);
+}
+
+/* Write out the buffer. */
+static int
+stage_flush(struct stage *sg)
+{
+
+	if (sg->len == 0)
+		return (0);
+	if (util_write_all(sg->fd, sg->buf, sg->len) != 0) {
+		pp_errp(PP_ESTORE, "store %s: cannot write %s", sg->st->dir,
+		    sg->path);
+		return (-1);
+	}
+	sg->len = 0;
+	return (0);
+}
+
+int
+stage_append(struct stage *sg, const uint8_t *buf, size_t len, int64_t *off)
+{
+
+	if (sg->len + len > STAGE_BUF && stage_flush(sg) != 0)
+		return (-1);
+	*off = sg->size;
+	memcpy(sg->buf + sg->len, buf, len);
+	sg->len += len;
+	sg->size += (int64_t)len;
+	return (0);
+}
+
+int
+stage_sync(struct stage *sg)
+{
+
+	if (stage_flush(sg) != 0)
+		return (-1);
+	if (sg->size > 0 && fdatasync(sg->fd) != 0) {
+		pp_errp(PP_ESTORE, "store %s: cannot sync %s", sg->st->dir,
+		    sg->path);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Make the rename of ${path} into the chunks directory durable. */
+static int
+dir_sync(struct store *st)
+{
+	char path[PATH_MAX + 64];
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, STORE_PACKDIR);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return (-1);
+	rc = fsync(fd);
+	close(fd);
+	return (rc);
+}
+
+/* Copy the stage into the current pack; ${base} is where it starts. */
+static int
+stage_copy(struct stage *sg, int64_t *pack, int64_t *base)
+{
+	int64_t done = 0, p, o;
+	ssize_t n;
+	size_t want;
+
+	while (done < sg->size) {
+		want = (size_t)(sg->size - done) < STAGE_BUF ?
+		    (size_t)(sg->size - done) : STAGE_BUF;
+		if ((n = pread(sg->fd, sg->buf, want, done)) != (ssize_t)want) {
+			pp_errp(PP_ESTORE, "store %s: cannot read %s",
+			    sg->st->dir, sg->path);
+			return (-1);
+		}
+		if (pack_append(sg->st, sg->buf, want, &p, &o) != 0)
+			return (-1);
+		if (done == 0) {
+			*pack = p;
+			*base = o;
+		}
+		done += (int64_t)want;
+	}
+	return (0);
+}
+
+int
+stage_adopt(struct stage *sg, int64_t *pack, int64_t *base, int *counted)
+{
+	char path[PATH_MAX + 64];
+	sqlite3_stmt *s;
+
+	*pack = *base = 0;
+	*counted = 0;
+	if (sg->size == 0)
+		return (0);
+	if (sg->size <= STAGE_INLINE) {
+		/* pack_append counts what it appends as live. */
+		*counted = 1;
+		return (stage_copy(sg, pack, base));
+	}
+	if ((s = db_stmt(sg->st, "INSERT INTO packs(live) VALUES(0)")) == NULL ||
+	    db_done(sg->st, s, "pack create") != 0)
+		return (-1);
+	*pack = sqlite3_last_insert_rowid(sg->st->db);
+	snprintf(path, sizeof(path), "%s/%s/pack-%06lld", sg->st->dir,
+	    STORE_PACKDIR, (long long)*pack);
+	if (rename(sg->path, path) != 0) {
+		pp_errp(PP_ESTORE, "store %s: cannot rename %s", sg->st->dir,
+		    sg->path);
+		return (-1);
+	}
+	/* From here the file is the pack: stage_free must not remove it. */
+	snprintf(sg->path, sizeof(sg->path), "%s", path);
+	if (sg->st->nadopted < sizeof(sg->st->adopted) /
+	    sizeof(sg->st->adopted[0]))
+		sg->st->adopted[sg->st->nadopted++] = *pack;
+	if (dir_sync(sg->st) != 0) {
+		pp_errp(PP_ESTORE, "store %s: cannot sync the chunks "
+		    "directory", sg->st->dir);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+stage_free(struct stage *sg)
+{
+
+	if (sg == NULL)
+		return;
+	if (sg->fd >= 0) {
+		/* A stage never adopted as a pack is only dead bytes. */
+		if (strstr(sg->path, "/stage-") != NULL)
+			unlink(sg->path);
+		close(sg->fd);
+	}
+	free(sg->buf);
+	free(sg);
+}

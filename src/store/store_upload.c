@@ -1,0 +1,176 @@
+/*
+ * store_upload.c: taking in the bytes of one content item in two phases.
+ *
+ * upload_read, before the write lock: reads the input to its end (chunking
+ * and hashing on the ingest thread), looks up each chunk, and seals and
+ * stages the chunks the store does not hold yet (store_stage.c).
+ * upload_commit, inside the write transaction: adopts the stage and takes a
+ * reference to every chunk, inserting the new ones.  A chunk that was held
+ * at the first phase but was deleted before the second makes the upload
+ * fail with PP_EAGAIN: its bytes were not kept, and the caller may retry.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "ingest.h"
+#include "store_int.h"
+
+/* Record chunk ${id}, staged at ${off} (-1: held already), ${len} bytes. */
+static int
+upload_add(struct upload *u, const uint8_t *id, int64_t off, uint32_t len)
+{
+	size_t cap;
+	void *a, *b, *c;
+
+	if (u->n == u->cap) {
+		cap = u->cap ? u->cap * 2 : 256;
+		a = realloc(u->ids, cap * CRYPTO_HASH_LEN);
+		if (a != NULL)
+			u->ids = a;
+		b = realloc(u->off, cap * sizeof(*u->off));
+		if (b != NULL)
+			u->off = b;
+		c = realloc(u->len, cap * sizeof(*u->len));
+		if (c != NULL)
+			u->len = c;
+		if (a == NULL || b == NULL || c == NULL) {
+			pp_err(PP_EINTERNAL, "out of memory");
+			return (-1);
+		}
+		u->cap = cap;
+	}
+	memcpy(u->ids + u->n * CRYPTO_HASH_LEN, id, CRYPTO_HASH_LEN);
+	u->off[u->n] = off;
+	u->len[u->n] = len;
+	u->n++;
+	return (0);
+}
+
+/* Does the store hold chunk ${id}?  1, 0, or -1 on error. */
+static int
+chunk_held(struct store *st, const uint8_t *id)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = db_stmt(st, "SELECT 1 FROM chunks WHERE id = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	/* Reset at once: an open statement would pin a read snapshot. */
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return (db_fail(st, "chunk lookup"));
+	return (r == SQLITE_ROW);
+}
+
+int
+upload_read(struct store *st, int fd, struct upload *u)
+{
+	uint8_t id[CRYPTO_HASH_LEN], *sealed;
+	const uint8_t *p;
+	struct ingest *in = NULL;
+	int64_t off;
+	size_t len;
+	int r, held, rc = -1;
+
+	if ((sealed = malloc(STORE_SEALED_MAX)) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	if ((u->sg = stage_open(st)) == NULL ||
+	    (in = ingest_start(fd, PP_CONTENT_MAX)) == NULL)
+		goto out;
+	while ((r = ingest_next(in, &p, &len, id)) == 1) {
+		if ((held = chunk_held(st, id)) < 0)
+			goto out;
+		off = -1;
+		if (!held && (crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN,
+		    p, len, sealed) != 0 || stage_append(u->sg, sealed,
+		    len + CRYPTO_SEAL_OVERHEAD, &off) != 0))
+			goto out;
+		if (upload_add(u, id, off,
+		    (uint32_t)(len + CRYPTO_SEAL_OVERHEAD)) != 0)
+			goto out;
+	}
+	if (r < 0 || stage_sync(u->sg) != 0)
+		goto out;
+	ingest_result(in, u->sha256, &u->size);
+	rc = 0;
+out:
+	ingest_free(in);
+	free(sealed);
+	return (rc);
+}
+
+/* Insert chunk ${i} of ${u}, staged, now at ${pack} from ${base}. */
+static int
+chunk_insert(struct store *st, struct upload *u, size_t i, int64_t pack,
+    int64_t base)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "INSERT INTO chunks(id, refs, size, pack, off,"
+	    " len) VALUES(?, 1, ?, ?, ?, ?)")) == NULL)
+		return (-1);
+	sqlite3_bind_blob(s, 1, u->ids + i * CRYPTO_HASH_LEN, CRYPTO_HASH_LEN,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)u->len[i] - CRYPTO_SEAL_OVERHEAD);
+	sqlite3_bind_int64(s, 3, pack);
+	sqlite3_bind_int64(s, 4, base + u->off[i]);
+	sqlite3_bind_int64(s, 5, (int64_t)u->len[i]);
+	return (db_done(st, s, "chunk store"));
+}
+
+int
+upload_commit(struct store *st, struct upload *u)
+{
+	int64_t pack, base, live = 0, dead = 0;
+	sqlite3_stmt *s;
+	size_t i;
+	int counted;
+
+	if (stage_adopt(u->sg, &pack, &base, &counted) != 0)
+		return (-1);
+	for (i = 0; i < u->n; i++) {
+		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
+		    " WHERE id = ?")) == NULL)
+			return (-1);
+		sqlite3_bind_blob(s, 1, u->ids + i * CRYPTO_HASH_LEN,
+		    CRYPTO_HASH_LEN, SQLITE_STATIC);
+		if (db_done(st, s, "chunk reference") != 0)
+			return (-1);
+		if (sqlite3_changes(st->db) > 0) {
+			/* Held (or staged twice): the staged copy is dead. */
+			if (u->off[i] >= 0)
+				dead += u->len[i];
+			continue;
+		}
+		if (u->off[i] < 0) {
+			pp_err(PP_EAGAIN, "a chunk this upload shares with other "
+			    "content was deleted meanwhile; put it again");
+			return (-1);
+		}
+		if (chunk_insert(st, u, i, pack, base) != 0)
+			return (-1);
+		live += u->len[i];
+		u->nnew++;
+	}
+	/* pack_append counted an inline copy as live already. */
+	if (pack != 0 && (counted ? dead : live) != 0 &&
+	    pack_live(st, pack, counted ? -dead : live) != 0)
+		return (-1);
+	return (0);
+}
+
+void
+upload_free(struct upload *u)
+{
+
+	stage_free(u->sg);
+	free(u->ids);
+	free(u->off);
+	free(u->len);
+	memset(u, 0, sizeof(*u));
+}

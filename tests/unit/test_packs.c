@@ -1,0 +1,279 @@
+/* test_packs.c: pack files of sealed chunks: rollback, compaction, readers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+
+#include "crypto.h"
+#include "err.h"
+#include "store.h"
+#include "unit.h"
+#include "unit_store.h"
+
+#define LEN	(300 * 1024)
+
+/* A store with Alice's conference, and files tmp/a, tmp/b, tmp/big. */
+struct fx {
+	struct unit_fx *u;
+	struct store *rd;	/* a second handle, or NULL */
+	uint8_t *a, *b, *big;
+	char *pa, *pb, *pbig, *out;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->u = unit_fx_new(1);
+	f->a = malloc(LEN);
+	f->b = malloc(LEN);
+	f->big = malloc(3 * LEN * 4);
+	assert_true(f->a != NULL && f->b != NULL && f->big != NULL);
+	unit_fill(f->a, LEN, 1);
+	unit_fill(f->b, LEN, 2);
+	unit_fill(f->big, 3 * LEN * 4, 3);
+	f->pa = unit_path(f->u->tmp, "a");
+	f->pb = unit_path(f->u->tmp, "b");
+	f->pbig = unit_path(f->u->tmp, "big");
+	f->out = unit_path(f->u->tmp, "out");
+	unit_write_file(f->pa, f->a, LEN);
+	unit_write_file(f->pb, f->b, LEN);
+	unit_write_file(f->pbig, f->big, 3 * LEN * 4);
+	*state = f;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->rd);
+	unit_fx_free(f->u);
+	free(f->a);
+	free(f->b);
+	free(f->big);
+	free(f->pa);
+	free(f->pb);
+	free(f->pbig);
+	free(f->out);
+	free(f);
+	return (0);
+}
+
+static void
+put(struct fx *f, struct store *st, const char *path, const char *name)
+{
+
+	if (unit_put(st, f->u->conf, name, "text/plain", path, NULL) != 0)
+		fail_msg("put %s: %s", name, pp_errmsg());
+}
+
+/* Assert that ${st} reads item ${name} as the ${len} bytes ${want}. */
+static void
+expect_item(struct fx *f, struct store *st, const char *name,
+    const uint8_t *want, size_t len)
+{
+	uint8_t *got;
+	size_t glen;
+	int fd = open(f->out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	assert_true(fd >= 0);
+	if (store_content_get(st, f->u->conf, name, fd, NULL) != 0)
+		fail_msg("get %s: %s", name, pp_errmsg());
+	close(fd);
+	got = unit_read_file(f->out, &glen);
+	assert_int_equal(glen, len);
+	assert_memory_equal(got, want, len);
+	free(got);
+}
+
+/* The number of files in the store's chunks/ directory, and their bytes. */
+static int
+pack_files(struct fx *f, int64_t *bytes)
+{
+	char *dir = unit_path(f->u->dir, "chunks"), *p;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	int n = 0;
+
+	*bytes = 0;
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		p = unit_path(dir, de->d_name);
+		assert_int_equal(stat(p, &sb), 0);
+		*bytes += sb.st_size;
+		free(p);
+		n++;
+	}
+	closedir(d);
+	free(dir);
+	return (n);
+}
+
+static void
+test_rollback_cuts_appends(void **state)
+{
+	struct fx *f = *state;
+	struct store_stats s0, s1;
+	struct store_content c;
+	int64_t bytes0, bytes1;
+
+	put(f, f->u->st, f->pa, "a");
+	assert_int_equal(store_stats(f->u->st, &s0), 0);
+	assert_int_equal(pack_files(f, &bytes0), 1);
+	assert_int_equal(s0.pack_bytes, bytes0);
+	/* More than the append buffer: bytes reach the file, then go. */
+	assert_int_equal(store_begin(f->u->st), 0);
+	put(f, f->u->st, f->pbig, "big");
+	expect_item(f, f->u->st, "big", f->big, 3 * LEN * 4);
+	assert_true(pack_files(f, &bytes1) == 1 && bytes1 > bytes0);
+	store_rollback(f->u->st);
+	assert_int_equal(pack_files(f, &bytes1), 1);
+	assert_int_equal(bytes1, bytes0);
+	assert_int_equal(store_stats(f->u->st, &s1), 0);
+	assert_int_equal(s1.chunks, s0.chunks);
+	assert_int_equal(s1.pack_bytes, s0.pack_bytes);
+	expect_item(f, f->u->st, "a", f->a, LEN);
+	/* The next put appends where the rolled-back one began. */
+	assert_int_equal(unit_put(f->u->st, f->u->conf, "b", "text/plain",
+	    f->pb, &c), 0);
+	assert_int_equal(pack_files(f, &bytes1), 1);
+	assert_int_equal(bytes1, bytes0 + LEN +
+	    (int64_t)c.nchunks * CRYPTO_SEAL_OVERHEAD);
+	expect_item(f, f->u->st, "b", f->b, LEN);
+}
+
+static void
+test_compact_reclaims(void **state)
+{
+	struct fx *f = *state;
+	struct store_compact r;
+	struct store_stats s0, s1;
+	int64_t bytes;
+
+	/* At least half of the pack dead: it is worth rewriting. */
+	put(f, f->u->st, f->pbig, "big");
+	put(f, f->u->st, f->pb, "b");
+	assert_int_equal(store_stats(f->u->st, &s0), 0);
+	assert_int_equal(store_content_del(f->u->st, f->u->conf, "big"), 0);
+	/* Deleting frees chunks in the table; the pack keeps its bytes. */
+	assert_int_equal(store_stats(f->u->st, &s1), 0);
+	assert_int_equal(s1.pack_bytes, s0.pack_bytes);
+	assert_true(s1.chunks < s0.chunks);
+	if (store_compact(f->u->st, &r) != 0)
+		fail_msg("compact: %s", pp_errmsg());
+	assert_int_equal(r.packs, 1);
+	assert_int_equal(r.packs_rewritten, 1);
+	assert_int_equal(r.files_removed, 1);
+	assert_false(r.deferred);
+	assert_int_equal(r.chunks_moved, s1.chunks);
+	assert_true(r.bytes_freed >= 3 * LEN * 4);
+	assert_int_equal(store_stats(f->u->st, &s0), 0);
+	assert_int_equal(s0.chunks, s1.chunks);
+	assert_true(s0.pack_bytes < s1.pack_bytes - 3 * LEN * 4);
+	assert_int_equal(pack_files(f, &bytes), 1);
+	assert_int_equal(bytes, s0.pack_bytes);
+	expect_item(f, f->u->st, "b", f->b, LEN);
+}
+
+static void
+test_compact_leftovers_and_batch(void **state)
+{
+	struct fx *f = *state;
+	char *stray = unit_path(f->u->dir, "chunks/pack-000099");
+	struct store_compact r;
+	int64_t bytes;
+
+	put(f, f->u->st, f->pa, "a");
+	unit_write_file(stray, "dead bytes", 10);
+	assert_int_equal(pack_files(f, &bytes), 2);
+	assert_int_equal(store_compact(f->u->st, &r), 0);
+	assert_int_equal(r.packs_rewritten, 0);
+	assert_int_equal(r.files_removed, 1);
+	assert_int_equal(r.bytes_freed, 10);
+	assert_int_equal(pack_files(f, &bytes), 1);
+	expect_item(f, f->u->st, "a", f->a, LEN);
+	/* Not inside a batch. */
+	assert_int_equal(store_begin(f->u->st), 0);
+	pp_err_clear();
+	assert_int_equal(store_compact(f->u->st, &r), -1);
+	assert_true(pp_errmsg()[0] != '\0');
+	assert_int_equal(store_commit(f->u->st), 0);
+	free(stray);
+}
+
+static void
+test_compact_everything_dead(void **state)
+{
+	struct fx *f = *state;
+	struct store_compact r;
+	struct store_stats s;
+	int64_t bytes;
+
+	put(f, f->u->st, f->pa, "a");
+	assert_int_equal(store_content_del(f->u->st, f->u->conf, "a"), 0);
+	assert_int_equal(store_compact(f->u->st, &r), 0);
+	assert_int_equal(r.packs_rewritten, 1);
+	assert_int_equal(r.files_removed, 1);
+	assert_int_equal(r.chunks_moved, 0);
+	assert_int_equal(pack_files(f, &bytes), 0);
+	assert_int_equal(store_stats(f->u->st, &s), 0);
+	assert_int_equal(s.pack_bytes, 0);
+	put(f, f->u->st, f->pb, "b");
+	expect_item(f, f->u->st, "b", f->b, LEN);
+}
+
+/*
+ * Another handle (another process: a daemon while `poolpair compact` runs)
+ * keeps reading correctly while compaction moves and removes packs.
+ */
+static void
+test_other_reader_across_compaction(void **state)
+{
+	struct fx *f = *state;
+	struct store_compact r;
+	struct store *rd;
+
+	rd = f->rd = store_open(f->u->dir);
+	assert_non_null(rd);
+	put(f, f->u->st, f->pbig, "big");
+	put(f, f->u->st, f->pb, "b");
+	expect_item(f, rd, "big", f->big, 3 * LEN * 4);
+	expect_item(f, rd, "b", f->b, LEN);
+	/* b moves to a new pack; pack 1 goes. */
+	assert_int_equal(store_content_del(f->u->st, f->u->conf, "big"), 0);
+	assert_int_equal(store_compact(f->u->st, &r), 0);
+	assert_true(r.chunks_moved > 0);
+	expect_item(f, rd, "b", f->b, LEN);
+	/* Everything goes; new content then starts a pack again. */
+	assert_int_equal(store_content_del(f->u->st, f->u->conf, "b"), 0);
+	assert_int_equal(store_compact(f->u->st, &r), 0);
+	put(f, f->u->st, f->pa, "a2");
+	expect_item(f, f->u->st, "a2", f->a, LEN);
+	expect_item(f, rd, "a2", f->a, LEN);
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_rollback_cuts_appends),
+		T(test_compact_reclaims),
+		T(test_compact_leftovers_and_batch),
+		T(test_compact_everything_dead),
+		T(test_other_reader_across_compaction),
+	};
+#undef T
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
