@@ -327,22 +327,22 @@ contact_insert(struct store *st, const char *owner, const char *uri,
 	if (ngroups > 0)
 		list[n++] = '\x1f';
 	list[n] = '\0';
-	if ((s = db_stmt(st, "INSERT INTO contacts VALUES(?,?,?,?,?)")) ==
-	    NULL)
+	/* OR IGNORE cannot abort, so SQLite keeps no statement journal. */
+	if ((s = db_stmt(st, "INSERT OR IGNORE INTO contacts"
+	    " VALUES(?,?,?,?,?)")) == NULL)
 		return (-1);
 	db_bind_text(s, 1, owner);
 	db_bind_text(s, 2, uri);
 	db_bind_text(s, 3, name);
 	sqlite3_bind_int(s, 4, (int)rel);
 	db_bind_text(s, 5, list);
-	if (sqlite3_step(s) == SQLITE_DONE)
-		return (0);
-	if (sqlite3_extended_errcode(st->db) == SQLITE_CONSTRAINT_PRIMARYKEY) {
-		sqlite3_reset(s);
+	if (db_done(st, s, "contact add") != 0)
+		return (-1);
+	if (sqlite3_changes(st->db) == 0) {
 		pp_err(PP_EEXIST, "%s is already a contact of %s", uri, owner);
 		return (-1);
 	}
-	return (db_fail(st, "contact add"));
+	return (0);
 }
 
 /* Create those of ${groups} that ${owner} does not have yet. */
@@ -372,8 +372,14 @@ store_contact_put(struct store *st, const char *owner, const char *uri,
 	size_t i, add = 0;
 	int rc = -1, existed = 0;
 
-	if (contact_check(uri, name, rel, groups, ngroups, cnorm) != 0 ||
-	    sipuri_normalize(owner, onorm) != 0 || db_wbegin(st) != 0)
+	if (contact_check(uri, name, rel, groups, ngroups, cnorm) != 0)
+		return (-1);
+	/* A normal form normalizes to itself: skip it for the cached owner. */
+	if (st->owner.tx != 0 && strcmp(owner, st->owner.uri) == 0)
+		memcpy(onorm, st->owner.uri, sizeof(onorm));
+	else if (sipuri_normalize(owner, onorm) != 0)
+		return (-1);
+	if (db_wbegin(st) != 0)
 		return (-1);
 	if (owner_load(st, onorm) != 0)
 		goto out;

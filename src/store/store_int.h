@@ -18,6 +18,9 @@
 #define STORE_DB	"pool.db"
 #define STORE_KEYFILE	"storage.key"
 #define STORE_NSTMT	128		/* prepared statement cache slots */
+/* Journal entity names by code (store_sqlite.c). */
+extern const char *const jrnl_entities[];
+
 /* The journal's key: module in the high bits, LSN (< 2^48) below. */
 #define JRNL_SHIFT	48
 #define JRNL_SEQ(m, lsn) (((int64_t)(m) << JRNL_SHIFT) | (int64_t)(lsn))
@@ -161,8 +164,7 @@ void pack_close_all(struct store *st);
  */
 struct stage;
 struct stage *stage_open(struct store *st);
-int stage_append(struct stage *sg, const uint8_t *buf, size_t len,
-    int64_t *off);
+uint8_t *stage_reserve(struct stage *sg, size_t len, int64_t *off);
 int stage_sync(struct stage *sg);
 int stage_adopt(struct stage *sg, int64_t *pack, int64_t *base,
     int *counted);

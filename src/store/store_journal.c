@@ -15,7 +15,10 @@ store_journal_list(struct store *st, int all, enum store_module module,
 {
 	struct store_jrec r;
 	sqlite3_stmt *s;
-	int rc = -1, st_rc;
+	int rc = -1, st_rc, kind, nent = 0;
+
+	while (jrnl_entities[nent] != NULL)
+		nent++;
 
 	if (!all && (unsigned)module >= STORE_NMOD) {
 		pp_err(PP_EINVAL, "unknown module");
@@ -24,7 +27,7 @@ store_journal_list(struct store *st, int all, enum store_module module,
 	if (db_rbegin(st) != 0)
 		return (-1);
 	if ((s = db_stmt(st, "SELECT seq >> 48, seq & 281474976710655, epoch,"
-	    " entity, k1, k2, op, ts FROM journal WHERE seq >= ?1 AND seq < ?2"
+	    " kind, k1, k2, ts FROM journal WHERE seq >= ?1 AND seq < ?2"
 	    " AND (seq & 281474976710655) > ?3 ORDER BY seq LIMIT ?4")) ==
 	    NULL)
 		goto out;
@@ -37,11 +40,18 @@ store_journal_list(struct store *st, int all, enum store_module module,
 		r.module = (enum store_module)sqlite3_column_int(s, 0);
 		r.lsn = sqlite3_column_int64(s, 1);
 		r.epoch = sqlite3_column_int64(s, 2);
-		db_col_text(s, 3, r.entity, sizeof(r.entity));
+		kind = sqlite3_column_int(s, 3);
+		if (kind < 0 || kind / 2 >= nent) {
+			pp_err(PP_ESTORE, "store %s is corrupted (journal "
+			    "record kind %d)", st->dir, kind);
+			goto out;
+		}
+		snprintf(r.entity, sizeof(r.entity), "%s",
+		    jrnl_entities[kind / 2]);
+		snprintf(r.op, sizeof(r.op), "%s", kind % 2 ? "del" : "put");
 		db_col_text(s, 4, r.k1, sizeof(r.k1));
 		db_col_text(s, 5, r.k2, sizeof(r.k2));
-		db_col_text(s, 6, r.op, sizeof(r.op));
-		r.ts_ms = sqlite3_column_int64(s, 7);
+		r.ts_ms = sqlite3_column_int64(s, 6);
 		if (cb(arg, &r) != 0)
 			goto out;
 	}

@@ -22,9 +22,10 @@ static const char schema[] =
     "CREATE TABLE modstate(module INTEGER PRIMARY KEY,"
     " epoch INTEGER NOT NULL, next_lsn INTEGER NOT NULL);"
     /* seq = module << 48 | LSN: appends go to the end of one B-tree. */
+    /* kind = entity * 2 + (op == del): see jrnl_entities. */
     "CREATE TABLE journal(seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
-    " entity TEXT NOT NULL, k1 TEXT NOT NULL, k2 TEXT NOT NULL,"
-    " op TEXT NOT NULL, ts INTEGER NOT NULL);"
+    " kind INTEGER NOT NULL, k1 TEXT NOT NULL, k2 TEXT NOT NULL,"
+    " ts INTEGER NOT NULL);"
     "CREATE TABLE users(uri TEXT PRIMARY KEY, name TEXT NOT NULL,"
     " home TEXT NOT NULL, created INTEGER NOT NULL,"
     " updated INTEGER NOT NULL) WITHOUT ROWID;"
@@ -56,6 +57,10 @@ static const char schema[] =
     " version INTEGER NOT NULL, body BLOB NOT NULL,"
     " updated INTEGER NOT NULL) WITHOUT ROWID;";
 
+/* Journal entities, by their code (journal.kind / 2); never reorder. */
+const char *const jrnl_entities[] = { "user", "setting", "group", "contact",
+	"conf", "content", "config", NULL };
+
 sqlite3_stmt *
 db_stmt(struct store *st, const char *sql)
 {
@@ -65,9 +70,9 @@ db_stmt(struct store *st, const char *sql)
 	for (i = 0; i < STORE_NSTMT; i++) {
 		slot = (h + i) % STORE_NSTMT;
 		if (st->stmts[slot].sql == sql) {
+			/* Callers bind every parameter: no clear_bindings. */
 			s = st->stmts[slot].stmt;
 			sqlite3_reset(s);
-			sqlite3_clear_bindings(s);
 			return (s);
 		}
 		if (st->stmts[slot].sql == NULL)
@@ -302,6 +307,7 @@ jrnl_append(struct store *st, enum store_module module, const char *entity,
     const char *k1, const char *k2, const char *op)
 {
 	sqlite3_stmt *s;
+	int kind;
 
 	if (!st->mod[module].loaded) {
 		if ((s = db_stmt(st, "SELECT epoch, next_lsn FROM modstate"
@@ -314,16 +320,23 @@ jrnl_append(struct store *st, enum store_module module, const char *entity,
 		st->mod[module].next_lsn = sqlite3_column_int64(s, 1);
 		st->mod[module].loaded = 1;
 	}
-	if ((s = db_stmt(st, "INSERT INTO journal VALUES(?,?,?,?,?,?,?)")) ==
-	    NULL)
+	for (kind = 0; jrnl_entities[kind] != NULL; kind++)
+		if (strcmp(jrnl_entities[kind], entity) == 0)
+			break;
+	if (jrnl_entities[kind] == NULL) {
+		pp_err(PP_EINTERNAL, "journal entity '%s'", entity);
+		return (-1);
+	}
+	/* OR REPLACE cannot abort, so SQLite keeps no statement journal. */
+	if ((s = db_stmt(st, "INSERT OR REPLACE INTO journal"
+	    " VALUES(?,?,?,?,?,?)")) == NULL)
 		return (-1);
 	sqlite3_bind_int64(s, 1, JRNL_SEQ(module, st->mod[module].next_lsn));
 	sqlite3_bind_int64(s, 2, st->mod[module].epoch);
-	db_bind_text(s, 3, entity);
+	sqlite3_bind_int(s, 3, kind * 2 + (strcmp(op, "del") == 0));
 	db_bind_text(s, 4, k1);
 	db_bind_text(s, 5, k2);
-	db_bind_text(s, 6, op);
-	sqlite3_bind_int64(s, 7, util_now_ms());
+	sqlite3_bind_int64(s, 6, util_now_ms());
 	if (db_done(st, s, "journal append") != 0)
 		return (-1);
 	st->mod[module].next_lsn++;
@@ -387,9 +400,9 @@ db_tune(struct store *st)
 
 	return (db_exec(st, "PRAGMA synchronous = FULL;"
 	    "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
-	    "PRAGMA cache_size = -16384;"
+	    "PRAGMA cache_size = -32768;"
 	    "PRAGMA journal_size_limit = 67108864;"
-	    "PRAGMA wal_autocheckpoint = 4096;"));
+	    "PRAGMA wal_autocheckpoint = 16384;"));
 }
 
 /* The new store ${st}: schema and identity, in one transaction. */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,30 +27,107 @@
 #include "util.h"
 
 #define STAGE_BUF	(1 << 20)	/* appends are written in 1 MiB runs */
-#define STAGE_INLINE	(4 << 20)	/* stages up to this are copied */
+#define STAGE_INLINE	(1 << 20)	/* stages up to this are copied */
 
+/*
+ * Two buffers: the caller fills one while a writer thread writes the other,
+ * so the copy into the page cache overlaps with sealing.
+ */
 struct stage {
 	struct store *st;
 	int fd;
 	char path[PATH_MAX + 64];
-	uint8_t *buf;
-	size_t len;		/* buffered, not yet written */
+	uint8_t *buf[2];
+	size_t len;		/* bytes in buf[cur], not yet handed over */
+	int cur;
 	int64_t size;		/* bytes staged, written or buffered */
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	size_t wlen;		/* bytes of buf[!cur] the writer is to write */
+	off_t woff;		/* where the writer's next bytes go */
+	int busy, stop, werr;	/* werr: the writer's errno, 0 if none */
 };
+
+static void *
+stage_writer(void *arg)
+{
+	struct stage *sg = arg;
+	const uint8_t *p;
+	size_t left;
+	ssize_t n;
+
+	pthread_mutex_lock(&sg->mtx);
+	for (;;) {
+		while (!sg->busy && !sg->stop)
+			pthread_cond_wait(&sg->cv, &sg->mtx);
+		if (!sg->busy)
+			break;
+		p = sg->buf[!sg->cur];
+		left = sg->wlen;
+		pthread_mutex_unlock(&sg->mtx);
+		while (left > 0) {
+			if ((n = write(sg->fd, p, left)) < 0) {
+				if (errno == EINTR)
+					continue;
+				break;
+			}
+			p += n;
+			left -= (size_t)n;
+		}
+		/*
+		 * Start writeback now, off the caller's path, so the final
+		 * fdatasync finds little left to wait for.
+		 */
+		if (left == 0)
+			(void)sync_file_range(sg->fd, sg->woff, (off_t)sg->wlen,
+			    SYNC_FILE_RANGE_WRITE);
+		pthread_mutex_lock(&sg->mtx);
+		sg->woff += (off_t)sg->wlen;
+		if (left > 0 && sg->werr == 0)
+			sg->werr = errno != 0 ? errno : EIO;
+		sg->busy = 0;
+		pthread_cond_broadcast(&sg->cv);
+	}
+	pthread_mutex_unlock(&sg->mtx);
+	return (NULL);
+}
+
+/* Wait until the writer is idle; report its error if it had one. */
+static int
+stage_wait(struct stage *sg)
+{
+	int err;
+
+	pthread_mutex_lock(&sg->mtx);
+	while (sg->busy)
+		pthread_cond_wait(&sg->cv, &sg->mtx);
+	err = sg->werr;
+	pthread_mutex_unlock(&sg->mtx);
+	if (err != 0) {
+		errno = err;
+		pp_errp(PP_ESTORE, "store %s: cannot write %s", sg->st->dir,
+		    sg->path);
+		return (-1);
+	}
+	return (0);
+}
 
 struct stage *
 stage_open(struct store *st)
 {
 	struct stage *sg;
 
-	if ((sg = calloc(1, sizeof(*sg))) == NULL ||
-	    (sg->buf = malloc(STAGE_BUF)) == NULL) {
-		free(sg);
-		pp_err(PP_EINTERNAL, "out of memory");
-		return (NULL);
-	}
+	if ((sg = calloc(1, sizeof(*sg))) == NULL)
+		goto nomem;
 	sg->st = st;
 	sg->fd = -1;
+	pthread_mutex_init(&sg->mtx, NULL);
+	pthread_cond_init(&sg->cv, NULL);
+	if ((sg->buf[0] = malloc(STAGE_BUF)) == NULL ||
+	    (sg->buf[1] = malloc(STAGE_BUF)) == NULL)
+		goto nomem;
 	snprintf(sg->path, sizeof(sg->path), "%s/%s/stage-XXXXXX", st->dir,
 	    STORE_PACKDIR);
 	if ((sg->fd = mkstemp(sg->path)) < 0) {
@@ -62,46 +140,61 @@ stage_open(struct store *st)
 		    sg->path);
 		goto err;
 	}
+	if (pthread_create(&sg->thread, NULL, stage_writer, sg) != 0) {
+		pp_err(PP_EINTERNAL, "cannot start the stage writer");
+		goto err;
+	}
+	sg->started = 1;
 	return (sg);
+nomem:
+	pp_err(PP_EINTERNAL, "out of memory");
 err:
 	stage_free(sg);
 	return (NULL);
 }
 
-/* Write out the buffer. */
+/* Hand the current buffer to the writer and switch to the other one. */
 static int
 stage_flush(struct stage *sg)
 {
 
 	if (sg->len == 0)
 		return (0);
-	if (util_write_all(sg->fd, sg->buf, sg->len) != 0) {
-		pp_errp(PP_ESTORE, "store %s: cannot write %s", sg->st->dir,
-		    sg->path);
+	if (stage_wait(sg) != 0)
 		return (-1);
-	}
+	pthread_mutex_lock(&sg->mtx);
+	sg->wlen = sg->len;
+	sg->cur = !sg->cur;
+	sg->busy = 1;
+	pthread_cond_broadcast(&sg->cv);
+	pthread_mutex_unlock(&sg->mtx);
 	sg->len = 0;
 	return (0);
 }
 
-int
-stage_append(struct stage *sg, const uint8_t *buf, size_t len, int64_t *off)
+uint8_t *
+stage_reserve(struct stage *sg, size_t len, int64_t *off)
 {
+	uint8_t *p;
 
+	if (len > STAGE_BUF) {
+		pp_err(PP_EINTERNAL, "stage append of %zu bytes", len);
+		return (NULL);
+	}
 	if (sg->len + len > STAGE_BUF && stage_flush(sg) != 0)
-		return (-1);
+		return (NULL);
 	*off = sg->size;
-	memcpy(sg->buf + sg->len, buf, len);
+	p = sg->buf[sg->cur] + sg->len;
 	sg->len += len;
 	sg->size += (int64_t)len;
-	return (0);
+	return (p);
 }
 
 int
 stage_sync(struct stage *sg)
 {
 
-	if (stage_flush(sg) != 0)
+	if (stage_flush(sg) != 0 || stage_wait(sg) != 0)
 		return (-1);
 	if (sg->size > 0 && fdatasync(sg->fd) != 0) {
 		pp_errp(PP_ESTORE, "store %s: cannot sync %s", sg->st->dir,
@@ -137,12 +230,13 @@ stage_copy(struct stage *sg, int64_t *pack, int64_t *base)
 	while (done < sg->size) {
 		want = (size_t)(sg->size - done) < STAGE_BUF ?
 		    (size_t)(sg->size - done) : STAGE_BUF;
-		if ((n = pread(sg->fd, sg->buf, want, done)) != (ssize_t)want) {
+		if ((n = pread(sg->fd, sg->buf[0], want, done)) !=
+		    (ssize_t)want) {
 			pp_errp(PP_ESTORE, "store %s: cannot read %s",
 			    sg->st->dir, sg->path);
 			return (-1);
 		}
-		if (pack_append(sg->st, sg->buf, want, &p, &o) != 0)
+		if (pack_append(sg->st, sg->buf[0], want, &p, &o) != 0)
 			return (-1);
 		if (done == 0) {
 			*pack = p;
@@ -198,12 +292,22 @@ stage_free(struct stage *sg)
 
 	if (sg == NULL)
 		return;
+	if (sg->started) {
+		pthread_mutex_lock(&sg->mtx);
+		sg->stop = 1;
+		pthread_cond_broadcast(&sg->cv);
+		pthread_mutex_unlock(&sg->mtx);
+		pthread_join(sg->thread, NULL);
+	}
 	if (sg->fd >= 0) {
 		/* A stage never adopted as a pack is only dead bytes. */
 		if (strstr(sg->path, "/stage-") != NULL)
 			unlink(sg->path);
 		close(sg->fd);
 	}
-	free(sg->buf);
+	free(sg->buf[0]);
+	free(sg->buf[1]);
+	pthread_mutex_destroy(&sg->mtx);
+	pthread_cond_destroy(&sg->cv);
 	free(sg);
 }

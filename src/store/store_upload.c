@@ -75,10 +75,6 @@ upload_read(struct store *st, int fd, struct upload *u)
 	size_t len;
 	int r, held, rc = -1;
 
-	if ((sealed = malloc(STORE_SEALED_MAX)) == NULL) {
-		pp_err(PP_EINTERNAL, "out of memory");
-		return (-1);
-	}
 	if ((u->sg = stage_open(st)) == NULL ||
 	    (in = ingest_start(fd, PP_CONTENT_MAX)) == NULL)
 		goto out;
@@ -86,9 +82,11 @@ upload_read(struct store *st, int fd, struct upload *u)
 		if ((held = chunk_held(st, id)) < 0)
 			goto out;
 		off = -1;
-		if (!held && (crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN,
-		    p, len, sealed) != 0 || stage_append(u->sg, sealed,
-		    len + CRYPTO_SEAL_OVERHEAD, &off) != 0))
+		/* Sealed straight into the stage's buffer. */
+		if (!held && ((sealed = stage_reserve(u->sg,
+		    len + CRYPTO_SEAL_OVERHEAD, &off)) == NULL ||
+		    crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN, p, len,
+		    sealed) != 0))
 			goto out;
 		if (upload_add(u, id, off,
 		    (uint32_t)(len + CRYPTO_SEAL_OVERHEAD)) != 0)
@@ -100,7 +98,6 @@ upload_read(struct store *st, int fd, struct upload *u)
 	rc = 0;
 out:
 	ingest_free(in);
-	free(sealed);
 	return (rc);
 }
 

@@ -70,10 +70,11 @@ rm "$D/chunks/notes"
 pp content get "$C" b.bin -o got.bin
 cmp b.bin got.bin || fail "b.bin after the stray pack was removed"
 
-# A reader during compaction.  y.bin = x.bin + a new megabyte, so its
-# chunks lie in two packs: x's in the first pack, which is made full (a
-# sparse extension to 256 MiB, the size at which a new pack is started,
-# as a long-lived store would have), and the new ones in the second.  A
+# A reader during compaction.  y.bin = x.bin + 500 kB, so its chunks lie
+# in two packs: x's in the first (x.bin, over 1 MiB, got a pack of its
+# own), which is made full (a sparse extension to 256 MiB, the size at
+# which a new pack is started, as a long-lived store would have), and the
+# new ones in the second, shared with z.bin (small items share a pack).  A
 # content get of y.bin, blocked on a full pipe while still in the first
 # pack, runs while compact rewrites both packs; it must still return y.bin.
 D=$TESTDIR/r
@@ -81,8 +82,8 @@ newpool "$D" pool2.contoso.test
 pp user add "$A" --name Alice >/dev/null
 C=$(pp conf create "$A")
 head -c 2000000 /dev/urandom >x.bin
-{ cat x.bin; head -c 1000000 /dev/urandom; } >y.bin
-head -c 3000000 /dev/urandom >z.bin
+{ cat x.bin; head -c 500000 /dev/urandom; } >y.bin
+head -c 1000000 /dev/urandom >z.bin
 pp content put "$C" x.bin >/dev/null
 truncate -s 268435456 "$D/chunks/pack-000001"
 pp content put "$C" y.bin >/dev/null

@@ -131,11 +131,18 @@ test_rollback_cuts_appends(void **state)
 	assert_int_equal(store_stats(f->u->st, &s0), 0);
 	assert_int_equal(pack_files(f, &bytes0), 1);
 	assert_int_equal(s0.pack_bytes, bytes0);
-	/* More than the append buffer: bytes reach the file, then go. */
+	/*
+	 * In one batch: a large item (its stage becomes a pack of its own)
+	 * and a small one (copied into the current pack).  A rollback
+	 * removes the first pack and cuts the second back.
+	 */
 	assert_int_equal(store_begin(f->u->st), 0);
 	put(f, f->u->st, f->pbig, "big");
+	put(f, f->u->st, f->pb, "b0");
 	expect_item(f, f->u->st, "big", f->big, 3 * LEN * 4);
-	assert_true(pack_files(f, &bytes1) == 1 && bytes1 > bytes0);
+	expect_item(f, f->u->st, "b0", f->b, LEN);
+	assert_int_equal(pack_files(f, &bytes1), 2);
+	assert_true(bytes1 > bytes0 + 3 * LEN * 4 + LEN);
 	store_rollback(f->u->st);
 	assert_int_equal(pack_files(f, &bytes1), 1);
 	assert_int_equal(bytes1, bytes0);
