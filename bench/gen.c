@@ -35,7 +35,8 @@ static const char *const groups[] = { "Team", "Friends", "Family",
 
 struct opts {
 	const char *data, *pool, *csv;
-	long users, contacts, settings, confs, content_mb, batch;
+	long users, contacts, settings, confs, content_mb, batch, cbatch;
+	long item_mb;		/* 0: items of 1 to 8 MiB */
 	int compressible_pct;
 	unsigned long long seed;
 };
@@ -265,6 +266,7 @@ gen_content(struct store *st, const struct opts *o,
 {
 	char name[64];
 	unsigned char *buf;
+	size_t bufsize;
 	long long left = (long long)o->content_mb << 20;
 	size_t len;
 	double t, spent = 0;
@@ -273,13 +275,15 @@ gen_content(struct store *st, const struct opts *o,
 	*bytes = 0;
 	*items = 0;
 	/* Uploads arrive from memory: do not let them compete for the disk. */
-	if ((buf = malloc(8 << 20)) == NULL ||
+	bufsize = o->item_mb > 0 ? (size_t)o->item_mb << 20 : 8 << 20;
+	if ((buf = malloc(bufsize)) == NULL ||
 	    (fd = memfd_create("pp-gen", 0)) < 0) {
 		fprintf(stderr, "bench/gen: no memory or memfd\n");
 		exit(1);
 	}
 	while (left > 0 && o->confs > 0) {
-		len = (1 << 20) + (size_t)(rnd() % (7 << 20));
+		len = o->item_mb > 0 ? bufsize :
+		    (1 << 20) + (size_t)(rnd() % (7 << 20));
 		if ((long long)len > left)
 			len = (size_t)left;
 		comp = (int)(rnd() % 100) < o->compressible_pct;
@@ -292,11 +296,17 @@ gen_content(struct store *st, const struct opts *o,
 		}
 		snprintf(name, sizeof(name), "deck%ld.pptx", *items);
 		t = now_s();
+		if (o->cbatch > 1 && *items % o->cbatch == 0 &&
+		    store_begin(st) != 0)
+			die("begin");
 		if (store_content_put(st, ids[*items % o->confs], name,
 		    STORE_KIND_PRESENTATION, "application/vnd.openxmlformats-"
 		    "officedocument.presentationml.presentation", fd,
 		    NULL) != 0)
 			die("content put");
+		if (o->cbatch > 1 && ((*items + 1) % o->cbatch == 0 ||
+		    left <= (long long)len) && store_commit(st) != 0)
+			die("commit");
 		spent += now_s() - t;
 		*bytes += (long long)len;
 		(*items)++;
@@ -315,7 +325,8 @@ usage(void)
 	    "[--users N] [--contacts-per-user M]\n"
 	    "       [--settings-per-user K] [--conferences C] "
 	    "[--content-mb S] [--compressible-pct P]\n"
-	    "       [--batch B] [--seed X] [--csv FILE]\n");
+	    "       [--batch B] [--content-batch N] [--item-mb M] [--seed X] "
+	    "[--csv FILE]\n");
 	exit(2);
 }
 
@@ -340,12 +351,13 @@ parse(int argc, char **argv, struct opts *o)
 		{ "conferences", 1, NULL, 'f' }, { "content-mb", 1, NULL, 'm' },
 		{ "compressible-pct", 1, NULL, 'z' }, { "batch", 1, NULL, 'b' },
 		{ "seed", 1, NULL, 'x' }, { "csv", 1, NULL, 'o' },
+		{ "content-batch", 1, NULL, 'n' }, { "item-mb", 1, NULL, 'i' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
 
 	*o = (struct opts){ NULL, "pool-a.example.test", NULL, 1000, 100, 20,
-	    100, 100, 10000, 20, 42 };
+	    100, 100, 10000, 1, 0, 20, 42 };
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o->data = optarg; break;
@@ -359,11 +371,14 @@ parse(int argc, char **argv, struct opts *o)
 		case 'b': o->batch = num(optarg); break;
 		case 'x': o->seed = (unsigned long long)num(optarg); break;
 		case 'o': o->csv = optarg; break;
+		case 'n': o->cbatch = num(optarg); break;
+		case 'i': o->item_mb = num(optarg); break;
 		default: usage();
 		}
 	}
 	if (o->data == NULL || optind != argc || o->users < 1 ||
-	    o->batch < 1 || o->contacts > PP_CONTACTS_PER_USER ||
+	    o->batch < 1 || o->cbatch < 1 || o->item_mb > 2047 ||
+	    o->contacts > PP_CONTACTS_PER_USER ||
 	    o->settings > PP_SETTINGS_PER_USER || o->compressible_pct > 100)
 		usage();
 }

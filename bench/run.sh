@@ -19,6 +19,7 @@ trap 'rm -rf "$work"' EXIT
 res="$top/bench/results"
 mkdir -p "$res"
 
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench: chunker and primitives"
 "$BUILD/bench-chunk" >"$res/chunk.csv"
 cat "$res/chunk.csv"
@@ -31,6 +32,19 @@ out=$("$BUILD/bench-gen" --data "$work/pool" --users $U \
     --content-mb $M --compressible-pct 20 --csv "$csv")
 echo "$out"
 
+echo "bench: large items (2 x 256 MiB, incompressible)"
+big=$("$BUILD/bench-gen" --data "$work/big" --users 1 --contacts-per-user 0 \
+    --settings-per-user 0 --conferences 1 --content-mb 512 --item-mb 256 \
+    --compressible-pct 0)
+echo "$big"
+rm -rf "$work/big"
+
+echo "bench: the disk's limit (dd of 256 MiB to a new file, with fdatasync)"
+head -c 268435456 /dev/urandom >"$work/rand" 2>/dev/null
+limit=$(dd if="$work/rand" of="$work/dd.out" bs=1M conv=fdatasync 2>&1 | tail -n 1 | sed 's/.*, //')
+rm -f "$work/rand" "$work/dd.out"
+echo "dd: $limit"
+
 machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 line() { echo "$out" | grep "^$1" | sed "s/^$1 *//"; }
@@ -38,12 +52,14 @@ frag="$work/frag.md"
 {
 	echo "<!-- store:begin (written by bench/run.sh $MODE) -->"
 	echo "Run: $(date -u +%Y-%m-%dT%H:%MZ), commit $commit, $MODE population."
-	echo "Machine: $machine."
+	echo "Machine: $machine; load average at the start: $load."
 	echo
 	echo "| figure | result | target |"
 	echo "| --- | --- | --- |"
 	echo "| contact rows through the store API (batches of 10,000) | $(line 'contact rows') | >= 200,000 rows/s |"
-	echo "| content put (80% incompressible, 1-8 MiB items) | $(line content) | >= 300 MB/s |"
+	echo "| content put, items of 1-8 MiB (80% incompressible), one transaction each | $(line content) | >= 300 MB/s |"
+	echo "| content put, items of 256 MiB (incompressible) | $(echo "$big" | grep '^content' | sed 's/^content *//') | >= 300 MB/s |"
+	echo "| the disk: dd of 256 MiB to a new file with fdatasync | $limit | (limit) |"
 	echo "| users with 20 settings each | $(line users) | |"
 	echo "| store size on disk | $(line 'store size') | |"
 	echo "| bench/gen peak RSS | $(line 'peak RSS') | |"

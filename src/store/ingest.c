@@ -14,8 +14,8 @@
 #include "ingest.h"
 #include "util.h"
 
-#define NSLOT	3
-#define READ	(1 << 20)
+#define NSLOT	8
+#define READ	(256 << 10)
 #define SLOTBUF	(READ + CHUNKER_MAX)
 #define MAXCUTS	(SLOTBUF / CHUNKER_MIN + 2)
 

@@ -18,7 +18,9 @@
 #define STORE_DB	"pool.db"
 #define STORE_KEYFILE	"storage.key"
 #define STORE_NSTMT	128		/* prepared statement cache slots */
-/* Journal entity names by code (store_sqlite.c). */
+#define JRNL_BUF	64		/* journal records per INSERT */
+
+/* Journal entity names by code (store_journal.c). */
 extern const char *const jrnl_entities[];
 
 /* The journal's key: module in the high bits, LSN (< 2^48) below. */
@@ -62,6 +64,17 @@ struct store {
 		int loaded, dirty;
 		int64_t epoch, next_lsn;
 	} mod[STORE_NMOD];
+	/*
+	 * Journal records of the open transaction not yet inserted: they go
+	 * in many rows per statement (store_journal.c), always before the
+	 * transaction commits or the journal is read.
+	 */
+	struct jrec_buf {
+		int64_t seq, epoch, ts;
+		int kind;
+		char k1[PP_URI_MAX + 1], k2[PP_URI_MAX + 1];
+	} jbuf[JRNL_BUF];
+	size_t njbuf;
 	/* Pack appends of the open write transaction (store_pack.c). */
 	int wfd;			/* -1: none yet */
 	int wfresh;			/* append to a new pack (compaction) */
@@ -110,6 +123,9 @@ int db_wend(struct store *st, int rc);
 /* Open / close a read transaction so multi-query reads are consistent. */
 int db_rbegin(struct store *st);
 void db_rend(struct store *st);
+
+/* Insert the buffered journal records.  Returns 0 or -1. */
+int jrnl_flush(struct store *st);
 
 /*
  * Append a journal record to ${module} for ${entity} ${k1} ${k2} (NULL: "")

@@ -1,5 +1,6 @@
 /*
- * store_journal.c: reading the journal, and the store's counts and sizes.
+ * store_journal.c: the journal (appending, in batches of rows, and reading)
+ * and the store's counts and sizes.
  */
 #include <sys/stat.h>
 
@@ -8,6 +9,139 @@
 
 #include "err.h"
 #include "store_int.h"
+#include "util.h"
+
+/* Journal entities, by their code (journal.kind / 2); never reorder. */
+const char *const jrnl_entities[] = { "user", "setting", "group", "contact",
+	"conf", "content", "config", NULL };
+
+/* Bind buffered record ${r} as row ${row} of a journal INSERT. */
+static void
+jrnl_bind(sqlite3_stmt *s, int row, const struct jrec_buf *r)
+{
+	int b = row * 6;
+
+	sqlite3_bind_int64(s, b + 1, r->seq);
+	sqlite3_bind_int64(s, b + 2, r->epoch);
+	sqlite3_bind_int(s, b + 3, r->kind);
+	sqlite3_bind_text(s, b + 4, r->k1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, b + 5, r->k2, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, b + 6, r->ts);
+}
+
+/* "INSERT OR REPLACE INTO journal VALUES(?,...)" with JRNL_BUF rows. */
+static const char *
+jrnl_sql_many(void)
+{
+	static char sql[64 + JRNL_BUF * 16];
+	size_t n, i;
+
+	if (sql[0] != '\0')
+		return (sql);
+	n = (size_t)snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO journal"
+	    " VALUES");
+	for (i = 0; i < JRNL_BUF; i++)
+		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s(?,?,?,?,?,?)",
+		    i > 0 ? "," : "");
+	return (sql);
+}
+
+int
+jrnl_flush(struct store *st)
+{
+	sqlite3_stmt *s;
+	size_t i;
+
+	if (st->njbuf == JRNL_BUF) {
+		/* OR REPLACE cannot abort: no statement journal is kept. */
+		if ((s = db_stmt(st, jrnl_sql_many())) == NULL)
+			return (-1);
+		for (i = 0; i < JRNL_BUF; i++)
+			jrnl_bind(s, (int)i, &st->jbuf[i]);
+		if (db_done(st, s, "journal append") != 0)
+			return (-1);
+		st->njbuf = 0;
+		return (0);
+	}
+	for (i = 0; i < st->njbuf; i++) {
+		if ((s = db_stmt(st, "INSERT OR REPLACE INTO journal"
+		    " VALUES(?,?,?,?,?,?)")) == NULL)
+			return (-1);
+		jrnl_bind(s, 0, &st->jbuf[i]);
+		if (db_done(st, s, "journal append") != 0)
+			return (-1);
+	}
+	st->njbuf = 0;
+	return (0);
+}
+
+int
+jrnl_append(struct store *st, enum store_module module, const char *entity,
+    const char *k1, const char *k2, const char *op)
+{
+	struct jrec_buf *r;
+	sqlite3_stmt *s;
+	int kind;
+
+	if (!st->mod[module].loaded) {
+		if ((s = db_stmt(st, "SELECT epoch, next_lsn FROM modstate"
+		    " WHERE module = ?")) == NULL)
+			return (-1);
+		sqlite3_bind_int(s, 1, (int)module);
+		if (sqlite3_step(s) != SQLITE_ROW)
+			return (db_fail(st, "journal state"));
+		st->mod[module].epoch = sqlite3_column_int64(s, 0);
+		st->mod[module].next_lsn = sqlite3_column_int64(s, 1);
+		st->mod[module].loaded = 1;
+		sqlite3_reset(s);
+	}
+	for (kind = 0; jrnl_entities[kind] != NULL; kind++)
+		if (strcmp(jrnl_entities[kind], entity) == 0)
+			break;
+	if (jrnl_entities[kind] == NULL) {
+		pp_err(PP_EINTERNAL, "journal entity '%s'", entity);
+		return (-1);
+	}
+	if (st->njbuf == JRNL_BUF && jrnl_flush(st) != 0)
+		return (-1);
+	r = &st->jbuf[st->njbuf++];
+	r->seq = JRNL_SEQ(module, st->mod[module].next_lsn);
+	r->epoch = st->mod[module].epoch;
+	r->kind = kind * 2 + (strcmp(op, "del") == 0);
+	snprintf(r->k1, sizeof(r->k1), "%s", k1 != NULL ? k1 : "");
+	snprintf(r->k2, sizeof(r->k2), "%s", k2 != NULL ? k2 : "");
+	r->ts = util_now_ms();
+	st->mod[module].next_lsn++;
+	st->mod[module].dirty = 1;
+	return (0);
+}
+
+int
+store_journal_head(struct store *st, enum store_module module,
+    int64_t *epoch, int64_t *last_lsn)
+{
+	sqlite3_stmt *s;
+
+	if ((unsigned)module >= STORE_NMOD) {
+		pp_err(PP_EINVAL, "unknown module");
+		return (-1);
+	}
+	if (st->in_tx && st->mod[module].loaded) {
+		*epoch = st->mod[module].epoch;
+		*last_lsn = st->mod[module].next_lsn - 1;
+		return (0);
+	}
+	if ((s = db_stmt(st, "SELECT epoch, next_lsn FROM modstate"
+	    " WHERE module = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_int(s, 1, (int)module);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return (db_fail(st, "journal state"));
+	*epoch = sqlite3_column_int64(s, 0);
+	*last_lsn = sqlite3_column_int64(s, 1) - 1;
+	sqlite3_reset(s);
+	return (0);
+}
 
 int
 store_journal_list(struct store *st, int all, enum store_module module,
@@ -24,6 +158,9 @@ store_journal_list(struct store *st, int all, enum store_module module,
 		pp_err(PP_EINVAL, "unknown module");
 		return (-1);
 	}
+	/* Inside a batch the last records may still be buffered. */
+	if (st->in_tx && jrnl_flush(st) != 0)
+		return (-1);
 	if (db_rbegin(st) != 0)
 		return (-1);
 	if ((s = db_stmt(st, "SELECT seq >> 48, seq & 281474976710655, epoch,"
@@ -84,7 +221,7 @@ store_stats(struct store *st, struct store_stats *out)
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (db_rbegin(st) != 0)
+	if ((st->in_tx && jrnl_flush(st) != 0) || db_rbegin(st) != 0)
 		return (-1);
 	if ((s = db_stmt(st, "SELECT (SELECT count(*) FROM users),"
 	    " (SELECT count(*) FROM contacts),"

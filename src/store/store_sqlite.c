@@ -1,6 +1,6 @@
 /*
  * store_sqlite.c: the SQLite store's life cycle: creating and opening a
- * store, the schema, the statement cache, transactions and the journal.
+ * store, the schema, the statement cache and transactions.
  */
 #include <sys/stat.h>
 
@@ -56,10 +56,6 @@ static const char schema[] =
     "CREATE TABLE config_docs(name TEXT PRIMARY KEY,"
     " version INTEGER NOT NULL, body BLOB NOT NULL,"
     " updated INTEGER NOT NULL) WITHOUT ROWID;";
-
-/* Journal entities, by their code (journal.kind / 2); never reorder. */
-const char *const jrnl_entities[] = { "user", "setting", "group", "contact",
-	"conf", "content", "config", NULL };
 
 sqlite3_stmt *
 db_stmt(struct store *st, const char *sql)
@@ -186,6 +182,8 @@ tx_commit(struct store *st)
 	sqlite3_stmt *s;
 	int i;
 
+	if (jrnl_flush(st) != 0)
+		return (-1);
 	for (i = 0; i < STORE_NMOD; i++) {
 		if (!st->mod[i].dirty)
 			continue;
@@ -218,6 +216,7 @@ tx_rollback(struct store *st)
 	if ((s = db_stmt(st, "ROLLBACK")) != NULL)
 		(void)sqlite3_step(s);
 	st->in_tx = st->batch = st->tx_failed = 0;
+	st->njbuf = 0;
 	pack_end(st, 0);
 }
 
@@ -300,48 +299,6 @@ store_rollback(struct store *st)
 {
 
 	tx_rollback(st);
-}
-
-int
-jrnl_append(struct store *st, enum store_module module, const char *entity,
-    const char *k1, const char *k2, const char *op)
-{
-	sqlite3_stmt *s;
-	int kind;
-
-	if (!st->mod[module].loaded) {
-		if ((s = db_stmt(st, "SELECT epoch, next_lsn FROM modstate"
-		    " WHERE module = ?")) == NULL)
-			return (-1);
-		sqlite3_bind_int(s, 1, (int)module);
-		if (sqlite3_step(s) != SQLITE_ROW)
-			return (db_fail(st, "journal state"));
-		st->mod[module].epoch = sqlite3_column_int64(s, 0);
-		st->mod[module].next_lsn = sqlite3_column_int64(s, 1);
-		st->mod[module].loaded = 1;
-	}
-	for (kind = 0; jrnl_entities[kind] != NULL; kind++)
-		if (strcmp(jrnl_entities[kind], entity) == 0)
-			break;
-	if (jrnl_entities[kind] == NULL) {
-		pp_err(PP_EINTERNAL, "journal entity '%s'", entity);
-		return (-1);
-	}
-	/* OR REPLACE cannot abort, so SQLite keeps no statement journal. */
-	if ((s = db_stmt(st, "INSERT OR REPLACE INTO journal"
-	    " VALUES(?,?,?,?,?,?)")) == NULL)
-		return (-1);
-	sqlite3_bind_int64(s, 1, JRNL_SEQ(module, st->mod[module].next_lsn));
-	sqlite3_bind_int64(s, 2, st->mod[module].epoch);
-	sqlite3_bind_int(s, 3, kind * 2 + (strcmp(op, "del") == 0));
-	db_bind_text(s, 4, k1);
-	db_bind_text(s, 5, k2);
-	sqlite3_bind_int64(s, 6, util_now_ms());
-	if (db_done(st, s, "journal append") != 0)
-		return (-1);
-	st->mod[module].next_lsn++;
-	st->mod[module].dirty = 1;
-	return (0);
 }
 
 int
@@ -647,31 +604,4 @@ store_pool(const struct store *st)
 {
 
 	return (st->pool);
-}
-
-int
-store_journal_head(struct store *st, enum store_module module,
-    int64_t *epoch, int64_t *last_lsn)
-{
-	sqlite3_stmt *s;
-
-	if ((unsigned)module >= STORE_NMOD) {
-		pp_err(PP_EINVAL, "unknown module");
-		return (-1);
-	}
-	if (st->in_tx && st->mod[module].loaded) {
-		*epoch = st->mod[module].epoch;
-		*last_lsn = st->mod[module].next_lsn - 1;
-		return (0);
-	}
-	if ((s = db_stmt(st, "SELECT epoch, next_lsn FROM modstate"
-	    " WHERE module = ?")) == NULL)
-		return (-1);
-	sqlite3_bind_int(s, 1, (int)module);
-	if (sqlite3_step(s) != SQLITE_ROW)
-		return (db_fail(st, "journal state"));
-	*epoch = sqlite3_column_int64(s, 0);
-	*last_lsn = sqlite3_column_int64(s, 1) - 1;
-	sqlite3_reset(s);
-	return (0);
 }

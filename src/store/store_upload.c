@@ -101,15 +101,18 @@ out:
 	return (rc);
 }
 
-/* Insert chunk ${i} of ${u}, staged, now at ${pack} from ${base}. */
+/*
+ * Insert chunk ${i} of ${u}, staged, now at ${pack} from ${base}, unless
+ * the store holds it already (then ${added} is 0).
+ */
 static int
 chunk_insert(struct store *st, struct upload *u, size_t i, int64_t pack,
-    int64_t base)
+    int64_t base, int *added)
 {
 	sqlite3_stmt *s;
 
-	if ((s = db_stmt(st, "INSERT INTO chunks(id, refs, size, pack, off,"
-	    " len) VALUES(?, 1, ?, ?, ?, ?)")) == NULL)
+	if ((s = db_stmt(st, "INSERT OR IGNORE INTO chunks(id, refs, size,"
+	    " pack, off, len) VALUES(?, 1, ?, ?, ?, ?)")) == NULL)
 		return (-1);
 	sqlite3_bind_blob(s, 1, u->ids + i * CRYPTO_HASH_LEN, CRYPTO_HASH_LEN,
 	    SQLITE_STATIC);
@@ -117,42 +120,57 @@ chunk_insert(struct store *st, struct upload *u, size_t i, int64_t pack,
 	sqlite3_bind_int64(s, 3, pack);
 	sqlite3_bind_int64(s, 4, base + u->off[i]);
 	sqlite3_bind_int64(s, 5, (int64_t)u->len[i]);
-	return (db_done(st, s, "chunk store"));
+	if (db_done(st, s, "chunk store") != 0)
+		return (-1);
+	*added = sqlite3_changes(st->db) > 0;
+	return (0);
+}
+
+/* Take one more reference to chunk ${i} of ${u}; ${held}: it exists. */
+static int
+chunk_ref(struct store *st, struct upload *u, size_t i, int *held)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
+	    " WHERE id = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_blob(s, 1, u->ids + i * CRYPTO_HASH_LEN, CRYPTO_HASH_LEN,
+	    SQLITE_STATIC);
+	if (db_done(st, s, "chunk reference") != 0)
+		return (-1);
+	*held = sqlite3_changes(st->db) > 0;
+	return (0);
 }
 
 int
 upload_commit(struct store *st, struct upload *u)
 {
 	int64_t pack, base, live = 0, dead = 0;
-	sqlite3_stmt *s;
 	size_t i;
-	int counted;
+	int counted, added, held;
 
 	if (stage_adopt(u->sg, &pack, &base, &counted) != 0)
 		return (-1);
 	for (i = 0; i < u->n; i++) {
-		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
-		    " WHERE id = ?")) == NULL)
-			return (-1);
-		sqlite3_bind_blob(s, 1, u->ids + i * CRYPTO_HASH_LEN,
-		    CRYPTO_HASH_LEN, SQLITE_STATIC);
-		if (db_done(st, s, "chunk reference") != 0)
-			return (-1);
-		if (sqlite3_changes(st->db) > 0) {
-			/* Held (or staged twice): the staged copy is dead. */
-			if (u->off[i] >= 0)
-				dead += u->len[i];
-			continue;
+		/* Staged: insert it, unless it arrived meanwhile. */
+		if (u->off[i] >= 0) {
+			if (chunk_insert(st, u, i, pack, base, &added) != 0)
+				return (-1);
+			if (added) {
+				live += u->len[i];
+				u->nnew++;
+				continue;
+			}
+			dead += u->len[i];
 		}
-		if (u->off[i] < 0) {
+		if (chunk_ref(st, u, i, &held) != 0)
+			return (-1);
+		if (!held) {
 			pp_err(PP_EAGAIN, "a chunk this upload shares with other "
 			    "content was deleted meanwhile; put it again");
 			return (-1);
 		}
-		if (chunk_insert(st, u, i, pack, base) != 0)
-			return (-1);
-		live += u->len[i];
-		u->nnew++;
 	}
 	/* pack_append counted an inline copy as live already. */
 	if (pack != 0 && (counted ? dead : live) != 0 &&

@@ -335,6 +335,49 @@ test_batch_rollback(void **state)
 	assert_int_equal(store_user_get(f->st, "sip:gina@" POOL, &u), -1);
 }
 
+/*
+ * Records of a batch are inserted many rows at a time: a batch of more than
+ * one block's worth reads back whole and in order inside the batch, is gone
+ * after a rollback, and commits gapless.
+ */
+static void
+test_batch_many_records(void **state)
+{
+	struct unit_fx *f = *state;
+	struct jlist l;
+	char key[32];
+	int64_t epoch, lsn;
+	int round, i;
+
+	assert_int_equal(store_user_add(f->st, ALICE, "Alice"), 0);
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(store_begin(f->st), 0);
+		for (i = 0; i < 150; i++) {
+			snprintf(key, sizeof(key), "k%03d", i);
+			assert_int_equal(store_setting_set(f->st, ALICE, key,
+			    "v"), 0);
+		}
+		l = jlist_get(f->st, 0, STORE_MOD_USERDATA, 0, 0);
+		assert_int_equal(l.n, 151);
+		for (i = 0; i < 151; i++)
+			assert_int_equal(l.r[i].lsn, i + 1);
+		expect_rec(&l.r[150], STORE_MOD_USERDATA, 151, "setting",
+		    ALICE, "k149", "put");
+		free(l.r);
+		if (round == 0)
+			store_rollback(f->st);
+		else
+			assert_int_equal(store_commit(f->st), 0);
+		assert_int_equal(store_journal_head(f->st, STORE_MOD_USERDATA,
+		    &epoch, &lsn), 0);
+		assert_int_equal(lsn, round == 0 ? 1 : 151);
+	}
+	l = jlist_get(f->st, 0, STORE_MOD_USERDATA, 100, 0);
+	assert_int_equal(l.n, 51);
+	assert_int_equal(l.r[0].lsn, 101);
+	free(l.r);
+}
+
 static void
 test_user_del_cascade(void **state)
 {
@@ -496,6 +539,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_batch_commit, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_batch_rollback, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_batch_many_records, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_user_del_cascade, setup,
 		    teardown),
