@@ -370,7 +370,12 @@ db_init_schema(struct store *st, const char *pool, const char *master)
 	sqlite3_stmt *s;
 	int i;
 
-	if (db_exec(st, "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL;")
+	/*
+	 * 2 KiB pages: every new chunk dirties a random page of the chunk
+	 * index, so smaller pages mean less WAL per content item (content
+	 * put ran about 20% faster than with 4 KiB; docs/benchmarks.md).
+	 */
+	if (db_exec(st, "PRAGMA page_size = 2048; PRAGMA journal_mode = WAL;")
 	    != 0 || db_tune(st) != 0)
 		return (-1);
 	if (storekey_check(st->key, check) != 0)
