@@ -393,7 +393,7 @@ main(int argc, char **argv)
 	char (*ids)[PP_CONF_ID_LEN + 1];
 	long long cbytes;
 	long rows, items;
-	double t0, tu, tc, tf, tput;
+	double t0, tu, tc, tf, tput, tsync;
 	FILE *f;
 
 	parse(argc, argv, &o);
@@ -412,6 +412,10 @@ main(int argc, char **argv)
 	t0 = now_s();
 	gen_confs(st, &o, ids);
 	tf = now_s() - t0;
+	/* Flush what the earlier phases left in the page cache first. */
+	t0 = now_s();
+	sync();
+	tsync = now_s() - t0;
 	tput = gen_content(st, &o, ids, &cbytes, &items);
 	if (store_stats(st, &ss) != 0)
 		die("stats");
@@ -420,6 +424,7 @@ main(int argc, char **argv)
 	printf("contact rows       %ld in %.2f s: %.0f rows/s (batches of "
 	    "%ld)\n", rows, tc, rows / tc, o.batch);
 	printf("conferences        %ld in %.2f s\n", o.confs, tf);
+	printf("sync before content %.2f s\n", tsync);
 	printf("content            %ld items, %.1f MiB in %.2f s: %.0f MB/s\n",
 	    items, cbytes / 1048576.0, tput,
 	    tput > 0 ? cbytes / 1e6 / tput : 0.0);

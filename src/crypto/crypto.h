@@ -47,7 +47,8 @@ void crypto_hash_free(struct crypto_hash *h);
 struct crypto_aead;
 
 /*
- * A new sealer for ${key} (copied; the copy is wiped by crypto_aead_free).
+ * A new sealer for ${key}: the key schedule is expanded once here and
+ * wiped by crypto_aead_free; ${key} itself is not kept.
  * NULL on failure.
  */
 struct crypto_aead *crypto_aead_new(const uint8_t key[static CRYPTO_KEY_LEN]);

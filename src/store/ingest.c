@@ -1,8 +1,10 @@
 /*
  * ingest.c: the chunking reader thread (see ingest.h).  The reader fills a
- * ring of NSLOT buffers, each about 1 MiB of input cut into chunks with
- * their ids; the caller consumes them in order.  Memory is bounded by the
- * ring: NSLOT * (READ + CHUNKER_MAX) bytes.
+ * ring of NSLOT buffers, each READ bytes of input (plus the uncut tail of
+ * the one before) cut into chunks with their SHA-256 ids; the caller
+ * consumes them in order and hashes the whole input as it goes, which
+ * balances the work of the two threads.  Memory is bounded by the ring:
+ * NSLOT * (READ + CHUNKER_MAX) bytes.
  */
 #include <pthread.h>
 #include <stdio.h>

@@ -1,8 +1,7 @@
 /*
  * ingest.h: read a file and cut it into identified chunks on a second
- * thread, so that reading, chunking and hashing overlap with sealing and
- * storing on the caller's thread (two cores: content put runs about twice
- * as fast as on one).
+ * thread, so that reading, chunking and hashing the chunks overlap with
+ * the caller's work (sealing, storing, hashing the whole input).
  */
 #ifndef PP_INGEST_H
 #define PP_INGEST_H

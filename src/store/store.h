@@ -271,7 +271,10 @@ int store_conf_list(struct store *st, const char *organizer,
  * as item ${name} of conference ${conf}, of kind ${kind} and MIME type
  * ${mime}, replacing an item of that name.  The bytes are cut into chunks,
  * each stored once, sealed under the storage key; metadata and chunks commit
- * together.  Fills ${out} if not NULL.
+ * together.  The input is read before the store's write lock is taken, so
+ * a slow input does not hold up other writers; if a chunk it shares with
+ * other content is deleted meanwhile, the put fails with PP_EAGAIN and may
+ * be repeated.  Fills ${out} if not NULL.
  */
 int store_content_put(struct store *st, const char *conf, const char *name,
     enum store_kind kind, const char *mime, int fd,
