@@ -62,7 +62,7 @@ frag="$work/frag.md"
 	echo "| the disk: dd of 256 MiB to a new file with fdatasync | $limit | (limit) |"
 	echo "| users with 20 settings each | $(line users) | |"
 	echo "| store size on disk | $(line 'store size') | |"
-	echo "| bench/gen peak RSS | $(line 'peak RSS') | |"
+	echo "| bench/gen peak RSS (population run) | $(line 'peak RSS') | |"
 	echo
 	echo "Chunker (20 MiB of random data; edit = 4 KiB rewritten mid-file, insert = 100 bytes inserted):"
 	echo

@@ -26,19 +26,6 @@ is_user_unreserved(int c)
 }
 
 static int
-hexv(int c)
-{
-
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
-static int
 lower(int c)
 {
 
@@ -61,8 +48,8 @@ user_part(const char *u, size_t len, char *o, size_t *olen, size_t omax)
 		c = (unsigned char)u[i];
 		if (c == '%') {
 			if (i + 2 >= len ||
-			    (hi = hexv(u[i + 1])) < 0 ||
-			    (lo = hexv(u[i + 2])) < 0)
+			    (hi = util_hexval(u[i + 1])) < 0 ||
+			    (lo = util_hexval(u[i + 2])) < 0)
 				goto badesc;
 			c = hi << 4 | lo;
 			i += 2;

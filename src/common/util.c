@@ -145,8 +145,8 @@ util_hex(char *out, const uint8_t *in, size_t len)
 	out[2 * len] = '\0';
 }
 
-static int
-hexval(char c)
+int
+util_hexval(int c)
 {
 
 	if (c >= '0' && c <= '9')
@@ -165,8 +165,8 @@ util_unhex(uint8_t *out, const char *s, size_t len)
 	int hi, lo;
 
 	for (i = 0; i < len; i++) {
-		if ((hi = hexval(s[2 * i])) < 0 ||
-		    (lo = hexval(s[2 * i + 1])) < 0)
+		if ((hi = util_hexval(s[2 * i])) < 0 ||
+		    (lo = util_hexval(s[2 * i + 1])) < 0)
 			return (-1);
 		out[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -32,6 +32,9 @@ int util_fqdn_ok(const char *s);
 /* Write ${len} bytes of ${in} as lowercase hex to ${out} (2*len+1 bytes). */
 void util_hex(char *out, const uint8_t *in, size_t len);
 
+/* The value of hex digit ${c} (either case), or -1. */
+int util_hexval(int c);
+
 /* Parse 2*${len} hex digits of ${s} into ${out}.  Returns 0 or -1. */
 int util_unhex(uint8_t *out, const char *s, size_t len);
 

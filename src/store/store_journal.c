@@ -75,25 +75,37 @@ jrnl_flush(struct store *st)
 	return (0);
 }
 
+/* The epoch and next LSN of ${module} as committed. */
+static int
+modstate_read(struct store *st, enum store_module module, int64_t *epoch,
+    int64_t *next)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "SELECT epoch, next_lsn FROM modstate"
+	    " WHERE module = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_int(s, 1, (int)module);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return (db_fail(st, "journal state"));
+	*epoch = sqlite3_column_int64(s, 0);
+	*next = sqlite3_column_int64(s, 1);
+	sqlite3_reset(s);
+	return (0);
+}
+
 int
 jrnl_append(struct store *st, enum store_module module, const char *entity,
     const char *k1, const char *k2, const char *op)
 {
 	struct jrec_buf *r;
-	sqlite3_stmt *s;
 	int kind;
 
 	if (!st->mod[module].loaded) {
-		if ((s = db_stmt(st, "SELECT epoch, next_lsn FROM modstate"
-		    " WHERE module = ?")) == NULL)
+		if (modstate_read(st, module, &st->mod[module].epoch,
+		    &st->mod[module].next_lsn) != 0)
 			return (-1);
-		sqlite3_bind_int(s, 1, (int)module);
-		if (sqlite3_step(s) != SQLITE_ROW)
-			return (db_fail(st, "journal state"));
-		st->mod[module].epoch = sqlite3_column_int64(s, 0);
-		st->mod[module].next_lsn = sqlite3_column_int64(s, 1);
 		st->mod[module].loaded = 1;
-		sqlite3_reset(s);
 	}
 	for (kind = 0; jrnl_entities[kind] != NULL; kind++)
 		if (strcmp(jrnl_entities[kind], entity) == 0)
@@ -120,7 +132,6 @@ int
 store_journal_head(struct store *st, enum store_module module,
     int64_t *epoch, int64_t *last_lsn)
 {
-	sqlite3_stmt *s;
 
 	if ((unsigned)module >= STORE_NMOD) {
 		pp_err(PP_EINVAL, "unknown module");
@@ -131,15 +142,9 @@ store_journal_head(struct store *st, enum store_module module,
 		*last_lsn = st->mod[module].next_lsn - 1;
 		return (0);
 	}
-	if ((s = db_stmt(st, "SELECT epoch, next_lsn FROM modstate"
-	    " WHERE module = ?")) == NULL)
+	if (modstate_read(st, module, epoch, last_lsn) != 0)
 		return (-1);
-	sqlite3_bind_int(s, 1, (int)module);
-	if (sqlite3_step(s) != SQLITE_ROW)
-		return (db_fail(st, "journal state"));
-	*epoch = sqlite3_column_int64(s, 0);
-	*last_lsn = sqlite3_column_int64(s, 1) - 1;
-	sqlite3_reset(s);
+	(*last_lsn)--;
 	return (0);
 }
 
