@@ -232,6 +232,8 @@ cli_json_print(json_t *j)
 	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	json_decref(j);
+	if (rc != 0)
+		pp_errp(PP_EIO, "cannot write JSON");
 	return (rc == 0 ? 0 : -1);
 }
 
@@ -247,6 +249,8 @@ cli_list_item(struct cli *c, json_t *j)
 	fputs(c->nitems++ == 0 ? "[\n" : ",\n", stdout);
 	rc = json_dumpf(j, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
+	if (rc != 0)
+		pp_errp(PP_EIO, "cannot write JSON");
 	return (rc == 0 ? 0 : -1);
 }
 

@@ -130,7 +130,11 @@ content_get_file(struct cli *c, const char *conf, const char *name,
 	}
 	if (store_content_get(c->st, conf, name, fd, NULL) != 0)
 		goto err;
-	if (fsync(fd) != 0 || close(fd) != 0) {
+	if (fsync(fd) != 0) {
+		pp_errp(PP_EIO, "cannot write %s", tmp);
+		goto err;
+	}
+	if (close(fd) != 0) {
 		fd = -1;
 		pp_errp(PP_EIO, "cannot write %s", tmp);
 		goto err;

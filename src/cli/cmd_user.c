@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "err.h"
 #include "sipuri.h"
 
 json_t *
@@ -55,11 +56,22 @@ user_del(struct cli *c, int argc, char **argv)
 	return (EXIT_OK);
 }
 
+/* Record the only way a JSON builder here fails. */
+static int
+json_oom(int rc)
+{
+
+	if (rc != 0)
+		pp_err(PP_EINTERNAL, "out of memory");
+	return (rc);
+}
+
 static int
 setting_json(void *arg, const struct store_setting *s)
 {
 
-	return (json_object_set_new(arg, s->key, json_string(s->value)));
+	return (json_oom(json_object_set_new(arg, s->key,
+	    json_string(s->value))));
 }
 
 static int
@@ -75,8 +87,8 @@ static int
 group_json(void *arg, const struct store_group *g)
 {
 
-	return (json_array_append_new(arg, json_pack("{s:s,s:I}", "name",
-	    g->name, "contacts", (json_int_t)g->ncontacts)));
+	return (json_oom(json_array_append_new(arg, json_pack("{s:s,s:I}",
+	    "name", g->name, "contacts", (json_int_t)g->ncontacts))));
 }
 
 static int
@@ -105,7 +117,7 @@ static int
 contact_json(void *arg, const struct store_contact *ct)
 {
 
-	return (json_array_append_new(arg, cli_contact_json(ct)));
+	return (json_oom(json_array_append_new(arg, cli_contact_json(ct))));
 }
 
 static int

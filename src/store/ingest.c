@@ -6,7 +6,11 @@
  * balances the work of the two threads.  Memory is bounded by the ring:
  * NSLOT * (READ + CHUNKER_MAX) bytes.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +47,7 @@ struct ingest {
 	size_t rhead, chead;		/* next slot to fill / to consume */
 	size_t cpos;			/* next chunk in the consumer's slot */
 	int stop;			/* the consumer gave up */
+	int wake[2];			/* a pipe: ingest_free wakes the reader */
 	int done;			/* the end was reached, sum is set */
 	int failed;			/* the reader failed: err / msg */
 	enum pp_err err;
@@ -79,6 +84,42 @@ slot_cut(struct slot *s, size_t len, int eof)
 	return (pos);
 }
 
+/*
+ * Read up to ${len} bytes (fewer only at end of input), waiting in poll so
+ * that ingest_free can wake a reader stuck on a silent pipe or socket.
+ * Returns the count, -1 on error (errno set), -2 when told to stop.
+ */
+static ssize_t
+reader_read(struct ingest *in, uint8_t *buf, size_t len)
+{
+	struct pollfd pf[2];
+	size_t got = 0;
+	ssize_t n;
+
+	pf[0].fd = in->fd;
+	pf[0].events = POLLIN;
+	pf[1].fd = in->wake[0];
+	pf[1].events = POLLIN;
+	while (got < len) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		if (pf[1].revents != 0)
+			return (-2);
+		if ((n = read(in->fd, buf + got, len - got)) < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			return (-1);
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return ((ssize_t)got);
+}
+
 static void *
 reader(void *arg)
 {
@@ -86,20 +127,23 @@ reader(void *arg)
 	struct slot *s, *prev = NULL;
 	size_t len, used = 0, carry = 0;
 	ssize_t n;
-	int eof = 0;
+	int eof = 0, stop;
 
 	while (!eof) {
 		pthread_mutex_lock(&in->mtx);
 		while (in->full == NSLOT && !in->stop)
 			pthread_cond_wait(&in->cv, &in->mtx);
+		stop = in->stop;
 		pthread_mutex_unlock(&in->mtx);
-		if (in->stop)
+		if (stop)
 			return (NULL);
 		s = &in->slot[in->rhead];
 		/* The previous slot's uncut tail starts this one. */
 		if (carry > 0)
 			memcpy(s->buf, prev->buf + used, carry);
-		if ((n = util_read_full(in->fd, s->buf + carry, READ)) < 0) {
+		if ((n = reader_read(in, s->buf + carry, READ)) == -2)
+			return (NULL);
+		if (n < 0) {
 			pp_errp(PP_EIO, "cannot read the content");
 			goto fail;
 		}
@@ -135,9 +179,14 @@ ingest_start(int fd, int64_t max)
 	if ((in = calloc(1, sizeof(*in))) == NULL)
 		goto nomem;
 	in->fd = fd;
-	in->max = max;
 	pthread_mutex_init(&in->mtx, NULL);
 	pthread_cond_init(&in->cv, NULL);
+	in->wake[0] = in->wake[1] = -1;
+	if (pipe2(in->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
+		pp_errp(PP_EINTERNAL, "pipe");
+		goto err;
+	}
+	in->max = max;
 	for (i = 0; i < NSLOT; i++)
 		if ((in->slot[i].buf = malloc(SLOTBUF)) == NULL)
 			goto nomem;
@@ -222,11 +271,19 @@ ingest_free(struct ingest *in)
 		in->stop = 1;
 		pthread_cond_broadcast(&in->cv);
 		pthread_mutex_unlock(&in->mtx);
+		/* A reader blocked on its input wakes on the pipe. */
+		if (write(in->wake[1], "x", 1) < 0) {
+			/* The pipe is full: the reader is woken already. */
+		}
 		pthread_join(in->thread, NULL);
 	}
 	for (i = 0; i < NSLOT; i++)
 		free(in->slot[i].buf);
 	crypto_hash_free(in->whole);
+	if (in->wake[0] >= 0)
+		close(in->wake[0]);
+	if (in->wake[1] >= 0)
+		close(in->wake[1]);
 	pthread_mutex_destroy(&in->mtx);
 	pthread_cond_destroy(&in->cv);
 	free(in);

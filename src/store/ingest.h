@@ -35,7 +35,10 @@ int ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
 void ingest_result(struct ingest *in, uint8_t sum[static CRYPTO_HASH_LEN],
     int64_t *size);
 
-/* Stop the reader (if still running) and free it; NULL does nothing. */
+/*
+ * Stop the reader (if still running; one blocked reading its input is woken)
+ * and free it; NULL does nothing.
+ */
 void ingest_free(struct ingest *in);
 
 #endif

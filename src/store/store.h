@@ -191,7 +191,8 @@ int store_compact(struct store *st, struct store_compact *out);
  * Batches: between store_begin and store_commit every write joins one
  * transaction (and one fsync).  A write refused inside a batch changes
  * nothing and leaves the batch usable, unless it failed part-way (an I/O
- * error), in which case store_commit rolls everything back and fails.
+ * error, disk full, or a concurrent change caught after rows were written),
+ * in which case store_commit rolls everything back and fails.
  * Outside a batch each write is its own transaction.
  */
 int store_begin(struct store *st);

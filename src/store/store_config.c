@@ -32,7 +32,7 @@ store_config_set(struct store *st, const char *name, const void *body,
 	char master[PP_FQDN_MAX + 1];
 	struct store_config c;
 	sqlite3_stmt *s;
-	int rc = -1;
+	int rc = -1, r;
 
 	if (util_token_ok(name, PP_CONFIG_NAME_MAX, "config document name")
 	    != 0)
@@ -55,8 +55,11 @@ store_config_set(struct store *st, const char *name, const void *body,
 	    == NULL)
 		goto out;
 	db_bind_text(s, 1, name);
-	c.version = sqlite3_step(s) == SQLITE_ROW ?
-	    sqlite3_column_int64(s, 0) + 1 : 1;
+	if ((r = sqlite3_step(s)) != SQLITE_ROW && r != SQLITE_DONE) {
+		db_fail(st, "config lookup");
+		goto out;
+	}
+	c.version = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) + 1 : 1;
 	sqlite3_reset(s);
 	snprintf(c.name, sizeof(c.name), "%s", name);
 	c.size = len;
@@ -108,8 +111,13 @@ store_config_get(struct store *st, const char *name, struct store_config *out,
 	}
 	config_row(s, out);
 	if (body != NULL) {
-		if (out->size > PP_CONFIG_DOC_MAX ||
-		    (*body = malloc(out->size + 1)) == NULL) {
+		if (out->size > PP_CONFIG_DOC_MAX) {
+			pp_err(PP_ESTORE, "store %s is corrupted (config "
+			    "document '%s' of %zu bytes)", st->dir, name,
+			    out->size);
+			goto out;
+		}
+		if ((*body = malloc(out->size + 1)) == NULL) {
 			pp_err(PP_EINTERNAL, "out of memory");
 			goto out;
 		}

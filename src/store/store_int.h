@@ -78,8 +78,10 @@ struct store {
 	/* Pack appends of the open write transaction (store_pack.c). */
 	int wfd;			/* -1: none yet */
 	int wfresh;			/* append to a new pack (compaction) */
-	int64_t adopted[16];		/* packs renamed from stages in this tx */
-	size_t nadopted;
+	int wcreated;			/* wpack's file is new in this tx */
+	int64_t wlive_op;		/* wlive when the operation began */
+	int64_t *adopted;		/* packs renamed from stages in this tx */
+	size_t nadopted, cadopted;
 	int64_t wpack;			/* the pack appended to */
 	int64_t wstart;			/* its size when the tx began */
 	int64_t wbase;			/* file offset of wbuf[0] */
@@ -94,7 +96,8 @@ struct store {
 
 /*
  * The cached statement for ${sql} (a string literal: cached by its address),
- * reset and with bindings cleared.  NULL on failure (PP_ESTORE).
+ * reset.  Bindings are NOT cleared: the caller binds every parameter.  NULL
+ * on failure (PP_ESTORE).
  */
 sqlite3_stmt *db_stmt(struct store *st, const char *sql);
 
@@ -154,7 +157,10 @@ int content_del_conf(struct store *st, const char *conf);
 /*
  * Pack files (store_pack.c).  pack_append buffers ${len} bytes for the pack
  * of this write transaction and says where they will be; pack_read reads
- * them back; pack_live adjusts a pack's count of live bytes; pack_precommit
+ * them back; pack_live adjusts a pack's count of live bytes; pack_dir_sync
+ * makes new names in the chunks directory durable; pack_adopted records a
+ * pack renamed from a stage in this transaction (removed if it rolls
+ * back); pack_precommit
  * makes the appends durable (called just before COMMIT); pack_end finishes
  * the transaction's appends (${committed} 0: cut them off again);
  * pack_close_all closes every descriptor.  Return 0 or -1.
@@ -164,6 +170,8 @@ int pack_append(struct store *st, const uint8_t *buf, size_t len,
 int pack_read(struct store *st, int64_t pack, int64_t off, uint8_t *buf,
     size_t len);
 int pack_live(struct store *st, int64_t pack, int64_t delta);
+int pack_dir_sync(struct store *st);
+int pack_adopted(struct store *st, int64_t pack);
 int pack_precommit(struct store *st);
 void pack_end(struct store *st, int committed);
 void pack_close_all(struct store *st);

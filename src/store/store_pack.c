@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -109,6 +110,12 @@ pack_wopen(struct store *st)
 		id = sqlite3_last_insert_rowid(st->db);
 		pack_path(st, id, path, sizeof(path));
 	}
+	/* Everything that can fail before the descriptor is ours. */
+	if (st->wbuf == NULL && (st->wbuf = malloc(PACK_WBUF)) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	st->wcreated = stat(path, &sb) != 0;
 	if ((st->wfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) < 0 || fstat(st->wfd, &sb) != 0) {
 		pp_errp(PP_ESTORE, "store %s: cannot open pack %s", st->dir,
@@ -116,10 +123,6 @@ pack_wopen(struct store *st)
 		if (st->wfd >= 0)
 			close(st->wfd);
 		st->wfd = -1;
-		return (-1);
-	}
-	if (st->wbuf == NULL && (st->wbuf = malloc(PACK_WBUF)) == NULL) {
-		pp_err(PP_EINTERNAL, "out of memory");
 		return (-1);
 	}
 	st->wpack = id;
@@ -171,6 +174,57 @@ pack_read(struct store *st, int64_t pack, int64_t off, uint8_t *buf,
 }
 
 int
+pack_dir_sync(struct store *st)
+{
+	char path[PATH_MAX + 64];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, STORE_PACKDIR);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fsync(fd) != 0) {
+		pp_errp(PP_ESTORE, "store %s: cannot sync %s", st->dir, path);
+		if (fd >= 0)
+			close(fd);
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
+int
+pack_adopted(struct store *st, int64_t pack)
+{
+	int64_t *p;
+	size_t cap;
+
+	if (st->nadopted == st->cadopted) {
+		cap = st->cadopted ? 2 * st->cadopted : 16;
+		if ((p = realloc(st->adopted, cap * sizeof(*p))) == NULL) {
+			pp_err(PP_EINTERNAL, "out of memory");
+			return (-1);
+		}
+		st->adopted = p;
+		st->cadopted = cap;
+	}
+	st->adopted[st->nadopted++] = pack;
+	return (0);
+}
+
+/* Close the cached read descriptor of pack ${id}, if any. */
+static void
+pack_rfd_drop(struct store *st, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_NPACKFD; i++) {
+		if (st->rfd[i].fd >= 0 && st->rfd[i].id == id) {
+			close(st->rfd[i].fd);
+			st->rfd[i].fd = -1;
+		}
+	}
+}
+
+int
 pack_live(struct store *st, int64_t pack, int64_t delta)
 {
 	sqlite3_stmt *s;
@@ -196,6 +250,10 @@ pack_precommit(struct store *st)
 		    st->dir, (long long)st->wpack);
 		return (-1);
 	}
+	/* A pack created in this transaction needs its name durable too. */
+	if (st->wcreated && pack_dir_sync(st) != 0)
+		return (-1);
+	st->wcreated = 0;
 	if (st->wlive != 0 && pack_live(st, st->wpack, st->wlive) != 0)
 		return (-1);
 	st->wlive = 0;
@@ -208,16 +266,24 @@ pack_end(struct store *st, int committed)
 	char path[PATH_MAX + 64];
 	size_t i;
 
-	/* Packs adopted from stages by a rolled-back transaction go too. */
+	/*
+	 * Packs adopted from stages by a rolled-back transaction go too, and
+	 * so do cached descriptors of packs it created: the rollback also
+	 * rolls back the pack counter, so their numbers come round again.
+	 */
 	for (i = 0; i < st->nadopted; i++) {
 		if (committed)
 			break;
 		pack_path(st, st->adopted[i], path, sizeof(path));
 		unlink(path);
+		pack_rfd_drop(st, st->adopted[i]);
 	}
 	st->nadopted = 0;
 	if (st->wfd < 0)
 		return;
+	if (!committed)
+		pack_rfd_drop(st, st->wpack);
+	st->wcreated = 0;
 	/* Cut off what a rolled-back transaction appended. */
 	if (!committed && ftruncate(st->wfd, st->wstart) != 0)
 		(void)0;	/* dead bytes stay; compaction drops them */
@@ -239,6 +305,9 @@ pack_close_all(struct store *st)
 	}
 	free(st->wbuf);
 	st->wbuf = NULL;
+	free(st->adopted);
+	st->adopted = NULL;
+	st->nadopted = st->cadopted = 0;
 }
 
 /* Move the live chunks of pack ${id} to the current pack. */
@@ -339,6 +408,7 @@ pack_known(struct store *st, int64_t id)
 static int
 pack_garbage(struct store *st, const char *name, const char *path)
 {
+	struct stat sb;
 	int64_t id;
 	int fd, k;
 
@@ -346,7 +416,12 @@ pack_garbage(struct store *st, const char *name, const char *path)
 		return ((k = pack_known(st, id)) < 0 ? -1 : !k);
 	if (strncmp(name, "stage-", 6) != 0)
 		return (0);
-	/* A stage in use is locked by its upload. */
+	/*
+	 * A stage in use is locked by its upload; one just made may not be
+	 * locked yet, so a stage must also be a minute old to go.
+	 */
+	if (stat(path, &sb) != 0 || sb.st_mtime > time(NULL) - 60)
+		return (0);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
 		return (0);
 	k = flock(fd, LOCK_EX | LOCK_NB) == 0;

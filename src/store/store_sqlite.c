@@ -161,9 +161,18 @@ db_wbegin(struct store *st)
 	int i;
 
 	st->op_changes = sqlite3_total_changes64(st->db);
+	st->wlive_op = st->wlive;
 	st->wops++;
-	if (st->in_tx)
+	if (st->in_tx) {
+		/* SQLite ends a transaction itself after some errors. */
+		if (sqlite3_get_autocommit(st->db)) {
+			st->tx_failed = 1;
+			pp_err(PP_ESTORE, "store %s: the batch was rolled back "
+			    "after an earlier error", st->dir);
+			return (-1);
+		}
 		return (0);
+	}
 	st->tx_id++;
 	db_reset_all(st);
 	if (db_done(st, db_stmt(st, "BEGIN IMMEDIATE"), "begin") != 0)
@@ -226,8 +235,12 @@ db_wend(struct store *st, int rc)
 
 	if (st->batch) {
 		if (rc != 0 &&
-		    sqlite3_total_changes64(st->db) != st->op_changes)
+		    (sqlite3_total_changes64(st->db) != st->op_changes ||
+		    sqlite3_get_autocommit(st->db)))
 			st->tx_failed = 1;
+		/* A refused operation's pack bytes are dead, not live. */
+		if (rc != 0 && !st->tx_failed)
+			st->wlive = st->wlive_op;
 		return (rc);
 	}
 	if (rc == 0 && tx_commit(st) == 0)
@@ -410,6 +423,21 @@ fail:
 	return (-1);
 }
 
+/* Finalize the cached statements and close the connection. */
+static void
+db_close(struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_NSTMT; i++) {
+		sqlite3_finalize(st->stmts[i].stmt);
+		st->stmts[i].sql = NULL;
+		st->stmts[i].stmt = NULL;
+	}
+	sqlite3_close(st->db);
+	st->db = NULL;
+}
+
 static struct store *
 store_alloc(const char *dir)
 {
@@ -484,6 +512,15 @@ store_create(const char *dir, const char *pool, const char *master)
 	if (db_open_file(st, 0) != 0 ||
 	    db_init_schema(st, pool, master != NULL ? master : pool) != 0)
 		goto err2;
+	/* The new names (key, database, chunks/) must survive a crash. */
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    fsync(fd) != 0) {
+		pp_errp(PP_EIO, "cannot sync %s", dir);
+		if (fd >= 0)
+			close(fd);
+		goto err2;
+	}
+	close(fd);
 	store_close(st);
 	return (0);
 
@@ -491,8 +528,7 @@ err2:
 	snprintf(path, sizeof(path), "%s/%s", dir, STORE_KEYFILE);
 	unlink(path);
 err1:
-	sqlite3_close(st->db);
-	st->db = NULL;
+	db_close(st);
 	snprintf(path, sizeof(path), "%s/%s", dir, STORE_DB);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%s-wal", dir, STORE_DB);
@@ -589,15 +625,12 @@ err0:
 void
 store_close(struct store *st)
 {
-	size_t i;
 
 	if (st == NULL)
 		return;
 	tx_rollback(st);
 	pack_close_all(st);
-	for (i = 0; i < STORE_NSTMT; i++)
-		sqlite3_finalize(st->stmts[i].stmt);
-	sqlite3_close(st->db);
+	db_close(st);
 	crypto_aead_free(st->aead);
 	crypto_hash_free(st->hash);
 	OPENSSL_cleanse(st->key, sizeof(st->key));

@@ -48,6 +48,7 @@ struct stage {
 	size_t wlen;		/* bytes of buf[!cur] the writer is to write */
 	off_t woff;		/* where the writer's next bytes go */
 	int busy, stop, werr;	/* werr: the writer's errno, 0 if none */
+	int adopted;		/* renamed into a pack: not ours to remove */
 };
 
 static void *
@@ -204,21 +205,6 @@ stage_sync(struct stage *sg)
 	return (0);
 }
 
-/* Make the rename of ${path} into the chunks directory durable. */
-static int
-dir_sync(struct store *st)
-{
-	char path[PATH_MAX + 64];
-	int fd, rc;
-
-	snprintf(path, sizeof(path), "%s/%s", st->dir, STORE_PACKDIR);
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return (-1);
-	rc = fsync(fd);
-	close(fd);
-	return (rc);
-}
-
 /* Copy the stage into the current pack; ${base} is where it starts. */
 static int
 stage_copy(struct stage *sg, int64_t *pack, int64_t *base)
@@ -268,22 +254,17 @@ stage_adopt(struct stage *sg, int64_t *pack, int64_t *base, int *counted)
 	*pack = sqlite3_last_insert_rowid(sg->st->db);
 	snprintf(path, sizeof(path), "%s/%s/pack-%06lld", sg->st->dir,
 	    STORE_PACKDIR, (long long)*pack);
+	/* Recorded first, so a rollback removes it whatever happens. */
+	if (pack_adopted(sg->st, *pack) != 0)
+		return (-1);
 	if (rename(sg->path, path) != 0) {
 		pp_errp(PP_ESTORE, "store %s: cannot rename %s", sg->st->dir,
 		    sg->path);
 		return (-1);
 	}
 	/* From here the file is the pack: stage_free must not remove it. */
-	snprintf(sg->path, sizeof(sg->path), "%s", path);
-	if (sg->st->nadopted < sizeof(sg->st->adopted) /
-	    sizeof(sg->st->adopted[0]))
-		sg->st->adopted[sg->st->nadopted++] = *pack;
-	if (dir_sync(sg->st) != 0) {
-		pp_errp(PP_ESTORE, "store %s: cannot sync the chunks "
-		    "directory", sg->st->dir);
-		return (-1);
-	}
-	return (0);
+	sg->adopted = 1;
+	return (pack_dir_sync(sg->st));
 }
 
 void
@@ -301,7 +282,7 @@ stage_free(struct stage *sg)
 	}
 	if (sg->fd >= 0) {
 		/* A stage never adopted as a pack is only dead bytes. */
-		if (strstr(sg->path, "/stage-") != NULL)
+		if (!sg->adopted)
 			unlink(sg->path);
 		close(sg->fd);
 	}

@@ -264,7 +264,7 @@ store_setting_get(struct store *st, const char *uri, const char *key,
 {
 	char norm[PP_URI_MAX + 1];
 	sqlite3_stmt *s;
-	int rc = -1;
+	int rc = -1, r;
 
 	if (db_rbegin(st) != 0)
 		return (-1);
@@ -275,8 +275,12 @@ store_setting_get(struct store *st, const char *uri, const char *key,
 		goto out;
 	db_bind_text(s, 1, norm);
 	db_bind_text(s, 2, key);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		pp_err(PP_ENOENT, "user %s has no setting '%s'", norm, key);
+	if ((r = sqlite3_step(s)) != SQLITE_ROW) {
+		if (r == SQLITE_DONE)
+			pp_err(PP_ENOENT, "user %s has no setting '%s'", norm,
+			    key);
+		else
+			db_fail(st, "setting get");
 		goto out;
 	}
 	snprintf(out->key, sizeof(out->key), "%s", key);

@@ -7,11 +7,15 @@
 
 #include <sys/wait.h>
 
+#include <time.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 #include "chunker.h"
 #include "crypto.h"
 #include "err.h"
+#include "ingest.h"
 #include "store.h"
 #include "unit.h"
 #include "unit_store.h"
@@ -192,6 +196,31 @@ test_read_error(void **state)
 	close(fd);
 }
 
+/*
+ * Stopping the reader while it waits on an input that says nothing (a
+ * stalled pipe) returns at once instead of hanging until the input closes.
+ */
+static void
+test_free_wakes_blocked_reader(void **state)
+{
+	struct ingest *in;
+	struct timespec t0, t1;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	/* Less than one read's worth: the reader blocks for more. */
+	assert_int_equal(write(fds[1], "hello", 5), 5);
+	assert_non_null(in = ingest_start(fds[0], PP_CONTENT_MAX));
+	usleep(100000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ingest_free(in);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_true(t1.tv_sec - t0.tv_sec < 2);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 int
 main(void)
 {
@@ -199,6 +228,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_sizes_around_reads),
 		T(test_pipe_short_reads),
+		T(test_free_wakes_blocked_reader),
 		T(test_read_error),
 	};
 #undef T

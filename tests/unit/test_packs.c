@@ -5,7 +5,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <sys/stat.h>
+#include <sys/time.h>
+
 #include <dirent.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "crypto.h"
 #include "err.h"
@@ -240,6 +245,73 @@ test_compact_everything_dead(void **state)
 }
 
 /*
+ * A rolled-back batch gives its pack numbers back; the next pack with the
+ * same number must be read from the new file, not a cached descriptor.
+ */
+static void
+test_rollback_then_reused_pack_number(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(store_begin(f->u->st), 0);
+	put(f, f->u->st, f->pbig, "big");
+	expect_item(f, f->u->st, "big", f->big, 3 * LEN * 4);
+	store_rollback(f->u->st);
+	/* Other bytes, the same size, so the same pack number. */
+	unit_fill(f->big, 3 * LEN * 4, 4);
+	unit_write_file(f->pbig, f->big, 3 * LEN * 4);
+	put(f, f->u->st, f->pbig, "big2");
+	expect_item(f, f->u->st, "big2", f->big, 3 * LEN * 4);
+}
+
+/* A data directory whose path holds "/stage-" keeps its adopted packs. */
+static void
+test_stage_in_data_path(void **state)
+{
+	struct fx *f = *state;
+	char *dir = unit_path(f->u->tmp, "stage-x");
+	char *store = unit_path(dir, "store"), conf[PP_CONF_ID_LEN + 1];
+	struct store *st;
+
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(store_create(store, UNIT_POOL, NULL), 0);
+	assert_non_null(st = store_open(store));
+	assert_int_equal(store_user_add(st, UNIT_ALICE, "Alice"), 0);
+	unit_conf_new(st, UNIT_ALICE, 3600, conf);
+	if (unit_put(st, conf, "big", "text/plain", f->pbig, NULL) != 0)
+		fail_msg("put: %s", pp_errmsg());
+	store_close(st);
+	assert_non_null(st = store_open(store));
+	memcpy(f->u->conf, conf, sizeof(conf));
+	expect_item(f, st, "big", f->big, 3 * LEN * 4);
+	store_close(st);
+	free(store);
+	free(dir);
+}
+
+/* Leftover stages go once a minute old and unlocked; fresh ones stay. */
+static void
+test_compact_old_stages(void **state)
+{
+	struct fx *f = *state;
+	char *old = unit_path(f->u->dir, "chunks/stage-old000");
+	char *fresh = unit_path(f->u->dir, "chunks/stage-new000");
+	struct timeval tv[2] = { { time(NULL) - 120, 0 },
+	    { time(NULL) - 120, 0 } };
+	struct store_compact r;
+
+	unit_write_file(old, "sealed", 6);
+	unit_write_file(fresh, "sealed", 6);
+	assert_int_equal(utimes(old, tv), 0);
+	assert_int_equal(store_compact(f->u->st, &r), 0);
+	assert_int_equal(access(old, F_OK), -1);
+	assert_int_equal(access(fresh, F_OK), 0);
+	assert_int_equal(r.files_removed, 1);
+	free(old);
+	free(fresh);
+}
+
+/*
  * Another handle (another process: a daemon while `poolpair compact` runs)
  * keeps reading correctly while compaction moves and removes packs.
  */
@@ -275,6 +347,9 @@ main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_rollback_cuts_appends),
+		T(test_rollback_then_reused_pack_number),
+		T(test_stage_in_data_path),
+		T(test_compact_old_stages),
 		T(test_compact_reclaims),
 		T(test_compact_leftovers_and_batch),
 		T(test_compact_everything_dead),
