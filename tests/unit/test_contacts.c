@@ -28,21 +28,6 @@ struct glist {
 	struct store_group g[PP_GROUPS_PER_USER];
 };
 
-static int
-setup(void **state)
-{
-
-	*state = unit_fx_new(1);
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-
-	unit_fx_free(*state);
-	return (0);
-}
 
 static int
 clist_add(void *arg, const struct store_contact *c)
@@ -302,7 +287,8 @@ test_batch_of_contacts(void **state)
 int
 main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, unit_setup_users, \
+    unit_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_contact_limit),
 		T(test_group_limit),

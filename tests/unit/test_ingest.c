@@ -22,21 +22,6 @@
 
 #define MIB	(1024 * 1024)	/* the reader's read size */
 
-static int
-setup(void **state)
-{
-
-	*state = unit_fx_new(1);
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-
-	unit_fx_free(*state);
-	return (0);
-}
 
 static int
 id_cmp(const void *a, const void *b)
@@ -224,7 +209,8 @@ test_free_wakes_blocked_reader(void **state)
 int
 main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, unit_setup_users, \
+    unit_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_sizes_around_reads),
 		T(test_pipe_short_reads),

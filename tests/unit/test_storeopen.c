@@ -13,21 +13,6 @@
 #include "unit.h"
 #include "unit_store.h"
 
-static int
-setup(void **state)
-{
-
-	*state = unit_fx_new(1);
-	return (0);
-}
-
-static int
-teardown(void **state)
-{
-
-	unit_fx_free(*state);
-	return (0);
-}
 
 /* store_open must refuse ${f}->dir with error class ${code}. */
 static void
@@ -223,7 +208,8 @@ test_garbage_db_refused(void **state)
 int
 main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, unit_setup_users, \
+    unit_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_loose_key_refused),
 		T(test_wrong_key_refused),

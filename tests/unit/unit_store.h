@@ -145,4 +145,21 @@ unit_refused(struct store *st, int rc, enum pp_err code,
 		fail_msg("%s: the store changed", what);
 }
 
+/* cmocka fixtures: a store with Alice, Bob and Alice's conference. */
+static inline int
+unit_setup_users(void **state)
+{
+
+	*state = unit_fx_new(1);
+	return (0);
+}
+
+static inline int
+unit_teardown(void **state)
+{
+
+	unit_fx_free(*state);
+	return (0);
+}
+
 #endif
