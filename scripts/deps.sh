@@ -5,7 +5,8 @@
 set -eu
 
 PKGS="build-essential pkg-config clang libssl-dev libsqlite3-dev libzstd-dev \
-libevent-dev libjansson-dev libinih-dev libcmocka-dev sqlite3 openssl"
+libevent-dev libjansson-dev libinih-dev libcmocka-dev sqlite3 openssl \
+python3 coreutils"
 
 missing=""
 for p in $PKGS; do
