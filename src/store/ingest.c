@@ -2,9 +2,9 @@
  * ingest.c: the chunking reader thread (see ingest.h).  The reader fills a
  * ring of NSLOT buffers, each READ bytes of input (plus the uncut tail of
  * the one before) cut into chunks with their SHA-256 ids; the caller
- * consumes them in order and hashes the whole input as it goes, which
- * balances the work of the two threads.  Memory is bounded by the ring:
- * NSLOT * (READ + CHUNKER_MAX) bytes.
+ * consumes them in order while a hasher thread computes the SHA-256 of the
+ * whole input from the same slots.  A slot is refilled once both are done
+ * with it.  Memory is bounded by the ring: NSLOT * (READ + CHUNKER_MAX).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,11 +39,13 @@ struct ingest {
 	struct crypto_hash *whole;
 	uint8_t sum[CRYPTO_HASH_LEN];
 	struct slot slot[NSLOT];
-	pthread_t thread;
-	int started;
+	pthread_t thread, hthread;	/* the reader, the whole-input hasher */
+	int started, hstarted;
 	pthread_mutex_t mtx;
 	pthread_cond_t cv;
 	size_t full;			/* slots filled and not yet consumed */
+	size_t hfull, hhead;		/* ... not yet hashed; next to hash */
+	int hdone;			/* the hasher has set sum */
 	size_t rhead, chead;		/* next slot to fill / to consume */
 	size_t cpos;			/* next chunk in the consumer's slot */
 	int stop;			/* the consumer gave up */
@@ -131,7 +133,8 @@ reader(void *arg)
 
 	while (!eof) {
 		pthread_mutex_lock(&in->mtx);
-		while (in->full == NSLOT && !in->stop)
+		/* Both the consumer and the hasher must be done with it. */
+		while ((in->full == NSLOT || in->hfull == NSLOT) && !in->stop)
 			pthread_cond_wait(&in->cv, &in->mtx);
 		stop = in->stop;
 		pthread_mutex_unlock(&in->mtx);
@@ -161,6 +164,7 @@ reader(void *arg)
 		pthread_mutex_lock(&in->mtx);
 		in->rhead = (in->rhead + 1) % NSLOT;
 		in->full++;
+		in->hfull++;
 		pthread_cond_broadcast(&in->cv);
 		pthread_mutex_unlock(&in->mtx);
 	}
@@ -168,6 +172,49 @@ reader(void *arg)
 fail:
 	reader_fail(in);
 	return (NULL);
+}
+
+/*
+ * The hasher: the SHA-256 of the whole input, slot by slot, on a thread of
+ * its own so that it uses what the other two leave of the second core.
+ */
+static void *
+hasher(void *arg)
+{
+	struct ingest *in = arg;
+	struct slot *s;
+	int last;
+
+	for (;;) {
+		pthread_mutex_lock(&in->mtx);
+		while (in->hfull == 0 && !in->stop && !in->failed)
+			pthread_cond_wait(&in->cv, &in->mtx);
+		if (in->hfull == 0) {
+			pthread_mutex_unlock(&in->mtx);
+			return (NULL);
+		}
+		pthread_mutex_unlock(&in->mtx);
+		s = &in->slot[in->hhead];
+		if (s->ncuts > 0)
+			(void)crypto_hash_update(in->whole, s->buf,
+			    s->end[s->ncuts - 1]);
+		/*
+		 * Read last before handing the slot back: once released, the
+		 * reader may refill it with other data.
+		 */
+		last = s->last;
+		pthread_mutex_lock(&in->mtx);
+		if (last) {
+			(void)crypto_hash_final(in->whole, in->sum);
+			in->hdone = 1;
+		}
+		in->hhead = (in->hhead + 1) % NSLOT;
+		in->hfull--;
+		pthread_cond_broadcast(&in->cv);
+		pthread_mutex_unlock(&in->mtx);
+		if (last)
+			return (NULL);
+	}
 }
 
 struct ingest *
@@ -192,6 +239,11 @@ ingest_start(int fd, int64_t max)
 			goto nomem;
 	if ((in->whole = crypto_hash_new()) == NULL)
 		goto err;
+	if (pthread_create(&in->hthread, NULL, hasher, in) != 0) {
+		pp_err(PP_EINTERNAL, "cannot start the hasher thread");
+		goto err;
+	}
+	in->hstarted = 1;
 	if (pthread_create(&in->thread, NULL, reader, in) != 0) {
 		pp_err(PP_EINTERNAL, "cannot start the reader thread");
 		goto err;
@@ -227,8 +279,11 @@ ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
 		if (in->cpos < s->ncuts)
 			break;
 		if (s->last) {
-			if (!in->done)
-				(void)crypto_hash_final(in->whole, in->sum);
+			/* The end: wait for the hasher to finish the sum. */
+			pthread_mutex_lock(&in->mtx);
+			while (!in->hdone && !in->failed)
+				pthread_cond_wait(&in->cv, &in->mtx);
+			pthread_mutex_unlock(&in->mtx);
 			in->done = 1;
 			return (0);
 		}
@@ -243,8 +298,6 @@ ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
 	start = in->cpos > 0 ? s->end[in->cpos - 1] : 0;
 	*p = s->buf + start;
 	*len = s->end[in->cpos] - start;
-	/* The whole-input hash runs here, balancing the two threads. */
-	(void)crypto_hash_update(in->whole, *p, *len);
 	memcpy(id, s->id[in->cpos], CRYPTO_HASH_LEN);
 	in->cpos++;
 	return (1);
@@ -266,17 +319,19 @@ ingest_free(struct ingest *in)
 
 	if (in == NULL)
 		return;
+	pthread_mutex_lock(&in->mtx);
+	in->stop = 1;
+	pthread_cond_broadcast(&in->cv);
+	pthread_mutex_unlock(&in->mtx);
 	if (in->started) {
-		pthread_mutex_lock(&in->mtx);
-		in->stop = 1;
-		pthread_cond_broadcast(&in->cv);
-		pthread_mutex_unlock(&in->mtx);
 		/* A reader blocked on its input wakes on the pipe. */
 		if (write(in->wake[1], "x", 1) < 0) {
 			/* The pipe is full: the reader is woken already. */
 		}
 		pthread_join(in->thread, NULL);
 	}
+	if (in->hstarted)
+		pthread_join(in->hthread, NULL);
 	for (i = 0; i < NSLOT; i++)
 		free(in->slot[i].buf);
 	crypto_hash_free(in->whole);
