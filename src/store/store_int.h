@@ -101,6 +101,18 @@ struct store {
  */
 sqlite3_stmt *db_stmt(struct store *st, const char *sql);
 
+/* Run ${sql} (no results).  Returns 0, or -1 (db_fail). */
+int db_exec(struct store *st, const char *sql);
+
+/*
+ * Reset every cached statement, so that none keeps a read snapshot open
+ * (done at every transaction boundary).
+ */
+void db_reset_all(struct store *st);
+
+/* Roll back the open write transaction, if any, and its pack appends. */
+void tx_rollback(struct store *st);
+
 /* Record PP_ESTORE for ${what} with SQLite's message; returns -1. */
 int db_fail(struct store *st, const char *what);
 
