@@ -10,6 +10,7 @@ case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
 export POOLPAIR="$BUILD/poolpair"
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+LIMIT=${TEST_TIMEOUT:-300}	# seconds: a hung test fails, CI goes on
 pass=0
 fail=0
 failed=""
@@ -18,7 +19,7 @@ log=$(mktemp -d "${TMPDIR:-/tmp}/pp-tests.XXXXXX")
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
-	( cd "$log" && "$t" ) >"$log/$name.out" 2>&1
+	( cd "$log" && timeout "$LIMIT" "$t" ) >"$log/$name.out" 2>&1
 	rc=$?
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out")
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log/$name.out")
@@ -38,7 +39,8 @@ for s in "$top"/tests/scenario/[0-9]*.sh; do
 	name=$(basename "$s" .sh)
 	dir=$(mktemp -d "$log/$name.XXXXXX")
 	start=$(date +%s)
-	( cd "$dir" && TESTDIR="$dir" sh "$s" ) >"$log/$name.out" 2>&1
+	( cd "$dir" && TESTDIR="$dir" timeout "$LIMIT" sh "$s" ) \
+	    >"$log/$name.out" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - start ))
 	if [ $rc -eq 0 ]; then

@@ -10,11 +10,7 @@
 # stderr line), never crash or trip the sanitizers.
 . "$(dirname "$0")/lib.sh"
 
-D=$TESTDIR/s
-newpool "$D" pool1.contoso.test
-A=sip:alice@contoso.test
-pp user add "$A" --name Alice >/dev/null
-C=$(pp conf create "$A")
+alice_pool "$TESTDIR/s" pool1.contoso.test
 head -c 200000 /dev/urandom >"$TESTDIR/item.bin"
 pp content put "$C" "$TESTDIR/item.bin" >/dev/null
 cp "$D/storage.key" "$TESTDIR/key.good"

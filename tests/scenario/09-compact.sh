@@ -9,11 +9,7 @@
 # compaction).
 . "$(dirname "$0")/lib.sh"
 
-D=$TESTDIR/s
-newpool "$D" pool1.contoso.test
-A=sip:alice@contoso.test
-pp user add "$A" --name Alice >/dev/null
-C=$(pp conf create "$A")
+alice_pool "$TESTDIR/s" pool1.contoso.test
 cd "$TESTDIR"
 head -c 3000000 /dev/urandom >a.bin
 head -c 1000000 /dev/urandom >b.bin

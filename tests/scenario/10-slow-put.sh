@@ -8,11 +8,7 @@
 # other write on the pool fail.)
 . "$(dirname "$0")/lib.sh"
 
-D=$TESTDIR/s
-newpool "$D" pool1.contoso.test
-A=sip:alice@contoso.test
-pp user add "$A" --name Alice >/dev/null
-C=$(pp conf create "$A")
+alice_pool "$TESTDIR/s" pool1.contoso.test
 cd "$TESTDIR"
 head -c 100000 /dev/urandom >part1
 head -c 1000 /dev/urandom >part2

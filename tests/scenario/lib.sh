@@ -15,6 +15,16 @@ pp() { "$POOLPAIR" --data "$D" "$@"; }
 # newpool DIR FQDN: create a store.
 newpool() { "$POOLPAIR" init --pool "$2" --data "$1" >/dev/null; }
 
+# alice_pool DIR FQDN: a new store with user Alice ($A) and a conference
+# of hers ($C); sets D to DIR.
+alice_pool() {
+	D=$1
+	newpool "$D" "$2"
+	A=sip:alice@contoso.test
+	pp user add "$A" --name Alice >/dev/null
+	C=$(pp conf create "$A")
+}
+
 # assert_eq WANT GOT [WHAT]
 assert_eq() {
 	[ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
