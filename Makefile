@@ -9,13 +9,13 @@
 
 BUILD	?= build
 SAN	?= 0
-PKGS	:= openssl sqlite3 jansson
+PKGS	:= openssl sqlite3 jansson libzstd inih
 TESTPKGS := cmocka
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wvla
 CFLAGS	?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -Isrc/common -Isrc/crypto -Isrc/store -Isrc/cli
+CPPFLAGS += -D_GNU_SOURCE -Isrc/common -Isrc/crypto -Isrc/store -Isrc/pkg -Isrc/backup -Isrc/cli
 ALLCFLAGS = -std=c11 $(WARN) -fstack-protector-strong -fPIE $(CFLAGS) \
 	    $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LDLIBS	= $(shell pkg-config --libs $(PKGS)) -lpthread
@@ -28,7 +28,8 @@ CPPFLAGS += -D_FORTIFY_SOURCE=2
 endif
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 
-LIB_SRC	:= $(wildcard src/common/*.c src/crypto/*.c src/store/*.c)
+LIB_SRC	:= $(wildcard src/common/*.c src/crypto/*.c src/store/*.c src/pkg/*.c \
+	   src/backup/*.c)
 CLI_SRC	:= $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
