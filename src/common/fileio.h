@@ -1,0 +1,57 @@
+/*
+ * fileio.h: whole small files: bounded reads that check what kind of file is
+ * being read (and, for secrets, its owner and mode), and atomic writes
+ * (temporary file, fsync, rename or link, fsync of the directory).
+ */
+#ifndef PP_FILEIO_H
+#define PP_FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* fileio_read flags. */
+#define FILEIO_SECRET	1	/* must be owned by us, no group/other bits */
+#define FILEIO_TRUSTED	2	/* owned by us or root, not group/other-writable */
+
+/*
+ * Read the regular file ${path} (symbolic links followed) into a new buffer
+ * if it holds 1..${max} bytes; set ${buf} (caller frees, with fileio_free
+ * when it is secret) and ${len}.  With FILEIO_SECRET in ${flags}, refuse a
+ * file that group or others may access or that another user owns; with
+ * FILEIO_TRUSTED, one that group or others may write or that a user other
+ * than us or root owns (it says what to trust).  ${what}
+ * names the file in errors ("key file").  Returns 0, or -1 with PP_EIO
+ * (missing, unreadable, not a regular file, empty), PP_ELIMIT (over ${max})
+ * or PP_EKEY (a loose or foreign file) recorded.
+ */
+int fileio_read(const char *path, size_t max, int flags, uint8_t **buf,
+    size_t *len, const char *what);
+
+/* Wipe ${len} bytes of ${buf} and free it; NULL does nothing. */
+void fileio_free(uint8_t *buf, size_t len);
+
+/*
+ * Write ${len} bytes of ${buf} to ${path} with mode ${mode}, atomically: a
+ * temporary file beside it is written, synced and then renamed over ${path}
+ * (${replace} nonzero) or linked to it (${replace} zero: an existing
+ * ${path} is kept and PP_EEXIST recorded); the directory is synced last.
+ * Returns 0, or -1 with PP_EEXIST or PP_EIO recorded; nothing is left
+ * behind on failure.
+ */
+int fileio_write(const char *path, const void *buf, size_t len, mode_t mode,
+    int replace);
+
+/*
+ * Make directory ${dir} with mode 0700 unless it is already a directory.
+ * Returns 0, or -1 with PP_EIO recorded.
+ */
+int fileio_mkdir(const char *dir);
+
+/*
+ * Join ${dir} and ${name} into ${out} (${outlen} bytes) as "dir/name".
+ * Returns 0, or -1 with PP_EINVAL recorded when it does not fit.
+ */
+int fileio_join(char *out, size_t outlen, const char *dir, const char *name);
+
+#endif
