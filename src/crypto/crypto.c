@@ -154,23 +154,21 @@ err0:
 }
 
 int
-crypto_aead_seal(struct crypto_aead *a, const void *aad, size_t aadlen,
-    const uint8_t *pt, size_t len, uint8_t *out)
+crypto_aead_seal_at(struct crypto_aead *a,
+    const uint8_t nonce[static CRYPTO_NONCE_LEN], const void *aad,
+    size_t aadlen, const uint8_t *pt, size_t len, uint8_t *out)
 {
-	uint8_t *nonce = out, *ct = out + CRYPTO_NONCE_LEN;
 	int n;
 
 	if (len > INT_MAX - 64 || aadlen > INT_MAX)
 		goto err;
-	if (crypto_random(nonce, CRYPTO_NONCE_LEN) != 0)
-		return (-1);
 	if (EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, nonce) != 1 ||
 	    (aadlen > 0 && EVP_EncryptUpdate(a->enc, NULL, &n, aad,
 	    (int)aadlen) != 1) ||
-	    EVP_EncryptUpdate(a->enc, ct, &n, pt, (int)len) != 1 ||
-	    EVP_EncryptFinal_ex(a->enc, ct + n, &n) != 1 ||
+	    EVP_EncryptUpdate(a->enc, out, &n, pt, (int)len) != 1 ||
+	    EVP_EncryptFinal_ex(a->enc, out + n, &n) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_GCM_GET_TAG, CRYPTO_TAG_LEN,
-	    ct + len) != 1)
+	    out + len) != 1)
 		goto err;
 	return (0);
 
@@ -180,23 +178,22 @@ err:
 }
 
 int
-crypto_aead_open(struct crypto_aead *a, const void *aad, size_t aadlen,
-    const uint8_t *in, size_t inlen, uint8_t *out)
+crypto_aead_open_at(struct crypto_aead *a,
+    const uint8_t nonce[static CRYPTO_NONCE_LEN], const void *aad,
+    size_t aadlen, const uint8_t *in, size_t inlen, uint8_t *out)
 {
-	const uint8_t *nonce = in, *ct = in + CRYPTO_NONCE_LEN;
 	uint8_t tag[CRYPTO_TAG_LEN];
 	size_t len;
 	int n;
 
-	if (inlen < CRYPTO_SEAL_OVERHEAD || inlen > INT_MAX ||
-	    aadlen > INT_MAX)
+	if (inlen < CRYPTO_TAG_LEN || inlen > INT_MAX || aadlen > INT_MAX)
 		goto bad;
-	len = inlen - CRYPTO_SEAL_OVERHEAD;
-	memcpy(tag, ct + len, CRYPTO_TAG_LEN);
+	len = inlen - CRYPTO_TAG_LEN;
+	memcpy(tag, in + len, CRYPTO_TAG_LEN);
 	if (EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, nonce) != 1 ||
 	    (aadlen > 0 && EVP_DecryptUpdate(a->dec, NULL, &n, aad,
 	    (int)aadlen) != 1) ||
-	    EVP_DecryptUpdate(a->dec, out, &n, ct, (int)len) != 1 ||
+	    EVP_DecryptUpdate(a->dec, out, &n, in, (int)len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_GCM_SET_TAG, CRYPTO_TAG_LEN,
 	    tag) != 1 ||
 	    EVP_DecryptFinal_ex(a->dec, out + n, &n) != 1) {
@@ -208,6 +205,31 @@ crypto_aead_open(struct crypto_aead *a, const void *aad, size_t aadlen,
 bad:
 	pp_err(PP_ESTORE, "authentication failed (tampered or corrupted)");
 	return (-1);
+}
+
+int
+crypto_aead_seal(struct crypto_aead *a, const void *aad, size_t aadlen,
+    const uint8_t *pt, size_t len, uint8_t *out)
+{
+
+	if (crypto_random(out, CRYPTO_NONCE_LEN) != 0)
+		return (-1);
+	return (crypto_aead_seal_at(a, out, aad, aadlen, pt, len,
+	    out + CRYPTO_NONCE_LEN));
+}
+
+int
+crypto_aead_open(struct crypto_aead *a, const void *aad, size_t aadlen,
+    const uint8_t *in, size_t inlen, uint8_t *out)
+{
+
+	if (inlen < CRYPTO_SEAL_OVERHEAD) {
+		pp_err(PP_ESTORE, "authentication failed (tampered or "
+		    "corrupted)");
+		return (-1);
+	}
+	return (crypto_aead_open_at(a, in, aad, aadlen,
+	    in + CRYPTO_NONCE_LEN, inlen - CRYPTO_NONCE_LEN, out));
 }
 
 void

@@ -70,6 +70,19 @@ int crypto_aead_seal(struct crypto_aead *a, const void *aad, size_t aadlen,
 int crypto_aead_open(struct crypto_aead *a, const void *aad, size_t aadlen,
     const uint8_t *in, size_t inlen, uint8_t *out);
 
+/*
+ * As crypto_aead_seal and crypto_aead_open, with the caller's ${nonce}
+ * (never used twice under one key: the caller counts) instead of a random
+ * one, and no nonce in the output: ${out} receives ${len} bytes of
+ * ciphertext then the tag; ${in} is ciphertext then tag.
+ */
+int crypto_aead_seal_at(struct crypto_aead *a,
+    const uint8_t nonce[static CRYPTO_NONCE_LEN], const void *aad,
+    size_t aadlen, const uint8_t *pt, size_t len, uint8_t *out);
+int crypto_aead_open_at(struct crypto_aead *a,
+    const uint8_t nonce[static CRYPTO_NONCE_LEN], const void *aad,
+    size_t aadlen, const uint8_t *in, size_t inlen, uint8_t *out);
+
 /* Free ${a}, wiping the key; NULL does nothing. */
 void crypto_aead_free(struct crypto_aead *a);
 
