@@ -114,6 +114,8 @@ struct store_content {
 	size_t nchunks;
 	size_t nnew;		/* store_content_put: chunks not held before */
 	int64_t created_ms, updated_ms;
+	char home[PP_FQDN_MAX + 1];	/* the pool the item belongs to */
+	int primary;
 };
 
 struct store_config {
@@ -121,6 +123,8 @@ struct store_config {
 	int64_t version;	/* 1 for the first set, +1 for each later one */
 	size_t size;
 	int64_t updated_ms;
+	char home[PP_FQDN_MAX + 1];	/* the config master */
+	int primary;		/* 1: this pool is the config master */
 };
 
 struct store_jrec {
@@ -333,5 +337,108 @@ int store_journal_list(struct store *st, int all, enum store_module module,
 /* The current epoch and the last LSN used (0 if none) of ${module}. */
 int store_journal_head(struct store *st, enum store_module module,
     int64_t *epoch, int64_t *last_lsn);
+
+/* --- replication: export and import (src/backup uses these) ------------ */
+
+/* What a record is about; the order parents come before children. */
+enum store_ent { STORE_E_USER = 0, STORE_E_SETTING, STORE_E_GROUP,
+	STORE_E_CONTACT, STORE_E_CONF, STORE_E_CONTENT, STORE_E_CONFIG,
+	STORE_NENT };
+
+/*
+ * One key's state: the whole row (del 0) or its absence (del 1; then only
+ * the key fields are set).  Keys: user uri; setting uri+key; group
+ * owner+name; contact owner+uri; conf id; content conf+name; config name.
+ */
+struct store_rec {
+	enum store_ent ent;
+	int del;
+	struct store_user user;
+	struct store_setting setting;		/* user.uri is its user */
+	struct store_group group;		/* contact.owner is its owner */
+	struct store_contact contact;
+	struct store_conf conf;
+	struct store_content content;		/* ids: its chunk ids */
+	const uint8_t *ids;
+	struct store_config config;		/* body: the document */
+	const uint8_t *body;
+};
+
+typedef int store_rec_cb(void *arg, const struct store_rec *r);
+
+/*
+ * Export the data of ${module} this pool writes, in one read transaction
+ * (consistent, not holding up writers): store_export_begin opens it and
+ * sets ${epoch} and ${upto} to the epoch and LSN the export reflects; a
+ * ${since} below the journal's floor is refused (PP_ENOENT: the journal no
+ * longer reaches back: export a snapshot).  store_export_walk calls ${cb}
+ * with each record: with ${since} >= 0 the latest state of each key the
+ * journal shows changed after LSN ${since} (repeated changes coalesce), in
+ * entity order (parents first); with ${since} < 0 all of it (a snapshot).
+ * Inside ${cb}, store_chunk_read and other reads may be called.
+ * store_export_end closes the transaction (always call it after a
+ * successful begin).  Return 0 or -1.
+ */
+int store_export_begin(struct store *st, enum store_module module,
+    int64_t since, int64_t *epoch, int64_t *upto);
+int store_export_walk(struct store *st, store_rec_cb *cb, void *arg);
+void store_export_end(struct store *st);
+
+/*
+ * The plaintext of chunk ${id} into ${buf} (room for 64 KiB), its length
+ * into ${len}; authenticated under the storage key.  Returns 0 or -1.
+ */
+int store_chunk_read(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
+    uint8_t *buf, size_t *len);
+
+/* 1 if the store holds chunk ${id}, 0 if not, -1 on error. */
+int store_chunk_has(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN]);
+
+/* The LSN up to which ${module}'s journal was pruned (0: never). */
+int store_journal_floor(struct store *st, enum store_module module,
+    int64_t *floor);
+
+/* Drop ${module}'s journal records up to LSN ${upto} (what the partner has). */
+int store_journal_prune(struct store *st, enum store_module module,
+    int64_t upto);
+
+/* How far the replica of ${source}'s ${module} has come. */
+struct store_replica {
+	char source[PP_FQDN_MAX + 1];
+	enum store_module module;
+	int64_t epoch;
+	int64_t lsn;			/* the last LSN imported */
+	uint8_t pkg[16];		/* the last package imported */
+	int64_t imported_ms;
+	int64_t records;		/* in that package */
+};
+
+/* Fill ${out}; PP_ENOENT if nothing of ${source}'s ${module} came yet. */
+int store_replica_get(struct store *st, const char *source,
+    enum store_module module, struct store_replica *out);
+
+typedef int store_replica_cb(void *arg, const struct store_replica *r);
+/* Call ${cb} for each replica state, by source and module. */
+int store_replica_list(struct store *st, store_replica_cb *cb, void *arg);
+
+/*
+ * Import: store_import_begin opens one write transaction for a package from
+ * ${source} for ${module} (${snapshot}: the package holds all of the
+ * source's data of the module: what it lacks is deleted at commit).
+ * store_import_rec applies one record to the replica (validated like any
+ * input: refused if malformed or if it would touch this pool's own data);
+ * store_import_chunk stores chunk ${id} (checked against its SHA-256) unless
+ * held.  Nothing is journaled.  store_import_commit records ${rep} and
+ * commits; store_import_rollback undoes everything.  Return 0 or -1 (after
+ * a failure only store_import_rollback may follow).
+ */
+int store_import_begin(struct store *st, const char *source,
+    enum store_module module, int snapshot);
+int store_import_rec(struct store *st, const struct store_rec *r);
+int store_import_chunk(struct store *st,
+    const uint8_t id[static CRYPTO_HASH_LEN], const uint8_t *data,
+    size_t len);
+int store_import_commit(struct store *st, const struct store_replica *rep);
+void store_import_rollback(struct store *st);
 
 #endif

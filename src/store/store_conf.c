@@ -15,7 +15,7 @@
 #define CONF_MAX_TIME	253402300799LL	/* 9999-12-31T23:59:59Z */
 
 /* Check that ${id} has the form of a conference id. */
-static int
+int
 conf_id_ok(const char *id)
 {
 	size_t i;
@@ -51,8 +51,7 @@ conf_row(struct store *st, sqlite3_stmt *s, struct store_conf *c)
 #define CONF_COLS "id, organizer, subject, start, end, access, home, created," \
 	" updated"
 
-/* Fill ${c} with conference ${id}; PP_ENOENT if unknown. */
-static int
+int
 conf_find(struct store *st, const char *id, struct store_conf *c)
 {
 	sqlite3_stmt *s;
@@ -94,14 +93,8 @@ conf_exists(struct store *st, const char *id)
 }
 
 int
-store_conf_create(struct store *st, struct store_conf *c)
+conf_fields_ok(const struct store_conf *c)
 {
-	uint8_t rnd[PP_CONF_ID_LEN / 2];
-	char norm[PP_URI_MAX + 1];
-	struct store_user u;
-	sqlite3_stmt *s;
-	int64_t now = util_now_ms();
-	int rc = -1;
 
 	if (c->subject[0] != '\0' &&
 	    util_text_ok(c->subject, PP_SUBJECT_MAX, "subject") != 0)
@@ -117,7 +110,20 @@ store_conf_create(struct store *st, struct store_conf *c)
 		pp_err(PP_EINVAL, "unknown access");
 		return (-1);
 	}
-	if (db_wbegin(st) != 0)
+	return (0);
+}
+
+int
+store_conf_create(struct store *st, struct store_conf *c)
+{
+	uint8_t rnd[PP_CONF_ID_LEN / 2];
+	char norm[PP_URI_MAX + 1];
+	struct store_user u;
+	sqlite3_stmt *s;
+	int64_t now = util_now_ms();
+	int rc = -1;
+
+	if (conf_fields_ok(c) != 0 || db_wbegin(st) != 0)
 		return (-1);
 	if (db_user_find(st, c->organizer, norm, &u) != 0 ||
 	    db_home_writable(st, u.home, norm) != 0)

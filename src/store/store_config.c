@@ -64,6 +64,8 @@ store_config_set(struct store *st, const char *name, const void *body,
 	snprintf(c.name, sizeof(c.name), "%s", name);
 	c.size = len;
 	c.updated_ms = util_now_ms();
+	snprintf(c.home, sizeof(c.home), "%s", st->pool);
+	c.primary = 1;
 	if ((s = db_stmt(st, "INSERT OR REPLACE INTO config_docs"
 	    " VALUES(?,?,?,?)")) == NULL)
 		goto out;
@@ -81,14 +83,18 @@ out:
 	return (db_wend(st, rc));
 }
 
+/* Fill ${c} from row ${s}; the config master ${master} is its home. */
 static void
-config_row(sqlite3_stmt *s, struct store_config *c)
+config_row(struct store *st, sqlite3_stmt *s, const char *master,
+    struct store_config *c)
 {
 
 	db_col_text(s, 0, c->name, sizeof(c->name));
 	c->version = sqlite3_column_int64(s, 1);
 	c->size = (size_t)sqlite3_column_int64(s, 2);
 	c->updated_ms = sqlite3_column_int64(s, 3);
+	snprintf(c->home, sizeof(c->home), "%s", master);
+	c->primary = strcmp(master, st->pool) == 0;
 }
 
 int
@@ -97,10 +103,13 @@ store_config_get(struct store *st, const char *name, struct store_config *out,
 {
 	sqlite3_stmt *s;
 	int rc = -1;
+	char master[PP_FQDN_MAX + 1];
 
 	if (util_token_ok(name, PP_CONFIG_NAME_MAX, "config document name")
 	    != 0 || db_rbegin(st) != 0)
 		return (-1);
+	if (store_config_master(st, master) != 0)
+		goto out;
 	if ((s = db_stmt(st, "SELECT name, version, length(body), updated,"
 	    " body FROM config_docs WHERE name = ?")) == NULL)
 		goto out;
@@ -109,7 +118,7 @@ store_config_get(struct store *st, const char *name, struct store_config *out,
 		pp_err(PP_ENOENT, "no config document '%s'", name);
 		goto out;
 	}
-	config_row(s, out);
+	config_row(st, s, master, out);
 	if (body != NULL) {
 		if (out->size > PP_CONFIG_DOC_MAX) {
 			pp_err(PP_ESTORE, "store %s is corrupted (config "
@@ -136,14 +145,17 @@ store_config_list(struct store *st, store_config_cb *cb, void *arg)
 	struct store_config c;
 	sqlite3_stmt *s;
 	int rc = -1, r;
+	char master[PP_FQDN_MAX + 1];
 
 	if (db_rbegin(st) != 0)
 		return (-1);
+	if (store_config_master(st, master) != 0)
+		goto out;
 	if ((s = db_stmt(st, "SELECT name, version, length(body), updated"
 	    " FROM config_docs ORDER BY name")) == NULL)
 		goto out;
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		config_row(s, &c);
+		config_row(st, s, master, &c);
 		if (cb(arg, &c) != 0)
 			goto out;
 	}

@@ -40,7 +40,7 @@ count_of(struct store *st, const char *sql, const char *key, int64_t *n)
 }
 
 /* Does ${owner} have group ${name}?  1 yes, 0 no, -1 error. */
-static int
+int
 group_exists(struct store *st, const char *owner, const char *name)
 {
 	sqlite3_stmt *s;
@@ -466,6 +466,33 @@ contact_groups_split(sqlite3_stmt *s, int i, struct store_contact *c)
 		c->groups[c->ngroups++][len] = '\0';
 		p = e != NULL ? e + 1 : NULL;
 	}
+}
+
+int
+contact_find(struct store *st, const char *owner, const char *uri,
+    struct store_contact *c)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = db_stmt(st, "SELECT name, rel, groups FROM contacts"
+	    " WHERE owner = ? AND uri = ?")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, owner);
+	db_bind_text(s, 2, uri);
+	if ((r = sqlite3_step(s)) != SQLITE_ROW) {
+		if (r != SQLITE_DONE)
+			return (db_fail(st, "contact lookup"));
+		pp_err(PP_ENOENT, "%s is not a contact of %s", uri, owner);
+		return (-1);
+	}
+	snprintf(c->owner, sizeof(c->owner), "%s", owner);
+	snprintf(c->uri, sizeof(c->uri), "%s", uri);
+	db_col_text(s, 0, c->name, sizeof(c->name));
+	c->rel = (enum store_rel)sqlite3_column_int(s, 1);
+	contact_groups_split(s, 2, c);
+	sqlite3_reset(s);
+	return (0);
 }
 
 int

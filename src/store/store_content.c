@@ -15,14 +15,8 @@
 #include "store_int.h"
 #include "util.h"
 
-/* A list of chunk ids (an item's, loaded by content_find). */
-struct idlist {
-	uint8_t *ids;
-	size_t n, cap;
-};
-
 /* Check an item's name and MIME type ("type/subtype", token characters). */
-static int
+int
 content_meta_ok(const char *name, const char *mime)
 {
 	size_t i, slash = 0;
@@ -49,7 +43,7 @@ bad:
 }
 
 /* Drop one reference to each of the ${n} chunks ${ids}; free unused ones. */
-static int
+int
 chunks_release(struct store *st, const uint8_t *ids, size_t n)
 {
 	sqlite3_stmt *s;
@@ -88,7 +82,7 @@ chunks_release(struct store *st, const uint8_t *ids, size_t n)
  * Load item ${conf}/${name} into ${c}; if ${ids} is not NULL, also its
  * chunk list (caller frees ids->ids).  PP_ENOENT if there is none.
  */
-static int
+int
 content_find(struct store *st, const char *conf, const char *name,
     struct store_content *c, struct idlist *ids)
 {
@@ -97,7 +91,7 @@ content_find(struct store *st, const char *conf, const char *name,
 	int r;
 
 	if ((s = db_stmt(st, "SELECT conf, name, kind, mime, size, sha256,"
-	    " chunks, created, updated FROM content WHERE conf = ?"
+	    " chunks, created, updated, home FROM content WHERE conf = ?"
 	    " AND name = ?")) == NULL)
 		return (-1);
 	db_bind_text(s, 1, conf);
@@ -121,6 +115,8 @@ content_find(struct store *st, const char *conf, const char *name,
 	c->nnew = 0;
 	c->created_ms = sqlite3_column_int64(s, 7);
 	c->updated_ms = sqlite3_column_int64(s, 8);
+	db_col_text(s, 9, c->home, sizeof(c->home));
+	c->primary = strcmp(c->home, st->pool) == 0;
 	if (ids != NULL && blen > 0) {
 		if (blen % CRYPTO_HASH_LEN != 0) {
 			pp_err(PP_ESTORE, "store %s is corrupted (chunk list "
@@ -139,14 +135,14 @@ content_find(struct store *st, const char *conf, const char *name,
 }
 
 /* Write the item row of ${c} with the chunk list ${ids}, and journal it. */
-static int
+int
 content_row(struct store *st, const struct store_content *c,
     const uint8_t *ids, size_t n)
 {
 	sqlite3_stmt *s;
 
 	if ((s = db_stmt(st, "INSERT OR REPLACE INTO content"
-	    " VALUES(?,?,?,?,?,?,?,?,?)")) == NULL)
+	    " VALUES(?,?,?,?,?,?,?,?,?,?)")) == NULL)
 		return (-1);
 	db_bind_text(s, 1, c->conf);
 	db_bind_text(s, 2, c->name);
@@ -158,6 +154,7 @@ content_row(struct store *st, const struct store_content *c,
 	    (int)(n * CRYPTO_HASH_LEN), SQLITE_STATIC);
 	sqlite3_bind_int64(s, 8, c->created_ms);
 	sqlite3_bind_int64(s, 9, c->updated_ms);
+	db_bind_text(s, 10, c->home);
 	if (db_done(st, s, "content put") != 0)
 		return (-1);
 	return (jrnl_append(st, STORE_MOD_CONFCONTENT, "content", c->conf,
@@ -165,7 +162,7 @@ content_row(struct store *st, const struct store_content *c,
 }
 
 /* Refuse a new item in a conference that holds the most allowed. */
-static int
+int
 content_room(struct store *st, const char *conf)
 {
 	sqlite3_stmt *s;
@@ -205,6 +202,8 @@ content_put_commit(struct store *st, struct store_content *c,
 		goto out;
 	c->updated_ms = util_now_ms();
 	c->created_ms = had ? old.created_ms : c->updated_ms;
+	snprintf(c->home, sizeof(c->home), "%s", st->pool);
+	c->primary = 1;
 	/* New references first, so chunks shared with the old list stay. */
 	if (upload_commit(st, u) != 0 ||
 	    content_row(st, c, u->ids, u->n) != 0 ||
@@ -321,8 +320,7 @@ out:
 	return (db_wend(st, rc));
 }
 
-/* Fetch, open and check chunk ${id} into ${pt}; set ${len}. */
-static int
+int
 chunk_load(struct store *st, const struct store_content *c,
     const uint8_t *id, uint8_t *sealed, uint8_t *pt, size_t *len)
 {
@@ -341,7 +339,8 @@ chunk_load(struct store *st, const struct store_content *c,
 		if (r != SQLITE_DONE)
 			return (db_fail(st, "chunk read"));
 		pp_err(PP_ESTORE, "store %s is corrupted: chunk %.16s of "
-		    "%s/%s is missing", st->dir, hex, c->conf, c->name);
+		    "%s/%s is missing", st->dir, hex, c ? c->conf : "-",
+		    c ? c->name : "-");
 		return (-1);
 	}
 	pack = sqlite3_column_int64(s, 0);
@@ -361,7 +360,7 @@ chunk_load(struct store *st, const struct store_content *c,
 	    !crypto_eq(check, id, CRYPTO_HASH_LEN)) {
 		pp_err(PP_ESTORE, "chunk %.16s of %s/%s failed authentication: "
 		    "the store is corrupted or was tampered with", hex,
-		    c->conf, c->name);
+		    c ? c->conf : "-", c ? c->name : "-");
 		return (-1);
 	}
 	*len = (size_t)dlen - CRYPTO_SEAL_OVERHEAD;
@@ -449,12 +448,12 @@ store_content_list(struct store *st, const char *conf, store_content_cb *cb,
 		if (conf_exists(st, conf) != 0)
 			goto out;
 		if ((s = db_stmt(st, "SELECT conf, name, kind, mime, size,"
-		    " sha256, length(chunks), created, updated FROM content"
-		    " WHERE conf = ? ORDER BY name")) != NULL)
+		    " sha256, length(chunks), created, updated, home"
+		    " FROM content WHERE conf = ? ORDER BY name")) != NULL)
 			db_bind_text(s, 1, conf);
 	} else
 		s = db_stmt(st, "SELECT conf, name, kind, mime, size, sha256,"
-		    " length(chunks), created, updated FROM content"
+		    " length(chunks), created, updated, home FROM content"
 		    " ORDER BY conf, name");
 	if (s == NULL)
 		goto out;
@@ -471,6 +470,8 @@ store_content_list(struct store *st, const char *conf, store_content_cb *cb,
 		    CRYPTO_HASH_LEN;
 		c.created_ms = sqlite3_column_int64(s, 7);
 		c.updated_ms = sqlite3_column_int64(s, 8);
+		db_col_text(s, 9, c.home, sizeof(c.home));
+		c.primary = strcmp(c.home, st->pool) == 0;
 		if (cb(arg, &c) != 0)
 			goto out;
 	}

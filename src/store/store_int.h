@@ -14,7 +14,7 @@
 #include "store.h"
 
 #define STORE_APP_ID	0x50504c31	/* "PPL1": PRAGMA application_id */
-#define STORE_VERSION	1		/* PRAGMA user_version */
+#define STORE_VERSION	2		/* PRAGMA user_version */
 #define STORE_DB	"pool.db"
 #define STORE_KEYFILE	"storage.key"
 #define STORE_NSTMT	128		/* prepared statement cache slots */
@@ -43,6 +43,17 @@ struct store {
 		sqlite3_stmt *stmt;
 	} stmts[STORE_NSTMT];
 	int in_tx;			/* a write transaction is open */
+	int in_read;			/* an export's read transaction */
+	enum store_module exp_module;	/* ... of this module */
+	int64_t exp_since, exp_upto;	/* ... since this LSN, up to this */
+	/*
+	 * An import is open (store_import.c): nothing is journaled, and
+	 * rows written belong to this source pool.
+	 */
+	int importing;
+	int import_snapshot;
+	enum store_module import_module;
+	char import_src[PP_FQDN_MAX + 1];
 	int batch;			/* ... opened by store_begin */
 	int tx_failed;			/* a write failed part-way */
 	int64_t op_changes;		/* total_changes when the op began */
@@ -162,6 +173,52 @@ int db_user_find(struct store *st, const char *uri,
 /* Conference ${id} exists (and, for conf_writable, is writable here). */
 int conf_exists(struct store *st, const char *id);
 int conf_writable(struct store *st, const char *id);
+
+/* Check a conference id's form; a conference's subject, times, access. */
+int conf_id_ok(const char *id);
+int conf_fields_ok(const struct store_conf *c);
+
+/*
+ * Content internals (store_content.c): check an item's name and MIME type;
+ * drop a reference to each of ${n} chunks (freeing unused ones); write an
+ * item row (with ${c}->home) and journal it; refuse a new item in a full
+ * conference.
+ */
+int content_meta_ok(const char *name, const char *mime);
+int chunks_release(struct store *st, const uint8_t *ids, size_t n);
+int content_row(struct store *st, const struct store_content *c,
+    const uint8_t *ids, size_t n);
+int content_room(struct store *st, const char *conf);
+
+/* Fill ${c} with conference ${id}; PP_ENOENT if unknown. */
+int conf_find(struct store *st, const char *id, struct store_conf *c);
+
+/* 1 if ${owner} has group ${name}, 0 if not, -1 on error. */
+int group_exists(struct store *st, const char *owner, const char *name);
+
+/* Fill ${c} with ${owner}'s contact ${uri} (both normalized); PP_ENOENT. */
+int contact_find(struct store *st, const char *owner, const char *uri,
+    struct store_contact *c);
+
+/* A list of chunk ids (content rows). */
+struct idlist {
+	uint8_t *ids;
+	size_t n, cap;
+};
+
+/*
+ * Load item ${conf}/${name} into ${c}; if ${ids} is not NULL, also its
+ * chunk list (caller frees ids->ids).  PP_ENOENT if there is none.
+ */
+int content_find(struct store *st, const char *conf, const char *name,
+    struct store_content *c, struct idlist *ids);
+
+/*
+ * Fetch, open and check chunk ${id} (of item ${c}, for messages; may be
+ * NULL) into ${pt}, using ${sealed} (STORE_SEALED_MAX bytes); set ${len}.
+ */
+int chunk_load(struct store *st, const struct store_content *c,
+    const uint8_t *id, uint8_t *sealed, uint8_t *pt, size_t *len);
 
 /* Delete conference content (used by conf and user deletion). */
 int content_del_conf(struct store *st, const char *conf);

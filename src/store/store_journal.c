@@ -101,6 +101,8 @@ jrnl_append(struct store *st, enum store_module module, const char *entity,
 	struct jrec_buf *r;
 	int kind;
 
+	if (st->importing)	/* an import writes the replica: no journal */
+		return (0);
 	if (!st->mod[module].loaded) {
 		if (modstate_read(st, module, &st->mod[module].epoch,
 		    &st->mod[module].next_lsn) != 0)

@@ -19,8 +19,15 @@
 
 static const char schema[] =
     "CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;"
+    /* floor: journal records up to this LSN were pruned. */
     "CREATE TABLE modstate(module INTEGER PRIMARY KEY,"
-    " epoch INTEGER NOT NULL, next_lsn INTEGER NOT NULL);"
+    " epoch INTEGER NOT NULL, next_lsn INTEGER NOT NULL,"
+    " floor INTEGER NOT NULL DEFAULT 0);"
+    /* How far each replica came: the last package imported. */
+    "CREATE TABLE replicas(source TEXT NOT NULL, module INTEGER NOT NULL,"
+    " epoch INTEGER NOT NULL, lsn INTEGER NOT NULL, pkg BLOB NOT NULL,"
+    " imported INTEGER NOT NULL, records INTEGER NOT NULL,"
+    " PRIMARY KEY(source, module)) WITHOUT ROWID;"
     /* seq = module << 48 | LSN: appends go to the end of one B-tree. */
     /* kind = entity * 2 + (op == del): see jrnl_entities. */
     "CREATE TABLE journal(seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL,"
@@ -45,7 +52,8 @@ static const char schema[] =
     "CREATE TABLE content(conf TEXT NOT NULL, name TEXT NOT NULL,"
     " kind INTEGER NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,"
     " sha256 BLOB NOT NULL, chunks BLOB NOT NULL, created INTEGER NOT NULL,"
-    " updated INTEGER NOT NULL, PRIMARY KEY(conf, name)) WITHOUT ROWID;"
+    " updated INTEGER NOT NULL, home TEXT NOT NULL,"
+    " PRIMARY KEY(conf, name)) WITHOUT ROWID;"
     /* Keyed by id alone: one B-tree, one page dirtied per new chunk. */
     "CREATE TABLE chunks(id BLOB PRIMARY KEY, refs INTEGER NOT NULL,"
     " size INTEGER NOT NULL, pack INTEGER NOT NULL, off INTEGER NOT NULL,"
@@ -132,7 +140,7 @@ db_init_schema(struct store *st, const char *pool, const char *master)
 		goto fail;
 	for (i = 0; i < STORE_NMOD; i++) {
 		snprintf(sql, sizeof(sql), "INSERT INTO modstate "
-		    "VALUES(%d, 1, 1)", i);
+		    "VALUES(%d, 1, 1, 0)", i);
 		if (db_exec(st, sql) != 0)
 			goto fail;
 	}

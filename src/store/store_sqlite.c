@@ -213,7 +213,7 @@ int
 db_rbegin(struct store *st)
 {
 
-	if (st->in_tx)
+	if (st->in_tx || st->in_read)
 		return (0);
 	db_reset_all(st);
 	return (db_done(st, db_stmt(st, "BEGIN"), "begin"));
@@ -224,7 +224,7 @@ db_rend(struct store *st)
 {
 	sqlite3_stmt *s;
 
-	if (st->in_tx)
+	if (st->in_tx || st->in_read)
 		return;
 	db_reset_all(st);
 	if ((s = db_stmt(st, "COMMIT")) != NULL)
@@ -278,7 +278,9 @@ int
 db_home_writable(struct store *st, const char *home, const char *what)
 {
 
-	if (strcmp(home, st->pool) != 0) {
+	if (st->importing && strcmp(home, st->import_src) == 0)
+		return (0);
+	if (st->importing || strcmp(home, st->pool) != 0) {
 		pp_err(PP_EROFS, "%s belongs to pool %s; this pool (%s) holds "
 		    "a read-only replica", what, home, st->pool);
 		return (-1);

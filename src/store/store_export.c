@@ -1,0 +1,389 @@
+/*
+ * store_export.c: the data this pool writes, walked as records for a
+ * package: the latest state of every key the journal shows changed since
+ * an LSN (coalesced), or everything (a snapshot); and the journal's floor
+ * and pruning.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "store_int.h"
+
+struct exp {
+	struct store *st;
+	store_rec_cb *cb;
+	void *arg;
+	struct store_rec r;
+	uint8_t *body;		/* a config document, freed after use */
+	struct idlist ids;	/* a content item's chunks */
+};
+
+/* Hand ${e}->r to the callback and free what it pointed to. */
+static int
+exp_emit(struct exp *e)
+{
+	int rc;
+
+	e->r.ids = e->ids.ids;
+	e->r.body = e->body;
+	rc = e->cb(e->arg, &e->r);
+	free(e->ids.ids);
+	free(e->body);
+	memset(&e->ids, 0, sizeof(e->ids));
+	e->body = NULL;
+	if (rc != 0) {
+		if (pp_errcode() == PP_OK)
+			pp_err(PP_EINTERNAL, "export stopped");
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Fill e->r with the state of key ${ent} ${k1} ${k2}: the row, or del if
+ * the key is gone.  Returns 0 or -1.
+ */
+static int
+exp_key(struct exp *e, enum store_ent ent, const char *k1, const char *k2)
+{
+	struct store *st = e->st;
+	struct store_rec *r = &e->r;
+	char norm[PP_URI_MAX + 1];
+	int rc = -1, x;
+
+	memset(r, 0, sizeof(*r));
+	r->ent = ent;
+	pp_err_clear();
+	switch (ent) {
+	case STORE_E_USER:
+		rc = db_user_find(st, k1, norm, &r->user);
+		snprintf(r->user.uri, sizeof(r->user.uri), "%s", k1);
+		break;
+	case STORE_E_SETTING:
+		snprintf(r->user.uri, sizeof(r->user.uri), "%s", k1);
+		rc = store_setting_get(st, k1, k2, &r->setting);
+		snprintf(r->setting.key, sizeof(r->setting.key), "%s", k2);
+		break;
+	case STORE_E_GROUP:
+		snprintf(r->contact.owner, sizeof(r->contact.owner), "%s", k1);
+		snprintf(r->group.name, sizeof(r->group.name), "%s", k2);
+		if ((x = group_exists(st, k1, k2)) < 0)
+			return (-1);
+		r->del = x == 0;
+		return (0);
+	case STORE_E_CONTACT:
+		rc = contact_find(st, k1, k2, &r->contact);
+		snprintf(r->contact.owner, sizeof(r->contact.owner), "%s", k1);
+		snprintf(r->contact.uri, sizeof(r->contact.uri), "%s", k2);
+		break;
+	case STORE_E_CONF:
+		rc = conf_find(st, k1, &r->conf);
+		snprintf(r->conf.id, sizeof(r->conf.id), "%s", k1);
+		break;
+	case STORE_E_CONTENT:
+		rc = content_find(st, k1, k2, &r->content, &e->ids);
+		snprintf(r->content.conf, sizeof(r->content.conf), "%s", k1);
+		snprintf(r->content.name, sizeof(r->content.name), "%s", k2);
+		break;
+	case STORE_E_CONFIG:
+		rc = store_config_get(st, k1, &r->config, &e->body);
+		snprintf(r->config.name, sizeof(r->config.name), "%s", k1);
+		break;
+	default:
+		pp_err(PP_ESTORE, "store %s is corrupted (journal entity %d)",
+		    st->dir, (int)ent);
+		return (-1);
+	}
+	if (rc != 0 && pp_errcode() != PP_ENOENT)
+		return (-1);
+	r->del = rc != 0;
+	return (0);
+}
+
+/* The keys changed in (${since}, ${upto}], one record each. */
+static int
+exp_changes(struct exp *e, enum store_module m, int64_t since, int64_t upto)
+{
+	struct store *st = e->st;
+	char k1[PP_URI_MAX + 1], k2[PP_URI_MAX + 1];
+	sqlite3_stmt *s;
+	int r, ent;
+
+	/* Its own statement: the lookups below use the cached ones. */
+	if ((s = db_stmt(st, "SELECT kind >> 1 AS ent, k1, k2 FROM journal"
+	    " WHERE seq > ?1 AND seq <= ?2 GROUP BY ent, k1, k2"
+	    " ORDER BY ent, k1, k2")) == NULL)
+		return (-1);
+	sqlite3_bind_int64(s, 1, JRNL_SEQ(m, since));
+	sqlite3_bind_int64(s, 2, JRNL_SEQ(m, upto));
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		ent = sqlite3_column_int(s, 0);
+		db_col_text(s, 1, k1, sizeof(k1));
+		db_col_text(s, 2, k2, sizeof(k2));
+		if (exp_key(e, (enum store_ent)ent, k1, k2) != 0 ||
+		    exp_emit(e) != 0)
+			goto fail;
+	}
+	if (r != SQLITE_DONE) {
+		db_fail(st, "export");
+		goto fail;
+	}
+	sqlite3_reset(s);
+	return (0);
+fail:
+	sqlite3_reset(s);
+	return (-1);
+}
+
+/*
+ * Run ${sql} (one text parameter: ${p1}) and emit the key of each row
+ * (columns k1[, k2]) as entity ${ent}.
+ */
+static int
+exp_rows(struct exp *e, const char *sql, const char *p1, enum store_ent ent)
+{
+	char k1[PP_URI_MAX + 1], k2[PP_URI_MAX + 1];
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = db_stmt(e->st, sql)) == NULL)
+		return (-1);
+	db_bind_text(s, 1, p1);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		db_col_text(s, 0, k1, sizeof(k1));
+		k2[0] = '\0';
+		if (sqlite3_column_count(s) > 1)
+			db_col_text(s, 1, k2, sizeof(k2));
+		if (exp_key(e, ent, k1, k2) != 0 || exp_emit(e) != 0)
+			goto fail;
+	}
+	if (r != SQLITE_DONE) {
+		db_fail(e->st, "export");
+		goto fail;
+	}
+	sqlite3_reset(s);
+	return (0);
+fail:
+	sqlite3_reset(s);
+	return (-1);
+}
+
+/* Everything of module ${m} this pool holds as its own. */
+static int
+exp_snapshot(struct exp *e, enum store_module m)
+{
+	const char *pool = e->st->pool;
+	char master[PP_FQDN_MAX + 1];
+
+	switch (m) {
+	case STORE_MOD_USERDATA:
+		if (exp_rows(e, "SELECT uri FROM users WHERE home = ?1"
+		    " ORDER BY uri", pool, STORE_E_USER) != 0 ||
+		    exp_rows(e, "SELECT s.uri, s.k FROM settings s JOIN users u"
+		    " ON u.uri = s.uri WHERE u.home = ?1 ORDER BY 1, 2", pool,
+		    STORE_E_SETTING) != 0 ||
+		    exp_rows(e, "SELECT g.owner, g.name FROM groups g JOIN users"
+		    " u ON u.uri = g.owner WHERE u.home = ?1 ORDER BY 1, 2",
+		    pool, STORE_E_GROUP) != 0 ||
+		    exp_rows(e, "SELECT c.owner, c.uri FROM contacts c JOIN"
+		    " users u ON u.uri = c.owner WHERE u.home = ?1"
+		    " ORDER BY 1, 2", pool, STORE_E_CONTACT) != 0)
+			return (-1);
+		return (exp_rows(e, "SELECT id FROM conferences WHERE home = ?1"
+		    " ORDER BY id", pool, STORE_E_CONF));
+	case STORE_MOD_CONFCONTENT:
+		return (exp_rows(e, "SELECT conf, name FROM content"
+		    " WHERE home = ?1 ORDER BY conf, name", pool,
+		    STORE_E_CONTENT));
+	default:
+		if (store_config_master(e->st, master) != 0)
+			return (-1);
+		if (strcmp(master, pool) != 0)
+			return (0);	/* nothing here is ours */
+		return (exp_rows(e, "SELECT name FROM config_docs"
+		    " WHERE ?1 IS NOT NULL ORDER BY name", pool,
+		    STORE_E_CONFIG));
+	}
+}
+
+/* The epoch, next LSN and floor of ${m}, as committed. */
+static int
+modstate_get(struct store *st, enum store_module m, int64_t *epoch,
+    int64_t *next, int64_t *floor)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "SELECT epoch, next_lsn, floor FROM modstate"
+	    " WHERE module = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_int(s, 1, (int)m);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return (db_fail(st, "journal state"));
+	*epoch = sqlite3_column_int64(s, 0);
+	*next = sqlite3_column_int64(s, 1);
+	*floor = sqlite3_column_int64(s, 2);
+	sqlite3_reset(s);
+	return (0);
+}
+
+int
+store_export_begin(struct store *st, enum store_module module, int64_t since,
+    int64_t *epoch, int64_t *upto)
+{
+	int64_t next, floor;
+
+	if ((unsigned)module >= STORE_NMOD || st->in_tx || st->in_read) {
+		pp_err(PP_EINTERNAL, "store_export_begin: bad module or state");
+		return (-1);
+	}
+	if (db_rbegin(st) != 0)
+		return (-1);
+	st->in_read = 1;
+	if (modstate_get(st, module, epoch, &next, &floor) != 0)
+		goto fail;
+	*upto = next - 1;
+	if (since >= 0 && since < floor) {
+		pp_err(PP_ENOENT, "the %s journal no longer reaches back to "
+		    "LSN %lld (pruned up to %lld): a snapshot is needed",
+		    store_module_name(module), (long long)since,
+		    (long long)floor);
+		goto fail;
+	}
+	if (since > *upto) {
+		pp_err(PP_EINVAL, "LSN %lld is beyond the %s journal's head "
+		    "(%lld)", (long long)since, store_module_name(module),
+		    (long long)*upto);
+		goto fail;
+	}
+	st->exp_module = module;
+	st->exp_since = since;
+	st->exp_upto = *upto;
+	return (0);
+fail:
+	store_export_end(st);
+	return (-1);
+}
+
+int
+store_export_walk(struct store *st, store_rec_cb *cb, void *arg)
+{
+	struct exp *e;
+	int rc;
+
+	if (!st->in_read) {
+		pp_err(PP_EINTERNAL, "store_export_walk outside an export");
+		return (-1);
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	e->st = st;
+	e->cb = cb;
+	e->arg = arg;
+	rc = st->exp_since >= 0 ? exp_changes(e, st->exp_module,
+	    st->exp_since, st->exp_upto) : exp_snapshot(e, st->exp_module);
+	free(e);
+	return (rc);
+}
+
+void
+store_export_end(struct store *st)
+{
+
+	if (!st->in_read)
+		return;
+	st->in_read = 0;
+	db_rend(st);
+}
+
+int
+store_chunk_read(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
+    uint8_t *buf, size_t *len)
+{
+	uint8_t *sealed;
+	int rc;
+
+	if ((sealed = malloc(STORE_SEALED_MAX)) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	rc = chunk_load(st, NULL, id, sealed, buf, len);
+	free(sealed);
+	return (rc);
+}
+
+int
+store_chunk_has(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN])
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = db_stmt(st, "SELECT 1 FROM chunks WHERE id = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return (db_fail(st, "chunk lookup"));
+	return (r == SQLITE_ROW);
+}
+
+int
+store_journal_floor(struct store *st, enum store_module module,
+    int64_t *floor)
+{
+	int64_t epoch, next;
+	int rc;
+
+	if ((unsigned)module >= STORE_NMOD) {
+		pp_err(PP_EINVAL, "unknown module");
+		return (-1);
+	}
+	if (db_rbegin(st) != 0)
+		return (-1);
+	rc = modstate_get(st, module, &epoch, &next, floor);
+	db_rend(st);
+	return (rc);
+}
+
+int
+store_journal_prune(struct store *st, enum store_module module,
+    int64_t upto)
+{
+	sqlite3_stmt *s;
+	int64_t epoch, next, floor;
+	int rc = -1;
+
+	if ((unsigned)module >= STORE_NMOD || upto < 0) {
+		pp_err(PP_EINVAL, "bad module or LSN");
+		return (-1);
+	}
+	if (db_wbegin(st) != 0)
+		return (-1);
+	if (modstate_get(st, module, &epoch, &next, &floor) != 0)
+		goto out;
+	if (upto >= next)
+		upto = next - 1;
+	if (upto <= floor) {
+		rc = 0;
+		goto out;
+	}
+	if ((s = db_stmt(st, "DELETE FROM journal WHERE seq > ? AND seq <= ?"))
+	    == NULL)
+		goto out;
+	sqlite3_bind_int64(s, 1, JRNL_SEQ(module, 0));
+	sqlite3_bind_int64(s, 2, JRNL_SEQ(module, upto));
+	if (db_done(st, s, "journal prune") != 0)
+		goto out;
+	if ((s = db_stmt(st, "UPDATE modstate SET floor = ? WHERE module = ?"))
+	    == NULL)
+		goto out;
+	sqlite3_bind_int64(s, 1, upto);
+	sqlite3_bind_int(s, 2, (int)module);
+	rc = db_done(st, s, "journal prune");
+out:
+	return (db_wend(st, rc));
+}

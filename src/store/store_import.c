@@ -1,0 +1,679 @@
+/*
+ * store_import.c: applying a package's records to the replica of the
+ * partner's data, in one write transaction.  While an import is open
+ * (st->importing) nothing is journaled and only rows whose home is the
+ * source pool may be written (db_home_writable), so the public write
+ * functions serve the replica too; rows with timestamps of their own are
+ * written here.  A snapshot import remembers the keys it saw and, at commit,
+ * deletes the replica's keys it did not see.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "sipuri.h"
+#include "store_int.h"
+#include "util.h"
+
+/* Which module each entity belongs to. */
+static const enum store_module ent_module[STORE_NENT] = {
+	STORE_MOD_USERDATA, STORE_MOD_USERDATA, STORE_MOD_USERDATA,
+	STORE_MOD_USERDATA, STORE_MOD_USERDATA, STORE_MOD_CONFCONTENT,
+	STORE_MOD_CONFIG
+};
+
+/* ${uri} is a SIP URI in normal form (what a source pool exports). */
+static int
+uri_normal(const char *uri)
+{
+	char norm[PP_URI_MAX + 1];
+
+	if (sipuri_normalize(uri, norm) != 0)
+		return (-1);
+	if (strcmp(norm, uri) != 0) {
+		pp_err(PP_EINVAL, "'%.64s' is not in normal form", uri);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Timestamps must be plausible: after 2000, before 10000. */
+static int
+times_ok(int64_t created, int64_t updated)
+{
+
+	if (created < 946684800000LL || updated < created ||
+	    updated > 253402300799999LL) {
+		pp_err(PP_EINVAL, "implausible timestamps");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+imp_user(struct store *st, const struct store_user *u)
+{
+	struct store_user old;
+	char norm[PP_URI_MAX + 1];
+	sqlite3_stmt *s;
+
+	if (uri_normal(u->uri) != 0 ||
+	    util_text_ok(u->name, PP_NAME_MAX, "display name") != 0 ||
+	    times_ok(u->created_ms, u->updated_ms) != 0)
+		return (-1);
+	if (db_user_find(st, u->uri, norm, &old) == 0) {
+		if (db_home_writable(st, old.home, norm) != 0)
+			return (-1);
+	} else if (pp_errcode() != PP_ENOENT)
+		return (-1);
+	if ((s = db_stmt(st, "INSERT OR REPLACE INTO users"
+	    " VALUES(?,?,?,?,?)")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, u->uri);
+	db_bind_text(s, 2, u->name);
+	db_bind_text(s, 3, st->import_src);
+	sqlite3_bind_int64(s, 4, u->created_ms);
+	sqlite3_bind_int64(s, 5, u->updated_ms);
+	return (db_done(st, s, "replica user"));
+}
+
+static int
+imp_conf(struct store *st, const struct store_conf *c)
+{
+	struct store_conf old;
+	struct store_user u;
+	char norm[PP_URI_MAX + 1];
+	sqlite3_stmt *s;
+
+	if (conf_id_ok(c->id) != 0 || conf_fields_ok(c) != 0 ||
+	    times_ok(c->created_ms, c->updated_ms) != 0 ||
+	    uri_normal(c->organizer) != 0)
+		return (-1);
+	if (db_user_find(st, c->organizer, norm, &u) != 0 ||
+	    db_home_writable(st, u.home, norm) != 0)
+		return (-1);
+	if (conf_find(st, c->id, &old) == 0) {
+		if (db_home_writable(st, old.home, c->id) != 0)
+			return (-1);
+	} else if (pp_errcode() != PP_ENOENT)
+		return (-1);
+	if ((s = db_stmt(st, "INSERT OR REPLACE INTO conferences"
+	    " VALUES(?,?,?,?,?,?,?,?,?)")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, c->id);
+	db_bind_text(s, 2, c->organizer);
+	db_bind_text(s, 3, c->subject);
+	sqlite3_bind_int64(s, 4, c->start);
+	sqlite3_bind_int64(s, 5, c->end);
+	sqlite3_bind_int(s, 6, (int)c->access);
+	db_bind_text(s, 7, st->import_src);
+	sqlite3_bind_int64(s, 8, c->created_ms);
+	sqlite3_bind_int64(s, 9, c->updated_ms);
+	return (db_done(st, s, "replica conference"));
+}
+
+/* Take a reference to each chunk of the item; every one must be held. */
+static int
+imp_refs(struct store *st, const uint8_t *ids, size_t n)
+{
+	char hex[17];
+	sqlite3_stmt *s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
+		    " WHERE id = ?")) == NULL)
+			return (-1);
+		sqlite3_bind_blob(s, 1, ids + i * CRYPTO_HASH_LEN,
+		    CRYPTO_HASH_LEN, SQLITE_STATIC);
+		if (db_done(st, s, "chunk reference") != 0)
+			return (-1);
+		if (sqlite3_changes(st->db) == 0) {
+			util_hex(hex, ids + i * CRYPTO_HASH_LEN, 8);
+			pp_err(PP_EINVAL, "chunk %s... is in neither the package "
+			    "nor this store", hex);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+static int
+imp_content(struct store *st, const struct store_content *c,
+    const uint8_t *ids)
+{
+	struct store_content old, row = *c;
+	struct idlist oldids = { 0 };
+	int rc = -1, had;
+
+	if (content_meta_ok(c->name, c->mime) != 0 ||
+	    times_ok(c->created_ms, c->updated_ms) != 0)
+		return (-1);
+	if ((unsigned)c->kind > STORE_KIND_ATTACHMENT || c->size < 0 ||
+	    c->size > PP_CONTENT_MAX || (c->size == 0) != (c->nchunks == 0) ||
+	    (int64_t)c->nchunks > c->size ||
+	    c->size > (int64_t)c->nchunks * 64 * 1024) {
+		pp_err(PP_EINVAL, "content %s/%.64s: kind, size or chunk count "
+		    "out of bounds", c->conf, c->name);
+		return (-1);
+	}
+	if (conf_writable(st, c->conf) != 0)
+		return (-1);
+	if ((had = content_find(st, c->conf, c->name, &old, &oldids) == 0) ==
+	    0 && (pp_errcode() != PP_ENOENT || content_room(st, c->conf) != 0))
+		goto out;
+	snprintf(row.home, sizeof(row.home), "%s", st->import_src);
+	/* New references first, so chunks shared with the old list stay. */
+	if (imp_refs(st, ids, c->nchunks) != 0 ||
+	    content_row(st, &row, ids, c->nchunks) != 0 ||
+	    (had && chunks_release(st, oldids.ids, oldids.n) != 0))
+		goto out;
+	rc = 0;
+out:
+	free(oldids.ids);
+	return (rc);
+}
+
+static int
+imp_config(struct store *st, const struct store_config *c,
+    const uint8_t *body)
+{
+	sqlite3_stmt *s;
+
+	if (util_token_ok(c->name, PP_CONFIG_NAME_MAX, "config document name")
+	    != 0)
+		return (-1);
+	if (c->version < 1 || c->size > PP_CONFIG_DOC_MAX ||
+	    times_ok(c->updated_ms, c->updated_ms) != 0) {
+		pp_err(PP_EINVAL, "config document %s: bad version or size",
+		    c->name);
+		return (-1);
+	}
+	if ((s = db_stmt(st, "INSERT OR REPLACE INTO config_docs"
+	    " VALUES(?,?,?,?)")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, c->name);
+	sqlite3_bind_int64(s, 2, c->version);
+	sqlite3_bind_blob(s, 3, c->size > 0 ? body : (const uint8_t *)"",
+	    (int)c->size, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, c->updated_ms);
+	return (db_done(st, s, "replica config"));
+}
+
+static int
+imp_config_del(struct store *st, const char *name)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "DELETE FROM config_docs WHERE name = ?")) ==
+	    NULL)
+		return (-1);
+	db_bind_text(s, 1, name);
+	return (db_done(st, s, "replica config"));
+}
+
+/* Run delete ${rc} of an absent key: an unknown key is no error. */
+static int
+gone(int rc)
+{
+
+	if (rc != 0 && pp_errcode() == PP_ENOENT) {
+		pp_err_clear();
+		return (0);
+	}
+	return (rc);
+}
+
+/* Apply record ${r} (inside the import's transaction). */
+static int
+imp_apply(struct store *st, const struct store_rec *r)
+{
+	const struct store_contact *c = &r->contact;
+	const char *groups[PP_GROUPS_PER_USER];
+	size_t i;
+
+	switch (r->ent) {
+	case STORE_E_USER:
+		return (r->del ? gone(store_user_del(st, r->user.uri)) :
+		    imp_user(st, &r->user));
+	case STORE_E_SETTING:
+		if (r->del)
+			return (gone(store_setting_del(st, r->user.uri,
+			    r->setting.key)));
+		return (store_setting_set(st, r->user.uri, r->setting.key,
+		    r->setting.value));
+	case STORE_E_GROUP:
+		if (r->del)
+			return (gone(store_group_del(st, c->owner,
+			    r->group.name)));
+		if (store_group_add(st, c->owner, r->group.name) != 0 &&
+		    pp_errcode() != PP_EEXIST)
+			return (-1);
+		return (0);
+	case STORE_E_CONTACT:
+		if (r->del)
+			return (gone(store_contact_del(st, c->owner, c->uri)));
+		if (uri_normal(c->uri) != 0 || c->ngroups > PP_GROUPS_PER_USER)
+			return (-1);
+		for (i = 0; i < c->ngroups; i++)
+			groups[i] = c->groups[i];
+		return (store_contact_put(st, c->owner, c->uri, c->name,
+		    c->rel, groups, c->ngroups, 1));
+	case STORE_E_CONF:
+		return (r->del ? gone(store_conf_del(st, r->conf.id)) :
+		    imp_conf(st, &r->conf));
+	case STORE_E_CONTENT:
+		if (r->del)
+			return (gone(store_content_del(st, r->content.conf,
+			    r->content.name)));
+		return (imp_content(st, &r->content, r->ids));
+	case STORE_E_CONFIG:
+		if (r->del)	/* only a snapshot's sweep deletes one */
+			return (imp_config_del(st, r->config.name));
+		return (imp_config(st, &r->config, r->body));
+	default:
+		pp_err(PP_EINVAL, "unknown record entity %d", (int)r->ent);
+		return (-1);
+	}
+}
+
+/* The key columns of ${r}. */
+static void
+rec_key(const struct store_rec *r, const char **k1, const char **k2)
+{
+
+	*k2 = "";
+	switch (r->ent) {
+	case STORE_E_USER: *k1 = r->user.uri; break;
+	case STORE_E_SETTING: *k1 = r->user.uri; *k2 = r->setting.key; break;
+	case STORE_E_GROUP: *k1 = r->contact.owner; *k2 = r->group.name; break;
+	case STORE_E_CONTACT: *k1 = r->contact.owner; *k2 = r->contact.uri;
+		break;
+	case STORE_E_CONF: *k1 = r->conf.id; break;
+	case STORE_E_CONTENT: *k1 = r->content.conf; *k2 = r->content.name;
+		break;
+	default: *k1 = r->config.name; break;
+	}
+}
+
+/* Remember that a snapshot holds key ${r}. */
+static int
+imp_seen(struct store *st, const struct store_rec *r)
+{
+	const char *k1, *k2;
+	sqlite3_stmt *s;
+
+	rec_key(r, &k1, &k2);
+	if ((s = db_stmt(st, "INSERT OR IGNORE INTO temp.imp_seen"
+	    " VALUES(?,?,?)")) == NULL)
+		return (-1);
+	sqlite3_bind_int(s, 1, (int)r->ent);
+	db_bind_text(s, 2, k1);
+	db_bind_text(s, 3, k2);
+	return (db_done(st, s, "import"));
+}
+
+int
+store_import_begin(struct store *st, const char *source,
+    enum store_module module, int snapshot)
+{
+	char master[PP_FQDN_MAX + 1];
+
+	if (st->in_tx || st->importing) {
+		pp_err(PP_EINTERNAL, "store_import_begin: a transaction is open");
+		return (-1);
+	}
+	if ((unsigned)module >= STORE_NMOD || util_fqdn_ok(source) != 0)
+		return (-1);
+	if (strcmp(source, st->pool) == 0) {
+		pp_err(PP_EINVAL, "a pool does not import its own packages");
+		return (-1);
+	}
+	if (store_begin(st) != 0)
+		return (-1);
+	if (module == STORE_MOD_CONFIG) {
+		if (store_config_master(st, master) != 0)
+			goto fail;
+		if (strcmp(master, source) != 0) {
+			pp_err(PP_EROFS, "configuration comes from the config "
+			    "master (%s), not from %s", master, source);
+			goto fail;
+		}
+	}
+	if (db_exec(st, "CREATE TEMP TABLE IF NOT EXISTS imp_seen(ent INTEGER,"
+	    " k1 TEXT, k2 TEXT, PRIMARY KEY(ent, k1, k2)) WITHOUT ROWID;"
+	    "CREATE TEMP TABLE IF NOT EXISTS imp_chunks(id BLOB PRIMARY KEY)"
+	    " WITHOUT ROWID; DELETE FROM temp.imp_seen;"
+	    " DELETE FROM temp.imp_chunks;") != 0)
+		goto fail;
+	st->importing = 1;
+	st->import_snapshot = snapshot;
+	st->import_module = module;
+	snprintf(st->import_src, sizeof(st->import_src), "%s", source);
+	return (0);
+fail:
+	store_rollback(st);
+	return (-1);
+}
+
+int
+store_import_rec(struct store *st, const struct store_rec *r)
+{
+
+	if (!st->importing) {
+		pp_err(PP_EINTERNAL, "no import is open");
+		return (-1);
+	}
+	if ((unsigned)r->ent >= STORE_NENT ||
+	    ent_module[r->ent] != st->import_module) {
+		pp_err(PP_EINVAL, "a %s record in a %s package",
+		    (unsigned)r->ent < STORE_NENT ? jrnl_entities[r->ent] : "?",
+		    store_module_name(st->import_module));
+		return (-1);
+	}
+	if (st->import_snapshot && !r->del && imp_seen(st, r) != 0)
+		return (-1);
+	return (imp_apply(st, r));
+}
+
+int
+store_import_chunk(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
+    const uint8_t *data, size_t len)
+{
+	uint8_t *sealed = NULL;
+	sqlite3_stmt *s;
+	int64_t pack, off;
+	int rc = -1, held;
+
+	if (!st->importing || st->import_module != STORE_MOD_CONFCONTENT ||
+	    len == 0 || len > 64 * 1024) {
+		pp_err(PP_EINVAL, "chunk of %zu bytes out of place", len);
+		return (-1);
+	}
+	if ((held = store_chunk_has(st, id)) != 0)
+		return (held < 0 ? -1 : 0);
+	if ((sealed = malloc(len + CRYPTO_SEAL_OVERHEAD)) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	if (crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN, data, len,
+	    sealed) != 0 ||
+	    pack_append(st, sealed, len + CRYPTO_SEAL_OVERHEAD, &pack, &off)
+	    != 0)
+		goto out;
+	/* refs 0 until an item takes it; unused ones go at commit. */
+	if ((s = db_stmt(st, "INSERT INTO chunks(id, refs, size, pack, off,"
+	    " len) VALUES(?, 0, ?, ?, ?, ?)")) == NULL)
+		goto out;
+	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)len);
+	sqlite3_bind_int64(s, 3, pack);
+	sqlite3_bind_int64(s, 4, off);
+	sqlite3_bind_int64(s, 5, (int64_t)(len + CRYPTO_SEAL_OVERHEAD));
+	if (db_done(st, s, "replica chunk") != 0)
+		goto out;
+	if ((s = db_stmt(st, "INSERT INTO temp.imp_chunks VALUES(?)")) == NULL)
+		goto out;
+	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	rc = db_done(st, s, "import");
+out:
+	if (rc != 0)
+		st->tx_failed = 1;
+	free(sealed);
+	return (rc);
+}
+
+/* The replica's keys a snapshot did not hold, by entity (?1: the source). */
+static const struct {
+	enum store_ent ent;
+	const char *sql;
+} sweeps[] = {
+	{ STORE_E_USER, "SELECT uri, '' FROM users WHERE home = ?1"
+	  " AND NOT EXISTS (SELECT 1 FROM temp.imp_seen WHERE ent = 0"
+	  " AND k1 = uri) LIMIT 64" },
+	{ STORE_E_SETTING, "SELECT s.uri, s.k FROM settings s JOIN users u"
+	  " ON u.uri = s.uri WHERE u.home = ?1 AND NOT EXISTS (SELECT 1"
+	  " FROM temp.imp_seen WHERE ent = 1 AND k1 = s.uri AND k2 = s.k)"
+	  " LIMIT 64" },
+	{ STORE_E_GROUP, "SELECT g.owner, g.name FROM groups g JOIN users u"
+	  " ON u.uri = g.owner WHERE u.home = ?1 AND NOT EXISTS (SELECT 1"
+	  " FROM temp.imp_seen WHERE ent = 2 AND k1 = g.owner"
+	  " AND k2 = g.name) LIMIT 64" },
+	{ STORE_E_CONTACT, "SELECT c.owner, c.uri FROM contacts c JOIN users u"
+	  " ON u.uri = c.owner WHERE u.home = ?1 AND NOT EXISTS (SELECT 1"
+	  " FROM temp.imp_seen WHERE ent = 3 AND k1 = c.owner"
+	  " AND k2 = c.uri) LIMIT 64" },
+	{ STORE_E_CONF, "SELECT id, '' FROM conferences WHERE home = ?1"
+	  " AND NOT EXISTS (SELECT 1 FROM temp.imp_seen WHERE ent = 4"
+	  " AND k1 = id) LIMIT 64" },
+	{ STORE_E_CONTENT, "SELECT conf, name FROM content WHERE home = ?1"
+	  " AND NOT EXISTS (SELECT 1 FROM temp.imp_seen WHERE ent = 5"
+	  " AND k1 = conf AND k2 = name) LIMIT 64" },
+	{ STORE_E_CONFIG, "SELECT name, '' FROM config_docs WHERE ?1 <> ''"
+	  " AND NOT EXISTS (SELECT 1 FROM temp.imp_seen WHERE ent = 6"
+	  " AND k1 = name) LIMIT 64" },
+};
+
+#define KEYCPY(dst, src) snprintf((dst), sizeof(dst), "%.*s", \
+	(int)sizeof(dst) - 1, (src))
+
+/* Set the key fields of ${r} for entity ${ent}. */
+static void
+rec_set_key(struct store_rec *r, enum store_ent ent, const char *k1,
+    const char *k2)
+{
+
+	memset(r, 0, sizeof(*r));
+	r->ent = ent;
+	r->del = 1;
+	switch (ent) {
+	case STORE_E_USER:
+	case STORE_E_SETTING:
+		KEYCPY(r->user.uri, k1);
+		KEYCPY(r->setting.key, k2);
+		break;
+	case STORE_E_GROUP:
+	case STORE_E_CONTACT:
+		KEYCPY(r->contact.owner, k1);
+		KEYCPY(r->group.name, k2);
+		KEYCPY(r->contact.uri, k2);
+		break;
+	case STORE_E_CONF:
+		KEYCPY(r->conf.id, k1);
+		break;
+	case STORE_E_CONTENT:
+		KEYCPY(r->content.conf, k1);
+		KEYCPY(r->content.name, k2);
+		break;
+	default:
+		KEYCPY(r->config.name, k1);
+		break;
+	}
+}
+
+/* Delete, in rounds of 64, the keys of sweep ${i} the snapshot lacked. */
+static int
+imp_sweep_one(struct store *st, size_t i)
+{
+	struct sweep {
+		struct store_rec r;
+		char k[64][2][PP_URI_MAX + 1];
+	} *w;
+	sqlite3_stmt *s;
+	int n, j, rc = -1;
+
+	if ((w = malloc(sizeof(*w))) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	do {
+		if ((s = db_stmt(st, sweeps[i].sql)) == NULL)
+			goto out;
+		db_bind_text(s, 1, st->import_src);
+		for (n = 0; n < 64 && sqlite3_step(s) == SQLITE_ROW; n++) {
+			db_col_text(s, 0, w->k[n][0], sizeof(w->k[n][0]));
+			db_col_text(s, 1, w->k[n][1], sizeof(w->k[n][1]));
+		}
+		sqlite3_reset(s);
+		for (j = 0; j < n; j++) {
+			rec_set_key(&w->r, sweeps[i].ent, w->k[j][0],
+			    w->k[j][1]);
+			if (imp_apply(st, &w->r) != 0)
+				goto out;
+		}
+	} while (n == 64);
+	rc = 0;
+out:
+	free(w);
+	return (rc);
+}
+
+/* Drop the chunks this import stored that no item took. */
+static int
+imp_unused_chunks(struct store *st)
+{
+	int64_t pack[16], len[16];
+	sqlite3_stmt *s;
+	int n, i;
+
+	do {
+		if ((s = db_stmt(st, "SELECT c.pack, sum(c.len) FROM"
+		    " temp.imp_chunks t JOIN chunks c ON c.id = t.id"
+		    " WHERE c.refs = 0 GROUP BY c.pack LIMIT 16")) == NULL)
+			return (-1);
+		for (n = 0; n < 16 && sqlite3_step(s) == SQLITE_ROW; n++) {
+			pack[n] = sqlite3_column_int64(s, 0);
+			len[n] = sqlite3_column_int64(s, 1);
+		}
+		sqlite3_reset(s);
+		for (i = 0; i < n; i++) {
+			if ((s = db_stmt(st, "DELETE FROM chunks WHERE refs = 0"
+			    " AND pack = ? AND id IN (SELECT id FROM"
+			    " temp.imp_chunks)")) == NULL)
+				return (-1);
+			sqlite3_bind_int64(s, 1, pack[i]);
+			if (db_done(st, s, "import") != 0 ||
+			    pack_live(st, pack[i], -len[i]) != 0)
+				return (-1);
+		}
+	} while (n == 16);
+	return (0);
+}
+
+int
+store_import_commit(struct store *st, const struct store_replica *rep)
+{
+	sqlite3_stmt *s;
+	size_t i;
+
+	if (!st->importing) {
+		pp_err(PP_EINTERNAL, "no import is open");
+		return (-1);
+	}
+	if (st->import_snapshot)
+		for (i = 0; i < sizeof(sweeps) / sizeof(sweeps[0]); i++)
+			if (ent_module[sweeps[i].ent] == st->import_module &&
+			    imp_sweep_one(st, i) != 0)
+				goto fail;
+	if (imp_unused_chunks(st) != 0)
+		goto fail;
+	if ((s = db_stmt(st, "INSERT OR REPLACE INTO replicas"
+	    " VALUES(?,?,?,?,?,?,?)")) == NULL)
+		goto fail;
+	db_bind_text(s, 1, st->import_src);
+	sqlite3_bind_int(s, 2, (int)st->import_module);
+	sqlite3_bind_int64(s, 3, rep->epoch);
+	sqlite3_bind_int64(s, 4, rep->lsn);
+	sqlite3_bind_blob(s, 5, rep->pkg, sizeof(rep->pkg), SQLITE_STATIC);
+	sqlite3_bind_int64(s, 6, util_now_ms());
+	sqlite3_bind_int64(s, 7, rep->records);
+	if (db_done(st, s, "import") != 0)
+		goto fail;
+	st->importing = 0;
+	return (store_commit(st));
+fail:
+	store_import_rollback(st);
+	return (-1);
+}
+
+void
+store_import_rollback(struct store *st)
+{
+
+	st->importing = 0;
+	store_rollback(st);
+}
+
+/* Fill ${out} from a row of (source, module, epoch, lsn, pkg, imported, records). */
+static void
+replica_row(sqlite3_stmt *s, struct store_replica *out)
+{
+
+	memset(out, 0, sizeof(*out));
+	db_col_text(s, 0, out->source, sizeof(out->source));
+	out->module = (enum store_module)sqlite3_column_int(s, 1);
+	out->epoch = sqlite3_column_int64(s, 2);
+	out->lsn = sqlite3_column_int64(s, 3);
+	if (sqlite3_column_bytes(s, 4) == (int)sizeof(out->pkg))
+		memcpy(out->pkg, sqlite3_column_blob(s, 4), sizeof(out->pkg));
+	out->imported_ms = sqlite3_column_int64(s, 5);
+	out->records = sqlite3_column_int64(s, 6);
+}
+
+int
+store_replica_get(struct store *st, const char *source,
+    enum store_module module, struct store_replica *out)
+{
+	sqlite3_stmt *s;
+	int r, rc = -1;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "SELECT * FROM replicas WHERE source = ?"
+	    " AND module = ?")) == NULL)
+		goto out;
+	db_bind_text(s, 1, source);
+	sqlite3_bind_int(s, 2, (int)module);
+	if ((r = sqlite3_step(s)) != SQLITE_ROW) {
+		if (r == SQLITE_DONE)
+			pp_err(PP_ENOENT, "nothing of %s's %s was imported yet",
+			    source, store_module_name(module));
+		else
+			db_fail(st, "replica state");
+		goto out;
+	}
+	replica_row(s, out);
+	sqlite3_reset(s);
+	rc = 0;
+out:
+	db_rend(st);
+	return (rc);
+}
+
+int
+store_replica_list(struct store *st, store_replica_cb *cb, void *arg)
+{
+	struct store_replica rep;
+	sqlite3_stmt *s;
+	int r, rc = -1;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "SELECT * FROM replicas ORDER BY source, module"))
+	    == NULL)
+		goto out;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		replica_row(s, &rep);
+		if (cb(arg, &rep) != 0)
+			goto out;
+	}
+	if (r != SQLITE_DONE) {
+		db_fail(st, "replica list");
+		goto out;
+	}
+	rc = 0;
+out:
+	db_rend(st);
+	return (rc);
+}
