@@ -1,0 +1,97 @@
+/*
+ * backup.h: the exporter and the importer: a module's changes (or all of
+ * it) from a pool's store into a signed, sealed package, and a package
+ * into the partner's replica, with every check that makes a package
+ * acceptable to exactly one pool.
+ */
+#ifndef PP_BACKUP_H
+#define PP_BACKUP_H
+
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "pkg.h"
+#include "store.h"
+
+/* Who is who in a pair: the keys a pool holds (from its config file). */
+struct bk_keys {
+	const char *pair;		/* the pair's name (the CA's CN) */
+	const char *pool;		/* this pool's FQDN */
+	const char *partner;		/* the partner's FQDN */
+	EVP_PKEY *identity;		/* this pool's identity key (signs) */
+	uint8_t fingerprint[CRYPTO_HASH_LEN];	/* of this pool's cert */
+	uint8_t seal_priv[CRYPTO_X25519_LEN];	/* this pool's sealing key */
+	EVP_PKEY *partner_pub;		/* the partner's identity (verifies) */
+	uint8_t partner_fp[CRYPTO_HASH_LEN];	/* of the partner's cert */
+	uint8_t partner_seal[CRYPTO_X25519_LEN];	/* seals to the partner */
+};
+
+/*
+ * Does the target hold chunk ${id}?  1 yes (then it is not sent), 0 no,
+ * -1 error.
+ */
+typedef int bk_have_fn(void *arg, const uint8_t id[static CRYPTO_HASH_LEN]);
+
+struct bk_export_opts {
+	enum store_module module;
+	int64_t since;		/* the LSN the target has; -1: a snapshot */
+	int level;		/* zstd level; 0: none */
+	bk_have_fn *have;	/* NULL: send every chunk referenced */
+	void *have_arg;
+};
+
+struct bk_export_result {
+	struct pkg_hdr hdr;	/* as written */
+	struct pkg_stats stats;
+	int fell_back;		/* a snapshot: the journal did not reach back */
+};
+
+/*
+ * Write the package of ${o} from ${st} to ${fd}, sealed to the partner of
+ * ${k} and signed by this pool.  An incremental export whose ${since} the
+ * journal no longer reaches becomes a snapshot.  Fills ${res}.  Returns 0
+ * or -1 (the bytes written to ${fd} are then no package).
+ */
+int bk_export(struct store *st, const struct bk_keys *k,
+    const struct bk_export_opts *o, int fd, struct bk_export_result *res);
+
+struct bk_import_result {
+	struct pkg_hdr hdr;
+	struct pkg_stats stats;
+	int noop;		/* already imported: nothing changed */
+	char why[160];		/* for a no-op, why */
+};
+
+/*
+ * Check and apply the package read from ${fd} to the replica in ${st}:
+ * the header must name this pair, this pool as target, the partner as
+ * source and signer, and continue what was imported (epoch, LSNs); every
+ * frame must open and the signature verify before the one transaction
+ * commits.  A package imported already is a no-op (res->noop).  Returns 0,
+ * or -1 with PP_EINVAL and the exact reason for a refused package (nothing
+ * changed), or another class for a local failure.
+ */
+int bk_import(struct store *st, const struct bk_keys *k, int fd,
+    struct bk_import_result *res);
+
+/*
+ * Record a refused package or connection in ${dir}/refusals.log (JSON
+ * lines, 0600, at most 1 MiB then rotated once) for the audit log to take.
+ * Best effort: failures are ignored.
+ */
+void bk_refusal_record(const char *dir, const char *what, const char *from,
+    const char *reason);
+
+/* --- record codec (bk_codec.c) ------------------------------------------ */
+
+/* Encode ${r} as a package record into ${b}; its type into ${type}. */
+int bk_rec_encode(const struct store_rec *r, struct pkg_buf *b, int *type);
+
+/*
+ * Decode package record ${pr} into ${r} (pointers into ${pr}'s payload);
+ * refuses (PP_EINVAL) malformed payloads.
+ */
+int bk_rec_decode(const struct pkg_rec *pr, struct store_rec *r);
+
+#endif

@@ -1,0 +1,770 @@
+/*
+ * test_backup.c: packages between two real stores: the exporter and the
+ * importer round trip every module (snapshots and changes), coalesce,
+ * skip chunks the target holds, and every refusal the importer knows
+ * changes nothing.
+ */
+#include <sys/mman.h>
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <openssl/evp.h>
+
+#include "backup.h"
+#include "err.h"
+#include "pkg.h"
+#include "store.h"
+#include "unit.h"
+#include "unit_store.h"
+
+#define POOL_B	"pool-b.example.test"
+#define POOL_C	"pool-c.example.test"
+#define CAROL	"sip:carol@" POOL_B
+
+/* One pool's keys, as its config would give them. */
+struct pool_keys {
+	EVP_PKEY *id;
+	uint8_t fp[CRYPTO_HASH_LEN];
+	uint8_t seal[CRYPTO_X25519_LEN], seal_pub[CRYPTO_X25519_LEN];
+};
+
+struct fx {
+	struct unit_fx *a;		/* pool A, with Alice, Bob, a conf */
+	char *bdir;
+	struct store *b;		/* pool B: A's partner */
+	struct pool_keys ka, kb, kc;
+	struct bk_keys a2b, b_in;	/* A exporting to B; B importing */
+};
+
+static void
+keys_new(struct pool_keys *k)
+{
+
+	assert_non_null(k->id = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"));
+	assert_int_equal(crypto_random(k->fp, sizeof(k->fp)), 0);
+	assert_int_equal(crypto_x25519_keygen(k->seal, k->seal_pub), 0);
+}
+
+/* ${k} as pool ${pool} of pair ${pair} with partner ${partner}. */
+static void
+keys_set(struct bk_keys *k, const char *pair, const char *pool,
+    const struct pool_keys *me, const char *partner,
+    const struct pool_keys *other)
+{
+
+	memset(k, 0, sizeof(*k));
+	k->pair = pair;
+	k->pool = pool;
+	k->partner = partner;
+	k->identity = me->id;
+	memcpy(k->fingerprint, me->fp, CRYPTO_HASH_LEN);
+	memcpy(k->seal_priv, me->seal, CRYPTO_X25519_LEN);
+	k->partner_pub = other->id;
+	memcpy(k->partner_fp, other->fp, CRYPTO_HASH_LEN);
+	memcpy(k->partner_seal, other->seal_pub, CRYPTO_X25519_LEN);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->a = unit_fx_new(1);
+	f->bdir = unit_path(f->a->tmp, "b");
+	assert_int_equal(store_create(f->bdir, POOL_B, UNIT_POOL), 0);
+	assert_non_null(f->b = store_open(f->bdir));
+	assert_int_equal(store_user_add(f->b, CAROL, "Carol"), 0);
+	keys_new(&f->ka);
+	keys_new(&f->kb);
+	keys_new(&f->kc);
+	keys_set(&f->a2b, "pair1", UNIT_POOL, &f->ka, POOL_B, &f->kb);
+	keys_set(&f->b_in, "pair1", POOL_B, &f->kb, UNIT_POOL, &f->ka);
+	*state = f;
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->b);
+	free(f->bdir);
+	unit_fx_free(f->a);
+	EVP_PKEY_free(f->ka.id);
+	EVP_PKEY_free(f->kb.id);
+	EVP_PKEY_free(f->kc.id);
+	free(f);
+	return (0);
+}
+
+/* A new memory file. */
+static int
+memfile(void)
+{
+	int fd = memfd_create("pkg", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	return (fd);
+}
+
+/* Export ${mod} since ${since} with ${k} from ${st}: a memory file at 0. */
+static int
+export_fd(struct store *st, const struct bk_keys *k, enum store_module mod,
+    int64_t since, bk_have_fn *have, void *harg,
+    struct bk_export_result *res)
+{
+	struct bk_export_opts o = { mod, since, 3, have, harg };
+	int fd = memfile();
+
+	if (bk_export(st, k, &o, fd, res) != 0)
+		fail_msg("export: %s", pp_errmsg());
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return (fd);
+}
+
+/* Import the package on ${fd} into B; its result. */
+static int
+import_fd(struct fx *f, int fd, struct bk_import_result *res)
+{
+	int rc;
+
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	rc = bk_import(f->b, &f->b_in, fd, res);
+	return (rc);
+}
+
+/* Export ${mod} of A since ${since} and import it into B, which must take it. */
+static void
+ship(struct fx *f, enum store_module mod, int64_t since,
+    struct bk_export_result *er, struct bk_import_result *ir)
+{
+	int fd = export_fd(f->a->st, &f->a2b, mod, since, NULL, NULL, er);
+
+	if (import_fd(f, fd, ir) != 0)
+		fail_msg("import: %s", pp_errmsg());
+	close(fd);
+}
+
+/* The whole of a memory file. */
+static uint8_t *
+slurp(int fd, size_t *len)
+{
+	uint8_t *buf;
+	off_t n = lseek(fd, 0, SEEK_END);
+
+	assert_true(n > 0);
+	assert_non_null(buf = malloc((size_t)n));
+	assert_int_equal(pread(fd, buf, (size_t)n, 0), n);
+	*len = (size_t)n;
+	return (buf);
+}
+
+/* A memory file holding ${len} bytes of ${buf}. */
+static int
+memfile_of(const uint8_t *buf, size_t len)
+{
+	int fd = memfile();
+
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	return (fd);
+}
+
+/* B's state: counts and heads, plus every replica's LSN. */
+struct bsnap {
+	struct unit_snap s;
+	int64_t lsn[STORE_NMOD];
+};
+
+static void
+bsnap(struct fx *f, struct bsnap *b)
+{
+	struct store_replica r;
+	int m;
+
+	unit_snap(f->b, &b->s);
+	for (m = 0; m < STORE_NMOD; m++)
+		b->lsn[m] = store_replica_get(f->b, UNIT_POOL,
+		    (enum store_module)m, &r) == 0 ? r.lsn : -1;
+	pp_err_clear();
+}
+
+/* Import ${fd} into B: refused (PP_EINVAL) with ${msg}, B unchanged. */
+static void
+refused(struct fx *f, int fd, const char *msg, const char *what)
+{
+	struct bk_import_result ir;
+	struct bsnap before, after;
+	int rc;
+
+	bsnap(f, &before);
+	rc = import_fd(f, fd, &ir);
+	if (rc != -1)
+		fail_msg("%s: accepted", what);
+	if (pp_errcode() != PP_EINVAL || strstr(pp_errmsg(), msg) == NULL)
+		fail_msg("%s: '%s' (class %d), expected '%s'", what,
+		    pp_errmsg(), (int)pp_errcode(), msg);
+	bsnap(f, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+}
+
+struct cfind {
+	const char *uri;
+	struct store_contact *out;
+	int found;
+};
+
+static int
+cfind_cb(void *arg, const struct store_contact *c)
+{
+	struct cfind *x = arg;
+
+	if (strcmp(c->uri, x->uri) == 0) {
+		*x->out = *c;
+		x->found = 1;
+	}
+	return (0);
+}
+
+/* ${owner}'s contact ${uri} into ${out}: 0, or -1 if there is none. */
+static int
+contact_get(struct store *st, const char *owner, const char *uri,
+    struct store_contact *out)
+{
+	struct cfind x = { uri, out, 0 };
+
+	if (store_contact_list(st, owner, cfind_cb, &x) != 0)
+		return (-1);
+	return (x.found ? 0 : -1);
+}
+
+static void
+populate(struct store *st)
+{
+	const char *groups[] = { "Team", "Family" };
+
+	assert_int_equal(store_setting_set(st, UNIT_ALICE, "lang", "en"), 0);
+	assert_int_equal(store_setting_set(st, UNIT_ALICE, "tz", "UTC"), 0);
+	assert_int_equal(store_contact_put(st, UNIT_ALICE, UNIT_BOB, "Bobby",
+	    STORE_REL_FRIENDS, groups, 2, 0), 0);
+	assert_int_equal(store_contact_put(st, UNIT_BOB, UNIT_ALICE, NULL,
+	    STORE_REL_COLLEAGUE, NULL, 0, 0), 0);
+	assert_int_equal(store_group_add(st, UNIT_BOB, "Empty"), 0);
+}
+
+static void
+userdata_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct store_user ua, ub;
+	struct store_conf ca, cb;
+	struct store_setting s;
+	struct store_contact c;
+
+	populate(f->a->st);
+	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
+	assert_int_equal(er.hdr.kind, PKG_SNAPSHOT);
+	assert_int_equal(ir.noop, 0);
+	assert_int_equal(store_user_get(f->a->st, UNIT_ALICE, &ua), 0);
+	assert_int_equal(store_user_get(f->b, UNIT_ALICE, &ub), 0);
+	assert_int_equal(ub.primary, 0);
+	assert_string_equal(ub.home, UNIT_POOL);
+	assert_string_equal(ub.name, "Alice");
+	assert_true(ua.created_ms == ub.created_ms &&
+	    ua.updated_ms == ub.updated_ms);
+	assert_int_equal(store_setting_get(f->b, UNIT_ALICE, "tz", &s), 0);
+	assert_string_equal(s.value, "UTC");
+	assert_int_equal(store_conf_get(f->a->st, f->a->conf, &ca), 0);
+	assert_int_equal(store_conf_get(f->b, f->a->conf, &cb), 0);
+	assert_int_equal(cb.primary, 0);
+	assert_string_equal(cb.home, UNIT_POOL);
+	assert_true(ca.start == cb.start && ca.end == cb.end &&
+	    ca.created_ms == cb.created_ms);
+	assert_int_equal(contact_get(f->b, UNIT_ALICE, UNIT_BOB, &c), 0);
+	assert_string_equal(c.name, "Bobby");
+	assert_int_equal(c.rel, STORE_REL_FRIENDS);
+	assert_int_equal(c.ngroups, 2);
+	/* The replica is read-only here; B's own user stays B's. */
+	assert_int_equal(store_setting_set(f->b, UNIT_ALICE, "lang", "fr"), -1);
+	assert_int_equal(pp_errcode(), PP_EROFS);
+	assert_int_equal(store_user_get(f->b, CAROL, &ub), 0);
+	assert_int_equal(ub.primary, 1);
+}
+
+static void
+userdata_changes_coalesce(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct store_setting s;
+	struct store_contact c;
+	struct store_user u;
+	char v[16];
+	int i;
+
+	populate(f->a->st);
+	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
+	/* Ten changes to one key, a deletion, a new user, a group gone. */
+	for (i = 0; i < 10; i++) {
+		snprintf(v, sizeof(v), "v%d", i);
+		assert_int_equal(store_setting_set(f->a->st, UNIT_ALICE, "lang",
+		    v), 0);
+	}
+	assert_int_equal(store_setting_del(f->a->st, UNIT_ALICE, "tz"), 0);
+	assert_int_equal(store_group_del(f->a->st, UNIT_ALICE, "Team"), 0);
+	assert_int_equal(store_user_add(f->a->st, "sip:dave@" UNIT_POOL,
+	    "Dave"), 0);
+	assert_int_equal(store_user_del(f->a->st, UNIT_BOB), 0);
+	ship(f, STORE_MOD_USERDATA, er.hdr.upto, &er, &ir);
+	assert_int_equal(er.hdr.kind, PKG_CHANGES);
+	/* lang once, tz, group, dave, bob (and bob's conference: none). */
+	assert_int_equal(er.stats.records, 5);
+	assert_int_equal(store_setting_get(f->b, UNIT_ALICE, "lang", &s), 0);
+	assert_string_equal(s.value, "v9");
+	assert_int_equal(store_setting_get(f->b, UNIT_ALICE, "tz", &s), -1);
+	assert_int_equal(store_user_get(f->b, "sip:dave@" UNIT_POOL, &u), 0);
+	assert_int_equal(store_user_get(f->b, UNIT_BOB, &u), -1);
+	assert_int_equal(contact_get(f->b, UNIT_ALICE, UNIT_BOB, &c), 0);
+	assert_int_equal(c.ngroups, 1);
+	assert_string_equal(c.groups[0], "Family");
+	/* A snapshot of a smaller state deletes what the replica has more. */
+	assert_int_equal(store_user_del(f->a->st, UNIT_ALICE), 0);
+	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
+	assert_int_equal(store_user_get(f->b, UNIT_ALICE, &u), -1);
+	assert_int_equal(store_user_get(f->b, "sip:dave@" UNIT_POOL, &u), 0);
+	assert_int_equal(store_user_get(f->b, CAROL, &u), 0);
+}
+
+/* The have callback: does B hold the chunk? */
+static int
+b_has(void *arg, const uint8_t id[static CRYPTO_HASH_LEN])
+{
+
+	return (store_chunk_has(arg, id));
+}
+
+/* Put ${len} bytes of ${buf} as ${name} of ${conf} on ${st}. */
+static void
+put_bytes(struct store *st, const char *conf, const char *name,
+    const uint8_t *buf, size_t len)
+{
+	int fd = memfile_of(buf, len);
+
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	if (store_content_put(st, conf, name, STORE_KIND_PRESENTATION,
+	    "application/pdf", fd, NULL) != 0)
+		fail_msg("put: %s", pp_errmsg());
+	close(fd);
+}
+
+/* B's copy of ${name} equals ${len} bytes of ${buf}. */
+static void
+b_content_is(struct fx *f, const char *name, const uint8_t *buf, size_t len)
+{
+	struct store_content c;
+	uint8_t *got;
+	size_t n;
+	int fd = memfile();
+
+	if (store_content_get(f->b, f->a->conf, name, fd, &c) != 0)
+		fail_msg("get: %s", pp_errmsg());
+	got = slurp(fd, &n);
+	assert_int_equal(n, len);
+	assert_memory_equal(got, buf, len);
+	assert_int_equal(store_content_info(f->b, f->a->conf, name, &c), 0);
+	assert_int_equal(c.primary, 0);
+	assert_string_equal(c.home, UNIT_POOL);
+	free(got);
+	close(fd);
+}
+
+static void
+content_roundtrip_sends_what_lacks(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct store_stats st, sa;
+	size_t len = 3 << 20;
+	uint8_t *buf = malloc(len);
+	int fd;
+
+	assert_non_null(buf);
+	unit_fill(buf, len, 7);
+	memset(buf + len / 2, 'x', 256 << 10);	/* some compressible */
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	put_bytes(f->a->st, f->a->conf, "copy.pdf", buf, len);
+	/* Content needs its conference: userdata first. */
+	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_CONFCONTENT, -1, NULL,
+	    NULL, &er);
+	refused(f, fd, "conference", "content before its conference");
+	close(fd);
+	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
+	ship(f, STORE_MOD_CONFCONTENT, -1, &er, &ir);
+	/* Two items, one set of chunks: sent once, some compressed. */
+	assert_int_equal(er.stats.records, er.stats.chunks + 2);
+	assert_true(er.stats.chunks_raw < er.stats.chunks);
+	assert_true(er.stats.bytes < len);
+	b_content_is(f, "deck.pdf", buf, len);
+	b_content_is(f, "copy.pdf", buf, len);
+	/* A one-slide edit: only the chunks B lacks travel. */
+	memcpy(buf + 1000000, "EDITED SLIDE", 12);
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_CONFCONTENT,
+	    er.hdr.upto, b_has, f->b, &er);
+	assert_true(import_fd(f, fd, &ir) == 0);
+	close(fd);
+	assert_true(er.stats.chunks >= 1 && er.stats.chunks <= 3);
+	assert_true(er.stats.bytes < 200000);
+	b_content_is(f, "deck.pdf", buf, len);
+	/* Deleted at A, deleted at B, and its unshared chunks freed. */
+	assert_int_equal(store_content_del(f->a->st, f->a->conf, "deck.pdf"),
+	    0);
+	ship(f, STORE_MOD_CONFCONTENT, er.hdr.upto, &er, &ir);
+	assert_int_equal(store_content_info(f->b, f->a->conf, "deck.pdf",
+	    NULL), -1);
+	assert_int_equal(store_stats(f->a->st, &sa), 0);
+	assert_int_equal(store_stats(f->b, &st), 0);
+	assert_int_equal(st.chunks, sa.chunks);
+	assert_int_equal(st.chunk_bytes, sa.chunk_bytes);
+	free(buf);
+}
+
+static void
+config_roundtrip(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct store_config c;
+	uint8_t *body;
+
+	assert_int_equal(store_config_set(f->a->st, "imfilter", "block=spam",
+	    10, NULL), 0);
+	assert_int_equal(store_config_set(f->a->st, "imfilter", "block=all",
+	    9, NULL), 0);
+	ship(f, STORE_MOD_CONFIG, 0, &er, &ir);
+	assert_int_equal(store_config_get(f->b, "imfilter", &c, &body), 0);
+	assert_int_equal(c.version, 2);
+	assert_memory_equal(body, "block=all", 9);
+	assert_int_equal(c.primary, 0);
+	assert_string_equal(c.home, UNIT_POOL);
+	free(body);
+	/* Still read-only at B: A is the config master. */
+	assert_int_equal(store_config_set(f->b, "imfilter", "x", 1, NULL), -1);
+	assert_int_equal(pp_errcode(), PP_EROFS);
+}
+
+static void
+import_twice_is_noop(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct bsnap before, after;
+	int fd;
+
+	populate(f->a->st);
+	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_USERDATA, -1, NULL, NULL,
+	    &er);
+	assert_int_equal(import_fd(f, fd, &ir), 0);
+	assert_int_equal(ir.noop, 0);
+	bsnap(f, &before);
+	assert_int_equal(import_fd(f, fd, &ir), 0);
+	assert_int_equal(ir.noop, 1);
+	assert_non_null(strstr(ir.why, "already imported"));
+	bsnap(f, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	close(fd);
+}
+
+static void
+refuse_other_pair(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_keys k = f->a2b;
+	int fd;
+
+	k.pair = "pair2";
+	fd = export_fd(f->a->st, &k, STORE_MOD_USERDATA, -1, NULL, NULL, &er);
+	refused(f, fd, "belongs to pair 'pair2'", "other pair");
+	close(fd);
+}
+
+static void
+refuse_other_target(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_keys k;
+	int fd;
+
+	/* Sealed to C, then also one naming B but sealed to C's key. */
+	keys_set(&k, "pair1", UNIT_POOL, &f->ka, POOL_C, &f->kc);
+	fd = export_fd(f->a->st, &k, STORE_MOD_USERDATA, -1, NULL, NULL, &er);
+	refused(f, fd, "addressed to " POOL_C, "other target");
+	close(fd);
+	k.partner = POOL_B;
+	fd = export_fd(f->a->st, &k, STORE_MOD_USERDATA, -1, NULL, NULL, &er);
+	refused(f, fd, "fails authentication", "sealed to another key");
+	close(fd);
+}
+
+static void
+refuse_other_source(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_keys k;
+	int fd;
+
+	/* C, not B's partner, exporting its own data to B. */
+	keys_set(&k, "pair1", UNIT_POOL, &f->kc, POOL_B, &f->kb);
+	fd = export_fd(f->a->st, &k, STORE_MOD_USERDATA, -1, NULL, NULL, &er);
+	refused(f, fd, "names a signer other", "other signer");
+	close(fd);
+	/* A forger who knows A's fingerprint but not A's key. */
+	memcpy(k.fingerprint, f->ka.fp, CRYPTO_HASH_LEN);
+	fd = export_fd(f->a->st, &k, STORE_MOD_USERDATA, -1, NULL, NULL, &er);
+	refused(f, fd, "bad signature", "forged signature");
+	close(fd);
+	k = f->a2b;
+	k.pool = POOL_C;
+	fd = export_fd(f->a->st, &k, STORE_MOD_USERDATA, -1, NULL, NULL, &er);
+	refused(f, fd, "comes from " POOL_C, "other source");
+	close(fd);
+}
+
+static void
+refuse_older_and_gaps(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result e1, e2, e3;
+	struct bk_import_result ir;
+	int p1, p2, p3;
+
+	p1 = export_fd(f->a->st, &f->a2b, STORE_MOD_USERDATA, -1, NULL, NULL,
+	    &e1);
+	populate(f->a->st);
+	p2 = export_fd(f->a->st, &f->a2b, STORE_MOD_USERDATA, e1.hdr.upto,
+	    NULL, NULL, &e2);
+	assert_int_equal(store_user_add(f->a->st, "sip:erin@" UNIT_POOL,
+	    "Erin"), 0);
+	p3 = export_fd(f->a->st, &f->a2b, STORE_MOD_USERDATA, e2.hdr.upto,
+	    NULL, NULL, &e3);
+	refused(f, p2, "nothing of it was imported", "changes first");
+	assert_int_equal(import_fd(f, p1, &ir), 0);
+	refused(f, p3, "are missing", "a gap");
+	assert_int_equal(import_fd(f, p2, &ir), 0);
+	assert_int_equal(import_fd(f, p3, &ir), 0);
+	assert_int_equal(ir.noop, 0);
+	refused(f, p2, "older than what was imported", "older");
+	refused(f, p1, "older than what was imported", "older snapshot");
+	close(p1);
+	close(p2);
+	close(p3);
+}
+
+/* Where the frames of a package start (after the header). */
+static size_t
+frame_offsets(const uint8_t *buf, size_t len, size_t *off, size_t max)
+{
+	struct pkg_hdr h;
+	size_t p, n = 0, flen;
+
+	assert_int_equal(pkg_header_parse(buf, len, &h), 0);
+	for (p = h.rawlen; p + 4 <= len && n < max; p += 4 + flen + 16) {
+		off[n++] = p;
+		flen = ((size_t)buf[p] << 24 | (size_t)buf[p + 1] << 16 |
+		    (size_t)buf[p + 2] << 8 | buf[p + 3]) & 0x7fffffff;
+	}
+	return (n);
+}
+
+static void
+refuse_truncated_reordered(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	size_t len, off[64], n, i, cut[] = { 5, 40 };
+	uint8_t *buf, *x;
+	int fd, t;
+
+	assert_non_null(x = malloc(256 << 10));
+	unit_fill(x, 256 << 10, 3);
+	put_bytes(f->a->st, f->a->conf, "a.pdf", x, 256 << 10);
+	free(x);
+	{
+		struct bk_import_result ir;
+
+		fd = export_fd(f->a->st, &f->a2b, STORE_MOD_USERDATA, -1, NULL,
+		    NULL, &er);
+		assert_int_equal(import_fd(f, fd, &ir), 0);
+		close(fd);
+	}
+	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_CONFCONTENT, -1, NULL,
+	    NULL, &er);
+	buf = slurp(fd, &len);
+	close(fd);
+	n = frame_offsets(buf, len, off, 64);
+	assert_true(n >= 4);
+	/* Cut inside the header, at every frame boundary, inside frames. */
+	for (i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		fd = memfile_of(buf, cut[i]);
+		refused(f, fd, "", "cut in the header");
+		close(fd);
+	}
+	for (i = 0; i < n; i++) {
+		for (t = 0; t < 2; t++) {
+			fd = memfile_of(buf, off[i] + (size_t)t * 7);
+			refused(f, fd, "truncated", "truncated package");
+			close(fd);
+		}
+	}
+	/* Two frames swapped (same size: the first two, full ones). */
+	assert_int_equal(off[2] - off[1], off[1] - off[0]);
+	assert_non_null(x = malloc(len));
+	memcpy(x, buf, len);
+	memcpy(x + off[0], buf + off[1], off[1] - off[0]);
+	memcpy(x + off[1], buf + off[0], off[1] - off[0]);
+	fd = memfile_of(x, len);
+	refused(f, fd, "fails authentication", "frames swapped");
+	close(fd);
+	/* A frame dropped. */
+	memcpy(x, buf, off[1]);
+	memcpy(x + off[1], buf + off[2], len - off[2]);
+	fd = memfile_of(x, len - (off[2] - off[1]));
+	refused(f, fd, "fails authentication", "frame dropped");
+	close(fd);
+	/* Bytes after the final frame. */
+	memcpy(x, buf, len);
+	fd = memfile_of(x, len);
+	assert_int_equal(write(fd, "x", 1), 1);
+	refused(f, fd, "follow the final frame", "trailing bytes");
+	close(fd);
+	free(x);
+	free(buf);
+}
+
+static void
+refuse_any_flipped_bit(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	uint8_t *buf;
+	size_t len, i;
+	int fd;
+
+	populate(f->a->st);
+	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_USERDATA, -1, NULL, NULL,
+	    &er);
+	buf = slurp(fd, &len);
+	close(fd);
+	/* Every byte of the package, one bit each (varying bits). */
+	for (i = 0; i < len; i++) {
+		buf[i] ^= (uint8_t)(1u << (i % 8));
+		fd = memfile_of(buf, len);
+		refused(f, fd, "", "a flipped bit");
+		close(fd);
+		buf[i] ^= (uint8_t)(1u << (i % 8));
+	}
+	fd = memfile_of(buf, len);
+	assert_int_equal(import_fd(f, fd, &ir), 0);
+	close(fd);
+	free(buf);
+}
+
+/* A package A signs that would overwrite B's own user is refused whole. */
+static void
+refuse_touching_own_data(void **state)
+{
+	struct fx *f = *state;
+	struct pkg_hdr h;
+	struct pkg_writer *w;
+	struct store_rec r;
+	struct pkg_buf b = { NULL, 0, 0, 0 };
+	int fd = memfile(), type;
+
+	memset(&h, 0, sizeof(h));
+	h.kind = PKG_SNAPSHOT;
+	h.module = STORE_MOD_USERDATA;
+	h.epoch = 1;
+	h.upto = 5;
+	memcpy(h.signer, f->ka.fp, CRYPTO_HASH_LEN);
+	snprintf(h.pair, sizeof(h.pair), "pair1");
+	snprintf(h.source, sizeof(h.source), UNIT_POOL);
+	snprintf(h.target, sizeof(h.target), POOL_B);
+	assert_non_null(w = pkg_writer_new(fd, &h, f->kb.seal_pub, f->ka.id,
+	    3));
+	memset(&r, 0, sizeof(r));
+	r.ent = STORE_E_USER;
+	snprintf(r.user.uri, sizeof(r.user.uri), "%s", UNIT_ALICE);
+	snprintf(r.user.name, sizeof(r.user.name), "Alice");
+	r.user.created_ms = r.user.updated_ms = 1795428000000LL;
+	assert_int_equal(bk_rec_encode(&r, &b, &type), 0);
+	assert_int_equal(pkg_writer_rec(w, type, b.p, b.len), 0);
+	snprintf(r.user.uri, sizeof(r.user.uri), "%s", CAROL);
+	assert_int_equal(bk_rec_encode(&r, &b, &type), 0);
+	assert_int_equal(pkg_writer_rec(w, type, b.p, b.len), 0);
+	assert_int_equal(pkg_writer_finish(w), 0);
+	pkg_writer_free(w);
+	pkg_buf_free(&b);
+	refused(f, fd, "read-only replica", "B's own user");
+	close(fd);
+}
+
+static void
+journal_floor_forces_snapshot(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	int64_t floor;
+
+	populate(f->a->st);
+	assert_int_equal(store_journal_prune(f->a->st, STORE_MOD_USERDATA, 3),
+	    0);
+	assert_int_equal(store_journal_floor(f->a->st, STORE_MOD_USERDATA,
+	    &floor), 0);
+	assert_int_equal(floor, 3);
+	ship(f, STORE_MOD_USERDATA, 1, &er, &ir);
+	assert_int_equal(er.fell_back, 1);
+	assert_int_equal(er.hdr.kind, PKG_SNAPSHOT);
+	ship(f, STORE_MOD_USERDATA, 3, &er, &ir);
+	assert_int_equal(er.fell_back, 0);
+	assert_int_equal(ir.noop, 1);
+}
+
+int
+main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(userdata_roundtrip),
+		T(userdata_changes_coalesce),
+		T(content_roundtrip_sends_what_lacks),
+		T(config_roundtrip),
+		T(import_twice_is_noop),
+		T(refuse_other_pair),
+		T(refuse_other_target),
+		T(refuse_other_source),
+		T(refuse_older_and_gaps),
+		T(refuse_truncated_reordered),
+		T(refuse_any_flipped_bit),
+		T(refuse_touching_own_data),
+		T(journal_floor_forces_snapshot),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
