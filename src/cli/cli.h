@@ -22,8 +22,12 @@
 #define CLI_MAXARGS	8	/* positional arguments of one subcommand */
 #define CLI_MAXLIST	PP_GROUPS_PER_USER	/* values of a repeated option */
 
+struct pp_config;
+
 struct cli {
 	const char *data;	/* --data DIR or POOLPAIR_DATA */
+	const char *config_path;	/* -c FILE or POOLPAIR_CONFIG */
+	struct pp_config *cfg;	/* loaded by cli_config */
 	const char *path;	/* "user add": the command being run */
 	const struct cli_cmd *cmd;
 	int json;		/* --json given */
@@ -71,7 +75,17 @@ int cli_dispatch(struct cli *c, const char *group, const struct cli_cmd *cmds,
 int cli_usage(struct cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Open the store named by --data into ${c}->st.  Returns 0 or -1. */
+/*
+ * Load the config file named by -c (${c}->config_path) into ${c}->cfg,
+ * once; main frees it.  Returns 0 or -1 (an error naming FILE:LINE).
+ */
+int cli_config(struct cli *c);
+
+/*
+ * Open the store named by --data (or else by [pool] data of the config
+ * file) into ${c}->st.  With a config file, the store must be the pool
+ * that the config names.  Returns 0 or -1.
+ */
 int cli_open(struct cli *c);
 
 /* Print the recorded error (err.h) once; return its exit code. */
@@ -105,6 +119,7 @@ int cmd_conf(struct cli *c, int argc, char **argv);
 int cmd_content(struct cli *c, int argc, char **argv);
 int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_journal(struct cli *c, int argc, char **argv);
+int cmd_pki(struct cli *c, int argc, char **argv);
 
 /* JSON of the store's records (cmd_*.c share them). */
 json_t *cli_user_json(const struct store_user *u);

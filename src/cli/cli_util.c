@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
+#include "config.h"
 #include "err.h"
 #include "util.h"
 
@@ -207,16 +209,53 @@ cli_fail(struct cli *c)
 }
 
 int
+cli_config(struct cli *c)
+{
+	struct pp_config *cfg;
+
+	if (c->cfg != NULL)
+		return (0);
+	if (c->config_path == NULL || c->config_path[0] == '\0') {
+		pp_err(PP_EINVAL, "no config file named: give -c FILE or set "
+		    "POOLPAIR_CONFIG");
+		return (-1);
+	}
+	if ((cfg = malloc(sizeof(*cfg))) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	if (config_load(c->config_path, cfg) != 0) {
+		free(cfg);
+		return (-1);
+	}
+	c->cfg = cfg;
+	return (0);
+}
+
+int
 cli_open(struct cli *c)
 {
 
+	if (c->config_path != NULL && cli_config(c) != 0)
+		return (-1);
+	if (c->data == NULL && c->cfg != NULL)
+		c->data = c->cfg->data;
 	if (c->data == NULL || c->data[0] == '\0') {
-		pp_err(PP_EINVAL, "no store named: give --data DIR or set "
-		    "POOLPAIR_DATA");
+		pp_err(PP_EINVAL, "no store named: give --data DIR, -c FILE "
+		    "or set POOLPAIR_DATA");
 		return (-1);
 	}
 	if ((c->st = store_open(c->data)) == NULL)
 		return (-1);
+	if (c->cfg != NULL && strcasecmp(store_pool(c->st), c->cfg->pool) !=
+	    0) {
+		pp_err(PP_ESTORE, "the store in %s is pool %s's, but %s is "
+		    "the config of pool %s", c->data, store_pool(c->st),
+		    c->cfg->path, c->cfg->pool);
+		store_close(c->st);
+		c->st = NULL;
+		return (-1);
+	}
 	return (0);
 }
 

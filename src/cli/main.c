@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "config.h"
 
 #define POOLPAIR_VERSION "0.1.0"
 
@@ -28,6 +29,8 @@ static const struct cli_cmd groups[] = {
 	{ "journal", cmd_journal,
 	  "[--module M] [--since LSN] [--limit N] [--json]",
 	  "the change journal" },
+	{ "pki", cmd_pki, "init|issue|revoke|crl|show",
+	  "the pair CA and the pools' certificates" },
 	{ NULL, NULL, NULL, NULL }
 };
 
@@ -36,15 +39,19 @@ usage(FILE *f)
 {
 	const struct cli_cmd *g;
 
-	fprintf(f, "usage: poolpair [--data DIR] COMMAND [ARGS] [--json] "
-	    "[--help]\n\ncommands:\n");
+	fprintf(f, "usage: poolpair [--data DIR] [-c FILE] COMMAND [ARGS] "
+	    "[--json] [--help]\n\ncommands:\n");
 	for (g = groups; g->name != NULL; g++)
 		fprintf(f, "  %-8s %-48s %s\n", g->name, g->args, g->help);
 	fprintf(f, "\n--data DIR names the pool's data directory (default: "
-	    "$POOLPAIR_DATA).\n'poolpair COMMAND --help' tells more.\n\n"
+	    "[pool] data of the\nconfig file, else $POOLPAIR_DATA).  -c FILE "
+	    "(--config FILE, default:\n$POOLPAIR_CONFIG) names the pool's "
+	    "config file: loaded and checked whole,\nand the store must be "
+	    "its pool's.\n'poolpair COMMAND --help' tells more.\n\n"
 	    "exit status: 0 done; 1 refused (bad value, unknown, duplicate, "
 	    "over a limit,\nread-only here); 2 bad command line; 3 store "
-	    "missing, foreign, corrupted,\nkey problem or I/O error.\n");
+	    "missing, foreign, corrupted,\nkey or certificate problem, missing "
+	    "file or I/O error.\n");
 }
 
 int
@@ -57,16 +64,26 @@ main(int argc, char **argv)
 	/* Everything poolpair creates is private to its user. */
 	umask(077);
 	memset(&c, 0, sizeof(c));
-	c.data = getenv("POOLPAIR_DATA");
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--data") == 0 && i + 1 < argc)
 			c.data = argv[++i];
 		else if (strncmp(argv[i], "--data=", 7) == 0)
 			c.data = argv[i] + 7;
+		else if ((strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+			c.config_path = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			c.config_path = argv[i] + 9;
 		else if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return (EXIT_OK);
+		} else if (strcmp(argv[i], "--data") == 0 ||
+		    strcmp(argv[i], "-c") == 0 ||
+		    strcmp(argv[i], "--config") == 0) {
+			fprintf(stderr, "poolpair: option '%s' needs a value "
+			    "(see 'poolpair --help')\n", argv[i]);
+			return (EXIT_USAGE);
 		} else if (strcmp(argv[i], "--version") == 0) {
 			printf("poolpair %s\n", POOLPAIR_VERSION);
 			return (EXIT_OK);
@@ -80,6 +97,12 @@ main(int argc, char **argv)
 		usage(stderr);
 		return (EXIT_USAGE);
 	}
+	/* --data, then the config's [pool] data, then POOLPAIR_DATA. */
+	if (c.config_path == NULL && (c.config_path =
+	    getenv("POOLPAIR_CONFIG")) != NULL && c.config_path[0] == '\0')
+		c.config_path = NULL;
+	if (c.data == NULL && c.config_path == NULL)
+		c.data = getenv("POOLPAIR_DATA");
 	for (g = groups; g->name != NULL; g++)
 		if (strcmp(g->name, argv[i]) == 0)
 			break;
@@ -92,6 +115,8 @@ main(int argc, char **argv)
 	c.cmd = g;
 	rc = g->fn(&c, argc - i, argv + i);
 	store_close(c.st);
+	config_free(c.cfg);
+	free(c.cfg);
 	if (fflush(stdout) != 0 && rc == EXIT_OK) {
 		perror("poolpair: stdout");
 		rc = EXIT_STORE;
