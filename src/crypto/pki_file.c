@@ -49,79 +49,87 @@ mem_bio(const uint8_t *buf, size_t len)
 	return (b);
 }
 
-EVP_PKEY *
-pki_load_key(const char *path, int type)
+/* The PEM decoders pem_load uses. */
+static void *
+dec_key(BIO *b)
 {
-	EVP_PKEY *k = NULL;
+
+	return (PEM_read_bio_PrivateKey_ex(b, NULL, no_pass, NULL, NULL,
+	    NULL));
+}
+
+static void *
+dec_cert(BIO *b)
+{
+
+	return (PEM_read_bio_X509(b, NULL, no_pass, NULL));
+}
+
+static void *
+dec_crl(BIO *b)
+{
+
+	return (PEM_read_bio_X509_CRL(b, NULL, no_pass, NULL));
+}
+
+/*
+ * Read file ${path} (a ${what}: at most ${max} bytes, fileio ${flags}) and
+ * decode it with ${dec}, which should find ${pem} in it.  Returns the new
+ * object or NULL.  The file's bytes are wiped once decoded.
+ */
+static void *
+pem_load(const char *path, size_t max, int flags, const char *what,
+    void *(*dec)(BIO *), const char *pem)
+{
+	void *obj = NULL;
 	uint8_t *buf;
 	size_t len;
 	BIO *b;
 
-	if (fileio_read(path, PKI_KEY_MAX, FILEIO_SECRET, &buf, &len,
-	    "key file") != 0)
+	if (fileio_read(path, max, flags, &buf, &len, what) != 0)
 		return (NULL);
-	if ((b = mem_bio(buf, len)) == NULL)
-		goto done;
-	k = PEM_read_bio_PrivateKey_ex(b, NULL, no_pass, NULL, NULL, NULL);
-	BIO_free(b);
-	if (k == NULL) {
-		ERR_clear_error();
-		pp_err(PP_EKEY, "key file %s holds no unencrypted PEM private "
-		    "key", path);
-	} else if (EVP_PKEY_get_base_id(k) != type) {
+	if ((b = mem_bio(buf, len)) != NULL) {
+		if ((obj = dec(b)) == NULL) {
+			ERR_clear_error();
+			pp_err(PP_EKEY, "%s %s holds no %s", what, path, pem);
+		}
+		BIO_free(b);
+	}
+	fileio_free(buf, len);
+	return (obj);
+}
+
+EVP_PKEY *
+pki_load_key(const char *path, int type)
+{
+	EVP_PKEY *k;
+
+	if ((k = pem_load(path, PKI_KEY_MAX, FILEIO_SECRET, "key file",
+	    dec_key, "unencrypted PEM private key")) == NULL)
+		return (NULL);
+	if (EVP_PKEY_get_base_id(k) != type) {
 		pp_err(PP_EKEY, "key file %s: weak or unsupported key type %s "
 		    "(poolpair wants %s here)", path, EVP_PKEY_get0_type_name(k),
 		    type == EVP_PKEY_X25519 ? "X25519" : "ED25519");
 		EVP_PKEY_free(k);
-		k = NULL;
+		return (NULL);
 	}
-done:
-	fileio_free(buf, len);
 	return (k);
 }
 
 X509 *
 pki_load_cert(const char *path)
 {
-	X509 *x = NULL;
-	uint8_t *buf;
-	size_t len;
-	BIO *b;
 
-	if (fileio_read(path, PKI_CERT_MAX, 0, &buf, &len, "certificate") != 0)
-		return (NULL);
-	if ((b = mem_bio(buf, len)) != NULL) {
-		if ((x = PEM_read_bio_X509(b, NULL, no_pass, NULL)) == NULL) {
-			ERR_clear_error();
-			pp_err(PP_EKEY, "certificate %s holds no PEM "
-			    "certificate", path);
-		}
-		BIO_free(b);
-	}
-	fileio_free(buf, len);
-	return (x);
+	return (pem_load(path, PKI_CERT_MAX, 0, "certificate", dec_cert,
+	    "PEM certificate"));
 }
 
 X509_CRL *
 pki_load_crl(const char *path)
 {
-	X509_CRL *crl = NULL;
-	uint8_t *buf;
-	size_t len;
-	BIO *b;
 
-	if (fileio_read(path, PKI_CRL_MAX, 0, &buf, &len, "CRL") != 0)
-		return (NULL);
-	if ((b = mem_bio(buf, len)) != NULL) {
-		if ((crl = PEM_read_bio_X509_CRL(b, NULL, no_pass, NULL)) ==
-		    NULL) {
-			ERR_clear_error();
-			pp_err(PP_EKEY, "CRL %s holds no PEM CRL", path);
-		}
-		BIO_free(b);
-	}
-	fileio_free(buf, len);
-	return (crl);
+	return (pem_load(path, PKI_CRL_MAX, 0, "CRL", dec_crl, "PEM CRL"));
 }
 
 /* Write what ${b} holds to ${path} (see fileio_write), then free ${b}. */
