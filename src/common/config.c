@@ -132,7 +132,7 @@ cfg_reader(char *str, int num, void *stream)
 	n = nl != NULL ? (size_t)(nl - s) + 1 : rest;
 	p->pos += n;
 	p->line++;
-	if (n - (nl != NULL) > (size_t)num - 3) {
+	if (num < 3 || n - (nl != NULL) > (size_t)num - 3) {
 		cfg_refuse(p, p->line, "line too long (more than %d "
 		    "characters)", num - 3);
 		return (NULL);
