@@ -120,6 +120,10 @@ int cmd_content(struct cli *c, int argc, char **argv);
 int cmd_config(struct cli *c, int argc, char **argv);
 int cmd_journal(struct cli *c, int argc, char **argv);
 int cmd_pki(struct cli *c, int argc, char **argv);
+int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_replica(struct cli *c, int argc, char **argv);
+int cmd_package(struct cli *c, int argc, char **argv);
 
 /* JSON of the store's records (cmd_*.c share them). */
 json_t *cli_user_json(const struct store_user *u);

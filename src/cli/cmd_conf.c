@@ -107,8 +107,9 @@ conf_item(void *arg, const struct store_conf *cf)
 	if (c->json)
 		return (cli_list_item(c, cli_conf_json(cf)));
 	util_time_fmt(s, sizeof(s), cf->start);
-	printf("%s\t%s\t%s\t%s\t%s\n", cf->id, s, cf->organizer,
-	    store_access_name(cf->access), cf->subject);
+	printf("%s\t%s\t%s\t%s\t%s\t%s\t%s\n", cf->id, s, cf->organizer,
+	    store_access_name(cf->access), cf->primary ? "primary" : "replica",
+	    cf->home, cf->subject);
 	return (0);
 }
 

@@ -74,12 +74,14 @@ config_item(void *arg, const struct store_config *cf)
 	char t[32];
 
 	if (c->json)
-		return (cli_list_item(c, json_pack("{s:s,s:I,s:I,s:s}", "name",
-		    cf->name, "version", (json_int_t)cf->version, "size",
-		    (json_int_t)cf->size, "updated",
-		    cli_time_ms(t, cf->updated_ms))));
-	printf("%s\t%lld\t%zu\t%s\n", cf->name, (long long)cf->version,
-	    cf->size, cli_time_ms(t, cf->updated_ms));
+		return (cli_list_item(c, json_pack("{s:s,s:I,s:I,s:s,s:s,s:s}",
+		    "name", cf->name, "version", (json_int_t)cf->version,
+		    "size", (json_int_t)cf->size, "updated",
+		    cli_time_ms(t, cf->updated_ms), "role",
+		    cf->primary ? "primary" : "replica", "home", cf->home)));
+	printf("%s\t%lld\t%zu\t%s\t%s\t%s\n", cf->name,
+	    (long long)cf->version, cf->size, cli_time_ms(t, cf->updated_ms),
+	    cf->primary ? "primary" : "replica", cf->home);
 	return (0);
 }
 

@@ -160,6 +160,7 @@ content_get(struct cli *c, int argc, char **argv)
 		{ "output", 'o', OPT_VALUE, &out, NULL },
 		{ NULL, 0, 0, NULL, NULL }
 	};
+	struct store_content ct;
 	char *pos[2];
 	int rc;
 
@@ -167,8 +168,13 @@ content_get(struct cli *c, int argc, char **argv)
 		return (rc);
 	if (cli_open(c) != 0)
 		return (cli_fail(c));
-	if (out != NULL && strcmp(out, "-") != 0)
-		rc = content_get_file(c, pos[0], pos[1], out);
+	if (out != NULL && strcmp(out, "-") != 0) {
+		if ((rc = content_get_file(c, pos[0], pos[1], out)) == 0 &&
+		    (rc = store_content_info(c->st, pos[0], pos[1], &ct)) == 0)
+			printf("%s: %lld bytes (%s, home pool %s)\n", out,
+			    (long long)ct.size, ct.primary ? "primary" :
+			    "replica", ct.home);
+	}
 	else {
 		fflush(stdout);
 		rc = store_content_get(c->st, pos[0], pos[1], STDOUT_FILENO,
@@ -183,11 +189,12 @@ content_json(const struct store_content *ct)
 	char sum[2 * CRYPTO_HASH_LEN + 1], t[32];
 
 	util_hex(sum, ct->sha256, CRYPTO_HASH_LEN);
-	return (json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:s}", "conf",
+	return (json_pack("{s:s,s:s,s:s,s:s,s:I,s:s,s:I,s:s,s:s,s:s}", "conf",
 	    ct->conf, "name", ct->name, "kind", store_kind_name(ct->kind),
 	    "mime", ct->mime, "size", (json_int_t)ct->size, "sha256", sum,
 	    "chunks", (json_int_t)ct->nchunks, "updated",
-	    cli_time_ms(t, ct->updated_ms)));
+	    cli_time_ms(t, ct->updated_ms), "role",
+	    ct->primary ? "primary" : "replica", "home", ct->home));
 }
 
 static int
@@ -198,9 +205,10 @@ content_item(void *arg, const struct store_content *ct)
 
 	if (c->json)
 		return (cli_list_item(c, content_json(ct)));
-	printf("%s\t%s\t%s\t%lld\t%s\t%s\n", ct->conf, ct->name,
+	printf("%s\t%s\t%s\t%lld\t%s\t%s\t%s\t%s\n", ct->conf, ct->name,
 	    store_kind_name(ct->kind), (long long)ct->size, ct->mime,
-	    cli_time_ms(t, ct->updated_ms));
+	    cli_time_ms(t, ct->updated_ms),
+	    ct->primary ? "primary" : "replica", ct->home);
 	return (0);
 }
 

@@ -44,7 +44,7 @@ assert_eq 3600 "$((end - start))" "default duration"
 
 # list: all, by organizer (any spelling), JSON.
 assert_eq 3 "$(succeeds pp conf list | wc -l)" "conf list lines"
-assert_eq "$(printf '%s\t%s\t%s\t%s\t%s' "$c1" 2026-11-23T10:00:00Z "$A" open 'Weekly sync')" \
+assert_eq "$(printf '%s\t%s\t%s\t%s\t%s\t%s\t%s' "$c1" 2026-11-23T10:00:00Z "$A" open primary pool1.contoso.test 'Weekly sync')" \
     "$(succeeds pp conf list | grep "^$c1")" "conf list line of c1"
 assert_eq "$(printf '%s\n' "$c1" "$c2" | sort)" \
     "$(json_eval "$(succeeds pp conf list --organizer sip:ALICE@contoso.test --json)" 'sorted(c["id"] for c in d)')" \

@@ -108,3 +108,31 @@ no_sanitizer_report() {
 
 # nchars N [CHAR]: N copies of CHAR (default 'a'), no newline.
 nchars() { head -c "$1" /dev/zero | tr '\0' "${2:-a}"; }
+
+# pair_setup: in $TESTDIR, the pair CA (ca/), pools $PA and $PB with their
+# identities (a/, b/), config files $CA_CONF and $CB_CONF (0600), and their
+# stores (a.data, b.data; $PA is the config master).  pa ARGS and pb ARGS
+# run poolpair with each pool's config.
+pair_setup() {
+	PA=pool-a.example.test
+	PB=pool-b.example.test
+	"$POOLPAIR" pki init --pair pair1 --out "$TESTDIR/ca" >/dev/null
+	for _x in a b; do
+		_me=pool-$_x.example.test
+		_other=pool-$([ $_x = a ] && echo b || echo a)
+		"$POOLPAIR" pki issue --ca "$TESTDIR/ca" --pool "$_me" \
+		    --out "$TESTDIR/$_x" |
+		    sed -e "s|^data = .*|data = $TESTDIR/$_x.data|" \
+		    -e "s|^# fqdn = .*|fqdn = $_other.example.test|" \
+		    -e "s|^# cert = .*|cert = $TESTDIR/${_other#pool-}/identity.crt|" \
+		    >"$TESTDIR/$_x.conf"
+		chmod 600 "$TESTDIR/$_x.conf"
+	done
+	CA_CONF=$TESTDIR/a.conf
+	CB_CONF=$TESTDIR/b.conf
+	"$POOLPAIR" init --pool "$PA" --data "$TESTDIR/a.data" >/dev/null
+	"$POOLPAIR" init --pool "$PB" --data "$TESTDIR/b.data" \
+	    --config-master "$PA" >/dev/null
+}
+pa() { "$POOLPAIR" -c "$CA_CONF" "$@"; }
+pb() { "$POOLPAIR" -c "$CB_CONF" "$@"; }

@@ -131,10 +131,13 @@ test_altered_identity_refused(void **state)
 	struct unit_fx *f = *state;
 	struct store *st;
 
-	db_exec(f, "PRAGMA user_version = 2");
+	/* Another format version, older or newer, is refused. */
+	db_exec(f, "PRAGMA user_version = 1");
 	expect_open_refused(f, PP_ESTORE);
 	assert_non_null(strstr(pp_errmsg(), "version"));
-	db_exec(f, "PRAGMA user_version = 1");
+	db_exec(f, "PRAGMA user_version = 3");
+	expect_open_refused(f, PP_ESTORE);
+	db_exec(f, "PRAGMA user_version = 2");
 	st = store_open(f->dir);
 	assert_non_null(st);
 	store_close(st);
