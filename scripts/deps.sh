@@ -6,7 +6,7 @@ set -eu
 
 PKGS="build-essential pkg-config clang libssl-dev libsqlite3-dev libzstd-dev \
 libevent-dev libjansson-dev libinih-dev libcmocka-dev sqlite3 openssl \
-python3 coreutils"
+python3 coreutils time"
 
 missing=""
 for p in $PKGS; do

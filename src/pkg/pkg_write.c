@@ -15,6 +15,8 @@
 #include "pkg_int.h"
 #include "util.h"
 
+#define PKG_PROBE	4096	/* bytes tried to tell incompressible chunks */
+
 struct pkg_writer {
 	int fd;
 	EVP_PKEY *sign_key;
@@ -194,6 +196,21 @@ pkg_writer_rec(struct pkg_writer *w, int type, const void *payload,
 	return (0);
 }
 
+/*
+ * 1 if the first PKG_PROBE bytes of ${data} do not compress at level 1:
+ * zip-based documents (.pptx) and images are not worth trying whole.
+ */
+static int
+incompressible(struct pkg_writer *w, const uint8_t *data, size_t len)
+{
+	size_t z;
+
+	if (len <= PKG_PROBE)
+		return (0);
+	z = ZSTD_compressCCtx(w->zc, w->zbuf, w->zcap, data, PKG_PROBE, 1);
+	return (ZSTD_isError(z) || z >= PKG_PROBE - PKG_PROBE / 32);
+}
+
 int
 pkg_writer_chunk(struct pkg_writer *w,
     const uint8_t id[static CRYPTO_HASH_LEN], const uint8_t *data,
@@ -210,8 +227,8 @@ pkg_writer_chunk(struct pkg_writer *w,
 	memcpy(head, id, CRYPTO_HASH_LEN);
 	head[CRYPTO_HASH_LEN] = PKG_CODEC_RAW;
 	be32_put(head + CRYPTO_HASH_LEN + 1, (uint32_t)len);
-	if (w->level > 0) {
-		/* Keep the compressed form only if it saves 1/32 or more. */
+	/* Keep the compressed form only if it saves 1/32 or more. */
+	if (w->level > 0 && !incompressible(w, data, len)) {
 		z = ZSTD_compressCCtx(w->zc, w->zbuf, w->zcap, data, len,
 		    w->level);
 		if (!ZSTD_isError(z) && z < len - len / 32) {

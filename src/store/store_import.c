@@ -381,10 +381,10 @@ int
 store_import_chunk(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
     const uint8_t *data, size_t len)
 {
-	uint8_t *sealed = NULL;
+	uint8_t *sealed;
 	sqlite3_stmt *s;
-	int64_t pack, off;
-	int rc = -1, held;
+	int64_t off;
+	int held;
 
 	if (!st->importing || st->import_module != STORE_MOD_CONFCONTENT ||
 	    len == 0 || len > 64 * 1024) {
@@ -393,35 +393,72 @@ store_import_chunk(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
 	}
 	if ((held = store_chunk_has(st, id)) != 0)
 		return (held < 0 ? -1 : 0);
-	if ((sealed = malloc(len + CRYPTO_SEAL_OVERHEAD)) == NULL) {
-		pp_err(PP_EINTERNAL, "out of memory");
-		return (-1);
-	}
-	if (crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN, data, len,
-	    sealed) != 0 ||
-	    pack_append(st, sealed, len + CRYPTO_SEAL_OVERHEAD, &pack, &off)
-	    != 0)
-		goto out;
-	/* refs 0 until an item takes it; unused ones go at commit. */
+	/*
+	 * Sealed into a stage that a thread of its own writes, so the copy
+	 * into the page cache overlaps with opening the next frames; the
+	 * stage becomes part of the store at commit (imp_adopt).
+	 */
+	if (st->import_sg == NULL && (st->import_sg = stage_open(st)) == NULL)
+		goto fail;
+	if ((sealed = stage_reserve(st->import_sg, len + CRYPTO_SEAL_OVERHEAD,
+	    &off)) == NULL ||
+	    crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN, data, len,
+	    sealed) != 0)
+		goto fail;
+	st->import_staged += (int64_t)(len + CRYPTO_SEAL_OVERHEAD);
+	/* Pack 0 (none) until adopted; refs 0 until an item takes it. */
 	if ((s = db_stmt(st, "INSERT INTO chunks(id, refs, size, pack, off,"
-	    " len) VALUES(?, 0, ?, ?, ?, ?)")) == NULL)
-		goto out;
+	    " len) VALUES(?, 0, ?, 0, ?, ?)")) == NULL)
+		goto fail;
 	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (int64_t)len);
-	sqlite3_bind_int64(s, 3, pack);
-	sqlite3_bind_int64(s, 4, off);
-	sqlite3_bind_int64(s, 5, (int64_t)(len + CRYPTO_SEAL_OVERHEAD));
+	sqlite3_bind_int64(s, 3, off);
+	sqlite3_bind_int64(s, 4, (int64_t)(len + CRYPTO_SEAL_OVERHEAD));
 	if (db_done(st, s, "replica chunk") != 0)
-		goto out;
+		goto fail;
 	if ((s = db_stmt(st, "INSERT INTO temp.imp_chunks VALUES(?)")) == NULL)
-		goto out;
+		goto fail;
 	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	rc = db_done(st, s, "import");
-out:
-	if (rc != 0)
-		st->tx_failed = 1;
-	free(sealed);
-	return (rc);
+	if (db_done(st, s, "import") != 0)
+		goto fail;
+	return (0);
+fail:
+	st->tx_failed = 1;
+	return (-1);
+}
+
+/*
+ * Make the import's stage part of the store: a pack of its own, or copied
+ * into the current one; point its chunks there and count their bytes.
+ */
+static int
+imp_adopt(struct store *st)
+{
+	sqlite3_stmt *s;
+	int64_t pack, base, live;
+	int counted, r;
+
+	if (st->import_sg == NULL)
+		return (0);
+	if (stage_sync(st->import_sg) != 0 ||
+	    stage_adopt(st->import_sg, &pack, &base, &counted) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "UPDATE chunks SET pack = ?1, off = off + ?2"
+	    " WHERE pack = 0 AND id IN (SELECT id FROM temp.imp_chunks)"
+	    " RETURNING len")) == NULL)
+		return (-1);
+	sqlite3_bind_int64(s, 1, pack);
+	sqlite3_bind_int64(s, 2, base);
+	live = 0;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW)
+		live += sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE)
+		return (db_fail(st, "import"));
+	/* A copy was counted live whole: take off what no item kept. */
+	if (counted)
+		live -= st->import_staged;
+	return (live != 0 ? pack_live(st, pack, live) : 0);
 }
 
 /* The replica's keys a snapshot did not hold, by entity (?1: the source). */
@@ -553,8 +590,9 @@ imp_unused_chunks(struct store *st)
 			    " temp.imp_chunks)")) == NULL)
 				return (-1);
 			sqlite3_bind_int64(s, 1, pack[i]);
-			if (db_done(st, s, "import") != 0 ||
-			    pack_live(st, pack[i], -len[i]) != 0)
+			/* Pack 0: staged, not counted anywhere yet. */
+			if (db_done(st, s, "import") != 0 || (pack[i] != 0 &&
+			    pack_live(st, pack[i], -len[i]) != 0))
 				return (-1);
 		}
 	} while (n == 16);
@@ -566,6 +604,7 @@ store_import_commit(struct store *st, const struct store_replica *rep)
 {
 	sqlite3_stmt *s;
 	size_t i;
+	int rc;
 
 	if (!st->importing) {
 		pp_err(PP_EINTERNAL, "no import is open");
@@ -576,7 +615,7 @@ store_import_commit(struct store *st, const struct store_replica *rep)
 			if (ent_module[sweeps[i].ent] == st->import_module &&
 			    imp_sweep_one(st, i) != 0)
 				goto fail;
-	if (imp_unused_chunks(st) != 0)
+	if (imp_unused_chunks(st) != 0 || imp_adopt(st) != 0)
 		goto fail;
 	if ((s = db_stmt(st, "INSERT OR REPLACE INTO replicas"
 	    " VALUES(?,?,?,?,?,?,?)")) == NULL)
@@ -591,7 +630,11 @@ store_import_commit(struct store *st, const struct store_replica *rep)
 	if (db_done(st, s, "import") != 0)
 		goto fail;
 	st->importing = 0;
-	return (store_commit(st));
+	rc = store_commit(st);
+	stage_free(st->import_sg);
+	st->import_sg = NULL;
+	st->import_staged = 0;
+	return (rc);
 fail:
 	store_import_rollback(st);
 	return (-1);
@@ -603,6 +646,9 @@ store_import_rollback(struct store *st)
 
 	st->importing = 0;
 	store_rollback(st);
+	stage_free(st->import_sg);
+	st->import_sg = NULL;
+	st->import_staged = 0;
 }
 
 /* Fill ${out} from a row of (source, module, epoch, lsn, pkg, imported, records). */

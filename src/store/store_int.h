@@ -52,6 +52,8 @@ struct store {
 	 */
 	int importing;
 	int import_snapshot;
+	struct stage *import_sg;	/* the import's new chunks, staged */
+	int64_t import_staged;		/* bytes staged */
 	enum store_module import_module;
 	char import_src[PP_FQDN_MAX + 1];
 	int batch;			/* ... opened by store_begin */
@@ -214,11 +216,14 @@ int content_find(struct store *st, const char *conf, const char *name,
     struct store_content *c, struct idlist *ids);
 
 /*
- * Fetch, open and check chunk ${id} (of item ${c}, for messages; may be
- * NULL) into ${pt}, using ${sealed} (STORE_SEALED_MAX bytes); set ${len}.
+ * Fetch and open chunk ${id} (of item ${c}, for messages; may be NULL) into
+ * ${pt}, using ${sealed} (STORE_SEALED_MAX bytes); set ${len}.  The AEAD
+ * authenticates it under the storage key with the id as AAD; ${verify}
+ * also checks that the id is its SHA-256.
  */
 int chunk_load(struct store *st, const struct store_content *c,
-    const uint8_t *id, uint8_t *sealed, uint8_t *pt, size_t *len);
+    const uint8_t *id, uint8_t *sealed, uint8_t *pt, size_t *len,
+    int verify);
 
 /* Delete conference content (used by conf and user deletion). */
 int content_del_conf(struct store *st, const char *conf);

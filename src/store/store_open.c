@@ -108,7 +108,7 @@ db_tune(struct store *st)
 {
 
 	return (db_exec(st, "PRAGMA synchronous = FULL;"
-	    "PRAGMA foreign_keys = OFF; PRAGMA temp_store = MEMORY;"
+	    "PRAGMA foreign_keys = OFF;"
 	    "PRAGMA cache_size = -32768;"
 	    "PRAGMA journal_size_limit = 67108864;"
 	    "PRAGMA wal_autocheckpoint = 16384;"));
