@@ -4,6 +4,10 @@
  * number and no line is split), then the files the keys name, loaded and
  * checked against each other (config_check.c).
  */
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <errno.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,21 +23,26 @@
 #include "util.h"
 
 /* Sections, in the order a printed config has them. */
-static const char *const sections[CFG_NSECT] = { "pool", "partner", "tls" };
+static const char *const sections[CFG_NSECT] = { "pool", "partner", "tls",
+	"backup" };
 
 #define KEY(s, n, k, f) { s, n, k, offsetof(struct pp_config, f), \
-	sizeof(((struct pp_config *)0)->f) }
+	sizeof(((struct pp_config *)0)->f), 0 }
+#define OPTKEY(s, n, k, f) { s, n, k, offsetof(struct pp_config, f), \
+	sizeof(((struct pp_config *)0)->f), 1 }
 
 /*
- * Every key the file may hold; all required for now.  A new key is one row
- * here (and a kind, if none fits) and one index in config_int.h.
+ * Every key the file may hold: the first nine are required, the daemon's
+ * optional.  A new key is one row here (and a kind, if none fits) and one
+ * index in config_int.h.
  */
 static const struct cfg_key {
 	int sect;
 	const char *name;
-	enum { CFG_FQDN, CFG_PATH } kind;
-	size_t off;		/* of its char[] in struct pp_config */
+	enum { CFG_FQDN, CFG_PATH, CFG_ADDR, CFG_SECS } kind;
+	size_t off;		/* of its char[] (CFG_SECS: int) */
 	size_t size;
+	int optional;
 } keys[CFG_NKEYS] = {
 	[CFG_POOL_FQDN] = KEY(CFG_POOL, "fqdn", CFG_FQDN, pool),
 	[CFG_POOL_DATA] = KEY(CFG_POOL, "data", CFG_PATH, data),
@@ -45,7 +54,69 @@ static const struct cfg_key {
 	[CFG_TLS_CERT] = KEY(CFG_TLS, "cert", CFG_PATH, cert_path),
 	[CFG_TLS_KEY] = KEY(CFG_TLS, "key", CFG_PATH, key_path),
 	[CFG_TLS_SEAL_KEY] = KEY(CFG_TLS, "seal_key", CFG_PATH, seal_key_path),
+	[CFG_POOL_LISTEN] = OPTKEY(CFG_POOL, "listen", CFG_ADDR, listen),
+	[CFG_PARTNER_ADDRESS] = OPTKEY(CFG_PARTNER, "address", CFG_ADDR,
+	    partner_addr),
+	[CFG_BACKUP_SYNC_INTERVAL] = OPTKEY(CFG_BACKUP, "sync_interval",
+	    CFG_SECS, sync_interval),
 };
+
+int
+config_addr_split(const char *addr, char *host, int *port)
+{
+	const char *colon = strrchr(addr, ':'), *h = addr, *e;
+	char *end;
+	long v;
+	size_t n;
+
+	if (colon == NULL)
+		goto bad;
+	e = colon;
+	if (addr[0] == '[') {		/* [v6]:port */
+		h = addr + 1;
+		if (colon == addr || colon[-1] != ']')
+			goto bad;
+		e = colon - 1;
+	}
+	n = (size_t)(e - h);
+	if (n == 0 || n > PP_FQDN_MAX)
+		goto bad;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	if (addr[0] != '[' && strchr(host, ':') != NULL)
+		goto bad;
+	errno = 0;
+	v = strtol(colon + 1, &end, 10);
+	if (errno != 0 || end == colon + 1 || *end != '\0' || v < 1 ||
+	    v > 65535)
+		goto bad;
+	*port = (int)v;
+	return (0);
+bad:
+	pp_err(PP_EINVAL, "'%.64s' is not an address (host:port, [v6]:port, "
+	    "port 1-65535)", addr);
+	return (-1);
+}
+
+/* Check host ${h}: an IPv4 or IPv6 literal, or a host name. */
+static int
+addr_host_ok(const char *h)
+{
+	unsigned char buf[16];
+	size_t i;
+
+	if (inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1)
+		return (0);
+	for (i = 0; h[i] != '\0'; i++)
+		if (!((h[i] >= 'a' && h[i] <= 'z') || (h[i] >= 'A' &&
+		    h[i] <= 'Z') || (h[i] >= '0' && h[i] <= '9') ||
+		    h[i] == '-' || h[i] == '.'))
+			break;
+	if (h[i] == '\0' && i > 0)
+		return (0);
+	pp_err(PP_EINVAL, "'%.64s' is not an IP address or a host name", h);
+	return (-1);
+}
 
 int
 cfg_fail(struct cfg_parse *p, int line)
@@ -173,11 +244,32 @@ key_set(struct cfg_parse *p, int k, const char *value)
 	char *dst = (char *)p->cfg + keys[k].off;
 	const char *what = keys[k].name;
 
+	char host[PP_FQDN_MAX + 1], *end;
+	long v;
+	int port;
+
 	switch (keys[k].kind) {
 	case CFG_FQDN:
 		if (util_fqdn_ok(value) != 0)
 			return (-1);
 		break;
+	case CFG_ADDR:
+		if (config_addr_split(value, host, &port) != 0 ||
+		    addr_host_ok(host) != 0)
+			return (-1);
+		break;
+	case CFG_SECS:
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' || (v != 0 &&
+		    (v < CONFIG_SYNC_MIN || v > CONFIG_SYNC_MAX))) {
+			pp_err(PP_EINVAL, "%s must be 0 (stream at once) or "
+			    "%d to %d seconds", what, CONFIG_SYNC_MIN,
+			    CONFIG_SYNC_MAX);
+			return (-1);
+		}
+		*(int *)(void *)dst = (int)v;
+		return (0);
 	case CFG_PATH:
 		if (util_text_ok(value, PATH_MAX - 1, what) != 0)
 			return (-1);
@@ -235,7 +327,7 @@ keys_present(struct cfg_parse *p)
 	int k, s;
 
 	for (k = 0; k < CFG_NKEYS; k++) {
-		if (p->key_line[k] != 0)
+		if (p->key_line[k] != 0 || keys[k].optional)
 			continue;
 		s = keys[k].sect;
 		if (p->sect_line[s] == 0)

@@ -6,6 +6,8 @@
  *   [pool]     fqdn, data
  *   [partner]  fqdn, cert
  *   [tls]      ca, crl, cert, key, seal_key
+ *   optional, for the daemon: [pool] listen, [partner] address,
+ *   [backup] sync_interval
  */
 #ifndef PP_CONFIG_H
 #define PP_CONFIG_H
@@ -20,6 +22,9 @@
 #include "pp_limits.h"
 
 #define CONFIG_FILE_MAX	(64 << 10)	/* the config file's size bound */
+#define CONFIG_ADDR_MAX	(PP_FQDN_MAX + 8)	/* "[host]:port" */
+#define CONFIG_SYNC_MIN	5		/* sync_interval bounds, seconds, */
+#define CONFIG_SYNC_MAX	10800		/* as the replaced system had them */
 
 /* A loaded config.  Paths are absolute. */
 struct pp_config {
@@ -33,6 +38,11 @@ struct pp_config {
 	char cert_path[PATH_MAX];	/* [tls] cert: our identity cert */
 	char key_path[PATH_MAX];	/* [tls] key: our identity key */
 	char seal_key_path[PATH_MAX];	/* [tls] seal_key: our X25519 key */
+	char listen[CONFIG_ADDR_MAX + 1];	/* [pool] listen: "host:port"
+						   ("" if not set) */
+	char partner_addr[CONFIG_ADDR_MAX + 1];	/* [partner] address */
+	int sync_interval;		/* [backup] sync_interval, seconds:
+					   0 (default) streams at once */
 	char pair[PKI_PAIR_MAX + 1];	/* the pair name: the CA's CN */
 	X509 *ca;			/* the pair CA certificate */
 	X509_CRL *crl;			/* its CRL, current */
@@ -59,6 +69,12 @@ struct pp_config {
  * foreign, mismatched, revoked, expired or weak keys and certificates.
  */
 int config_load(const char *path, struct pp_config *out);
+
+/*
+ * Split address ${addr} ("host:port", "[v6]:port") into ${host} (at least
+ * PP_FQDN_MAX + 1 bytes) and ${port}.  Returns 0 or -1 (PP_EINVAL).
+ */
+int config_addr_split(const char *addr, char *host, int *port);
 
 /* Free and wipe what ${cfg} holds (not ${cfg} itself); NULL does nothing. */
 void config_free(struct pp_config *cfg);

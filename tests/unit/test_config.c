@@ -137,8 +137,8 @@ test_unknown_key(void **state)
 	/* Keys known elsewhere are unknown here; not yet accepted ones too. */
 	expect_refused(conf_with(f, 4, "ca = ca/ca.crt"), 4, PP_EINVAL,
 	    "unknown key 'ca' in [pool]");
-	expect_refused(conf_with(f, 4, "listen = 0.0.0.0:5061"), 4,
-	    PP_EINVAL, "unknown key 'listen'");
+	expect_refused(conf_with(f, 4, "lisen = 0.0.0.0:5061"), 4,
+	    PP_EINVAL, "unknown key 'lisen'");
 	expect_refused(conf_with(f, 1, "fqdn = " FX_POOL_A), 1, PP_EINVAL,
 	    "outside any section");
 }
@@ -151,8 +151,8 @@ test_unknown_section(void **state)
 	expect_refused(conf_with(f, 5, "[partners]"), 5, PP_EINVAL,
 	    "unknown section [partners]");
 	/* Even an empty one at the end. */
-	expect_refused(conf_with(f, 8, "[backup]"), 8, PP_EINVAL,
-	    "unknown section [backup]");
+	expect_refused(conf_with(f, 8, "[backups]"), 8, PP_EINVAL,
+	    "unknown section [backups]");
 	expect_refused(conf_with(f, 8, "[pool]"), 8, PP_EINVAL,
 	    "section [pool] again (first on line 1)");
 }
@@ -182,6 +182,46 @@ test_bad_values(void **state)
 	    "syntax error");
 	expect_refused(conf_with(f, 6, "fqdn = " FX_POOL_A), 6, PP_EINVAL,
 	    "this pool's own name");
+}
+
+/* The daemon's keys are optional, and checked when present. */
+static void
+test_daemon_keys(void **state)
+{
+	struct pki_fx *f = *state;
+	struct pp_config cfg;
+	char host[PP_FQDN_MAX + 1];
+	int port;
+
+	FX_OK(config_load(conf_with(f, 0, NULL), &cfg));
+	assert_string_equal(cfg.listen, "");
+	assert_int_equal(cfg.sync_interval, 0);
+	config_free(&cfg);
+	FX_OK(config_load(conf_with(f, 4, "listen = 127.0.0.1:7443"), &cfg));
+	assert_string_equal(cfg.listen, "127.0.0.1:7443");
+	assert_int_equal(config_addr_split(cfg.listen, host, &port), 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, 7443);
+	config_free(&cfg);
+	FX_OK(config_load(conf_with(f, 8, "address = [::1]:7444"), &cfg));
+	assert_int_equal(config_addr_split(cfg.partner_addr, host, &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 7444);
+	config_free(&cfg);
+	FX_OK(config_load(conf_with(f, 14, "seal_key = a/seal.key\n[backup]\n"
+	    "sync_interval = 120"), &cfg));
+	assert_int_equal(cfg.sync_interval, 120);
+	config_free(&cfg);
+	expect_refused(conf_with(f, 4, "listen = 0.0.0.0"), 4, PP_EINVAL,
+	    "not an address");
+	expect_refused(conf_with(f, 4, "listen = 127.0.0.1:70000"), 4,
+	    PP_EINVAL, "port 1-65535");
+	expect_refused(conf_with(f, 8, "address = bad_host:1"), 8, PP_EINVAL,
+	    "not an IP address or a host name");
+	expect_refused(conf_with(f, 14, "seal_key = a/seal.key\n[backup]\n"
+	    "sync_interval = 3"), 16, PP_EINVAL, "0 (stream at once) or 5");
+	expect_refused(conf_with(f, 14, "seal_key = a/seal.key\n[backup]\n"
+	    "sync_interval = 2h"), 16, PP_EINVAL, "seconds");
 }
 
 static void
@@ -349,6 +389,7 @@ main(void)
 		T(test_unknown_section),
 		T(test_duplicate_key),
 		T(test_bad_values),
+		T(test_daemon_keys),
 		T(test_missing_file),
 		T(test_key_file_mode),
 		T(test_config_file_writable),
