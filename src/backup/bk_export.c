@@ -16,6 +16,10 @@
 struct bk_exp {
 	struct store *st;
 	const struct bk_export_opts *o;
+	uint8_t (*held)[CRYPTO_HASH_LEN];	/* the target holds these */
+	size_t capheld;
+	uint8_t *ask;			/* ids to ask about */
+	size_t nask;
 	struct pkg_writer *w;
 	struct pkg_buf b;
 	uint8_t *chunk;
@@ -25,11 +29,12 @@ struct bk_exp {
 
 /*
  * Find ${id} in the open-addressed table ${t} of ${cap} slots (ids are
- * uniformly random: their first bytes hash well): 1 if there, else insert
- * it and return 0.
+ * uniformly random: their first bytes hash well): 1 if there; else, with
+ * ${insert}, insert it; return 0.
  */
 static int
-set_put(uint8_t (*t)[CRYPTO_HASH_LEN], size_t cap, const uint8_t *id)
+set_find(uint8_t (*t)[CRYPTO_HASH_LEN], size_t cap, const uint8_t *id,
+    int insert)
 {
 	static const uint8_t zero[CRYPTO_HASH_LEN];
 	size_t i;
@@ -39,8 +44,76 @@ set_put(uint8_t (*t)[CRYPTO_HASH_LEN], size_t cap, const uint8_t *id)
 	for (; memcmp(t[i], zero, CRYPTO_HASH_LEN) != 0; i = (i + 1) % cap)
 		if (memcmp(t[i], id, CRYPTO_HASH_LEN) == 0)
 			return (1);
-	memcpy(t[i], id, CRYPTO_HASH_LEN);
+	if (insert)
+		memcpy(t[i], id, CRYPTO_HASH_LEN);
 	return (0);
+}
+
+static int sent_check(struct bk_exp *, const uint8_t *);
+
+/* First walk: collect the distinct chunk ids of content puts to ask about. */
+static int
+collect_rec(void *arg, const struct store_rec *r)
+{
+	struct bk_exp *x = arg;
+	size_t i;
+
+	if (r->ent != STORE_E_CONTENT || r->del)
+		return (0);
+	for (i = 0; i < r->content.nchunks && x->nask < x->o->ask_max; i++)
+		if (!sent_check(x, r->ids + i * CRYPTO_HASH_LEN)) {
+			memcpy(x->ask + x->nask * CRYPTO_HASH_LEN,
+			    r->ids + i * CRYPTO_HASH_LEN, CRYPTO_HASH_LEN);
+			x->nask++;
+		}
+	return (0);
+}
+
+/*
+ * Ask the target which chunks of this package it holds (bk_ask_fn) and
+ * keep those in x->held.  A failed ask leaves x->held empty: all go.
+ */
+static int
+exp_ask(struct bk_exp *x)
+{
+	uint8_t *bits = NULL;
+	size_t i;
+	int rc = -1;
+
+	if ((x->ask = malloc(x->o->ask_max * CRYPTO_HASH_LEN)) == NULL)
+		goto nomem;
+	if (store_export_walk(x->st, collect_rec, x) != 0)
+		goto out;
+	/* The walk used the sent set to skip repeats: start it afresh. */
+	free(x->sent);
+	x->sent = NULL;
+	x->nsent = x->capsent = 0;
+	if (x->nask == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((bits = calloc((x->nask + 7) / 8, 1)) == NULL)
+		goto nomem;
+	if (x->o->ask(x->o->ask_arg, x->ask, x->nask, bits) != 0) {
+		rc = 0;		/* unknown: send them all */
+		goto out;
+	}
+	x->capheld = x->nask * 2 + 1;
+	if ((x->held = calloc(x->capheld, CRYPTO_HASH_LEN)) == NULL)
+		goto nomem;
+	for (i = 0; i < x->nask; i++)
+		if (bits[i / 8] & (1u << (i % 8)))
+			(void)set_find(x->held, x->capheld,
+			    x->ask + i * CRYPTO_HASH_LEN, 1);
+	rc = 0;
+	goto out;
+nomem:
+	pp_err(PP_EINTERNAL, "out of memory");
+out:
+	free(bits);
+	free(x->ask);
+	x->ask = NULL;
+	return (rc);
 }
 
 /*
@@ -63,12 +136,12 @@ sent_check(struct bk_exp *x, const uint8_t *id)
 			return (0);
 		for (i = 0; i < x->capsent; i++)
 			if (memcmp(x->sent[i], zero, CRYPTO_HASH_LEN) != 0)
-				(void)set_put(t, cap, x->sent[i]);
+				(void)set_find(t, cap, x->sent[i], 1);
 		free(x->sent);
 		x->sent = t;
 		x->capsent = cap;
 	}
-	if (set_put(x->sent, x->capsent, id))
+	if (set_find(x->sent, x->capsent, id, 1))
 		return (1);
 	x->nsent++;
 	return (0);
@@ -85,6 +158,8 @@ exp_chunks(struct bk_exp *x, const struct store_rec *r)
 	for (i = 0; i < r->content.nchunks; i++) {
 		id = r->ids + i * CRYPTO_HASH_LEN;
 		if (sent_check(x, id))
+			continue;
+		if (x->held != NULL && set_find(x->held, x->capheld, id, 0))
 			continue;
 		if (x->o->have != NULL &&
 		    (h = x->o->have(x->o->have_arg, id)) != 0) {
@@ -149,6 +224,9 @@ bk_export(struct store *st, const struct bk_keys *k,
 		pp_err(PP_EINTERNAL, "out of memory");
 		goto out;
 	}
+	if (o->ask != NULL && o->ask_max > 0 &&
+	    o->module == STORE_MOD_CONFCONTENT && exp_ask(&x) != 0)
+		goto out;
 	if ((x.w = pkg_writer_new(fd, h, k->partner_seal, k->identity,
 	    o->level)) == NULL ||
 	    store_export_walk(st, exp_rec, &x) != 0 ||
@@ -162,5 +240,6 @@ out:
 	pkg_buf_free(&x.b);
 	free(x.chunk);
 	free(x.sent);
+	free(x.held);
 	return (rc);
 }

@@ -385,6 +385,15 @@ int store_export_walk(struct store *st, store_rec_cb *cb, void *arg);
 void store_export_end(struct store *st);
 
 /*
+ * Walk all the data of ${module} homed at pool ${home} (this pool's own, or
+ * a partner's replica; for config, all of it if ${home} is the config
+ * master) as records, in one read transaction, as a snapshot export would.
+ * For comparing primary and replica.  Returns 0 or -1.
+ */
+int store_walk_home(struct store *st, enum store_module module,
+    const char *home, store_rec_cb *cb, void *arg);
+
+/*
  * The plaintext of chunk ${id} into ${buf} (room for 64 KiB), its length
  * into ${len}; authenticated under the storage key.  Returns 0 or -1.
  */

@@ -170,11 +170,10 @@ fail:
 	return (-1);
 }
 
-/* Everything of module ${m} this pool holds as its own. */
+/* Everything of module ${m} homed at ${pool}. */
 static int
-exp_snapshot(struct exp *e, enum store_module m)
+exp_snapshot(struct exp *e, enum store_module m, const char *pool)
 {
-	const char *pool = e->st->pool;
 	char master[PP_FQDN_MAX + 1];
 
 	switch (m) {
@@ -201,7 +200,7 @@ exp_snapshot(struct exp *e, enum store_module m)
 		if (store_config_master(e->st, master) != 0)
 			return (-1);
 		if (strcmp(master, pool) != 0)
-			return (0);	/* nothing here is ours */
+			return (0);	/* none of it is ${pool}'s */
 		return (exp_rows(e, "SELECT name FROM config_docs"
 		    " WHERE ?1 IS NOT NULL ORDER BY name", pool,
 		    STORE_E_CONFIG));
@@ -284,7 +283,36 @@ store_export_walk(struct store *st, store_rec_cb *cb, void *arg)
 	e->cb = cb;
 	e->arg = arg;
 	rc = st->exp_since >= 0 ? exp_changes(e, st->exp_module,
-	    st->exp_since, st->exp_upto) : exp_snapshot(e, st->exp_module);
+	    st->exp_since, st->exp_upto) : exp_snapshot(e, st->exp_module,
+	    st->pool);
+	free(e);
+	return (rc);
+}
+
+int
+store_walk_home(struct store *st, enum store_module module, const char *home,
+    store_rec_cb *cb, void *arg)
+{
+	struct exp *e;
+	int rc;
+
+	if ((unsigned)module >= STORE_NMOD || st->in_tx || st->in_read) {
+		pp_err(PP_EINTERNAL, "store_walk_home: bad module or state");
+		return (-1);
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	e->st = st;
+	e->cb = cb;
+	e->arg = arg;
+	if ((rc = db_rbegin(st)) == 0) {
+		st->in_read = 1;
+		rc = exp_snapshot(e, module, home);
+		st->in_read = 0;
+		db_rend(st);
+	}
 	free(e);
 	return (rc);
 }

@@ -136,3 +136,52 @@ pair_setup() {
 }
 pa() { "$POOLPAIR" -c "$CA_CONF" "$@"; }
 pb() { "$POOLPAIR" -c "$CB_CONF" "$@"; }
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# daemon_pair_setup: pair_setup, plus [pool] listen and [partner] address
+# on free loopback ports ($PORT_A, $PORT_B) in both config files.
+daemon_pair_setup() {
+	pair_setup
+	PORT_A=$(free_port)
+	PORT_B=$(free_port)
+	for _x in a b; do
+		if [ $_x = a ]; then _l=$PORT_A _r=$PORT_B; else _l=$PORT_B _r=$PORT_A; fi
+		sed -i -e "s|^data = .*|&\nlisten = 127.0.0.1:$_l|" \
+		    -e "/^\[partner\]/a address = 127.0.0.1:$_r" "$TESTDIR/$_x.conf"
+	done
+}
+
+# start_daemon a|b: start poolpaird for pool a or b (log in $TESTDIR/X.log);
+# its pid in $PID_A or $PID_B.
+start_daemon() {
+	"${POOLPAIRD:-$(dirname "$POOLPAIR")/poolpaird}" -c "$TESTDIR/$1.conf" \
+	    2>>"$TESTDIR/$1.log" &
+	eval "PID_$(echo "$1" | tr ab AB)=$!"
+}
+
+# stop_daemon a|b [SIGNAL]: stop it (default TERM) and wait for it.
+stop_daemon() {
+	_pid=$(eval echo "\$PID_$(echo "$1" | tr ab AB)")
+	[ -n "$_pid" ] || return 0
+	kill -"${2:-TERM}" "$_pid" 2>/dev/null || true
+	wait "$_pid" 2>/dev/null || true
+	eval "PID_$(echo "$1" | tr ab AB)="
+}
+
+# wait_for SECONDS CMD...: run CMD every 50 ms until it succeeds (quietly);
+# fail after SECONDS.
+wait_for() {
+	_limit=$1; shift
+	_end=$(($(date +%s) + _limit))
+	while ! "$@" >/dev/null 2>&1; do
+		[ "$(date +%s)" -lt "$_end" ] || fail "not within ${_limit}s: $*"
+		sleep 0.05
+	done
+}
+
+# ms: milliseconds since the epoch.
+ms() { date +%s%3N; }

@@ -1,0 +1,175 @@
+/*
+ * daemon.h: poolpaird, the backup service of one pool: what its parts
+ * share.  The main thread runs the event loop (TLS links, the admin
+ * socket, timers) and never touches the disk or does heavy work; two
+ * worker threads do that: the exporter (journal polling, packages out) and
+ * the importer (packages in, chunk queries).  They meet in struct daemon
+ * under d->mtx and through mailboxes (worker.c).
+ *
+ * Links: each pool connects to its partner and sends its own packages on
+ * that connection (the "out" link); it accepts the partner's connection
+ * and receives the partner's packages on it (the "in" link).  So each
+ * direction has one sender and one receiver, and either pool may restart
+ * at any moment.
+ */
+#ifndef PP_DAEMON_H
+#define PP_DAEMON_H
+
+#include <sys/types.h>
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "backup.h"
+#include "config.h"
+#include "store.h"
+
+#define D_TICK_MS	50	/* journal polling and export decisions */
+#define D_HANDSHAKE_S	10	/* a TLS handshake must finish within */
+#define D_IDLE_S	45	/* a link without a frame for this long dies */
+#define D_PING_S	10	/* keepalive */
+#define D_MAX_UNAUTH	64	/* connections not yet authenticated */
+#define D_OUT_HIGH	(1 << 20)	/* TLS output held before pausing */
+#define D_BACKOFF_MAX_MS 30000	/* reconnect and retry back-off bound */
+#define D_HAVE_MAX	(1 << 16)	/* chunk ids asked about at once */
+
+enum exp_state { EXP_NOTINIT = 0, EXP_STEADY, EXP_NONSTEADY, EXP_FINAL,
+	EXP_ERROR };
+enum imp_state { IMP_NORMAL = 0, IMP_ERROR };
+enum link_state { LINK_DOWN = 0, LINK_CONNECTING, LINK_UP };
+
+/* Per module: both directions. */
+struct dmod {
+	/* export (this pool -> partner) */
+	int64_t epoch, head;		/* the journal, as last polled */
+	int64_t head_ts_ms;		/* commit time of the first unacked */
+	int64_t acked;			/* the partner has up to here */
+	int known;			/* acked is known (a HELLO came) */
+	int need_snapshot;
+	int inflight;			/* a package is on its way */
+	int64_t inflight_upto;
+	int64_t pending_bytes;		/* of the package in flight */
+	int64_t last_bytes;		/* of the last package sent */
+	int64_t last_export_ms;
+	int64_t retry_at_ms;		/* after an error, not before */
+	int backoff_ms;
+	enum exp_state exp;
+	char exp_reason[256];
+	int sync_now;			/* an operator asked: ship now */
+	/* import (partner -> this pool) */
+	int have_replica;
+	int64_t imp_epoch, imp_lsn;
+	int64_t last_import_ms;
+	enum imp_state imp;
+	char imp_reason[256];
+};
+
+struct link {
+	struct daemon *d;
+	struct bufferevent *bev;
+	enum link_state state;
+	int authed;
+	int64_t since_ms;
+	char peer[64];
+	char last_error[256];
+	struct event *timer;		/* handshake, idle, reconnect */
+	int64_t last_rx_ms;
+	int inbound;
+};
+
+struct worker;
+struct audit;
+struct out_pkg;
+struct in_pkg;
+
+struct daemon {
+	struct pp_config cfg;
+	struct bk_keys keys;
+	struct event_base *base;
+	SSL_CTX *srv_ctx, *cli_ctx;
+	struct evconnlistener *lis;
+	int n_unauth;
+	struct link out;		/* our connection to the partner */
+	struct link *in;		/* the partner's authenticated one */
+	int out_backoff_ms;
+	struct event *tick, *sigint, *sigterm, *sighup;
+	struct worker *exporter, *importer;
+	struct out_pkg *opkg;		/* the package being sent */
+	struct in_pkg *ipkg;		/* the package being received */
+	pthread_mutex_t mtx;		/* guards mod[] with the workers */
+	struct dmod mod[STORE_NMOD];
+	/* The exporter's question to the partner (HAVEQ), under mtx. */
+	enum { HAVE_IDLE = 0, HAVE_WAITING, HAVE_REPLIED, HAVE_FAILED }
+	    have_state;
+	pthread_cond_t have_cv;
+	uint8_t *have_q;
+	size_t have_qlen, have_n;
+	uint8_t *have_bits;
+	struct event *have_ev;
+	struct admin_server *admin;
+	struct audit *audit;		/* the audit log (audit.h) */
+	struct worker *auditor;		/* writes it, off the loop */
+	int audit_queued;		/* records waiting for it */
+	int64_t audit_dropped;		/* over the queue's bound */
+	int master;			/* this pool is the config master */
+	int stopping;
+	int64_t started_ms;
+	uint8_t rxbuf[1 << 20];		/* one frame (FRAME_MAX) */
+};
+
+/* log.c: messages to stderr (foreground) or syslog. */
+void dlog_open(int use_syslog);
+void dlog(int prio, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Milliseconds since the epoch. */
+int64_t d_now_ms(void);
+
+/* link.c: the TLS links. */
+int link_listen(struct daemon *d);
+void link_connect(struct daemon *d);
+void link_close(struct link *l, const char *why);
+int link_send(struct link *l, int type, const void *p, size_t len);
+int link_send_json(struct link *l, int type, json_t *j);
+/* A security event: logged, and audited (rate-limited). */
+void d_security(struct daemon *d, const char *kind, const char *peer,
+    const char *reason);
+/* An audit record (kind, actor, detail), written off the event loop. */
+void d_audit(struct daemon *d, const char *kind, const char *actor,
+    const char *detail);
+
+/* repl.c: replication over the links. */
+void repl_tick(struct daemon *d);
+void repl_out_up(struct daemon *d);
+void repl_out_down(struct daemon *d);
+void repl_in_up(struct daemon *d, struct link *l);
+void repl_in_down(struct daemon *d, struct link *l);
+void repl_frame_out(struct daemon *d, int type, const uint8_t *p, size_t len);
+void repl_frame_in(struct daemon *d, struct link *l, int type,
+    const uint8_t *p, size_t len);
+void repl_out_writable(struct daemon *d);
+void repl_have_cb(evutil_socket_t fd, short what, void *arg);
+/* The exporter's idle hook: poll the journal heads (worker.h). */
+void repl_exp_poll(struct worker *w);
+
+/* ops.c: admin requests (admin.h's handler and refusal callback). */
+struct admin_req;
+void ops_handle(void *arg, struct admin_req *r, json_t *req);
+void ops_refused(void *arg, uid_t uid, const char *reason);
+void ops_check(struct daemon *d);
+void ops_stop(struct daemon *d);
+/* verify.c: compare primary and replica digests with the partner. */
+void verify_start(struct daemon *d, struct admin_req *r, json_t *req);
+void verify_frame_out(struct daemon *d, const uint8_t *p, size_t len);
+int verify_frame_in(struct daemon *d, const uint8_t *p, size_t len);
+void verify_link_down(struct daemon *d);
+
+/* status.c: the status object (docs/protocol-admin.md). */
+json_t *status_json(struct daemon *d);
+const char *exp_state_name(enum exp_state s);
+
+#endif

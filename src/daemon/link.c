@@ -1,0 +1,429 @@
+/*
+ * link.c: the TLS links between the pools: the listener for the partner's
+ * connection (capped while unauthenticated, handshake timeout), our own
+ * connection to the partner (reconnect with back-off), the peer check
+ * after every handshake, frame reading, keepalive and idle timeouts.
+ * Frames of an authenticated link go to repl.c.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <jansson.h>
+#include <openssl/err.h>
+
+#include "daemon.h"
+#include "err.h"
+#include "frame.h"
+#include "tls.h"
+
+void
+d_security(struct daemon *d, const char *kind, const char *peer,
+    const char *reason)
+{
+
+	dlog(LOG_WARNING, "%s from %s: %s", kind, peer, reason);
+	d_audit(d, kind, peer, reason);
+}
+
+/* "host:port" of ${sa} into ${out}. */
+static void
+addr_str(const struct sockaddr *sa, char *out, size_t len)
+{
+	char host[64];
+	int port = 0;
+
+	host[0] = '\0';
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)sa;
+
+		evutil_inet_ntop(AF_INET, &s->sin_addr, host, sizeof(host));
+		port = ntohs(s->sin_port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)sa;
+
+		evutil_inet_ntop(AF_INET6, &s->sin6_addr, host, sizeof(host));
+		port = ntohs(s->sin6_port);
+	}
+	snprintf(out, len, sa->sa_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+	    host, port);
+}
+
+int
+link_send(struct link *l, int type, const void *p, size_t len)
+{
+
+	if (l == NULL || l->bev == NULL || !l->authed)
+		return (-1);
+	return (frame_put(bufferevent_get_output(l->bev), type, p, len));
+}
+
+int
+link_send_json(struct link *l, int type, json_t *j)
+{
+	char *s;
+	int rc = -1;
+
+	if (j != NULL && (s = json_dumps(j, JSON_COMPACT)) != NULL) {
+		rc = link_send(l, type, s, strlen(s));
+		free(s);
+	}
+	json_decref(j);
+	return (rc);
+}
+
+static void link_timer_cb(evutil_socket_t, short, void *);
+
+/* Arm ${l}'s timer for ${secs} seconds. */
+static void
+link_arm(struct link *l, int secs)
+{
+	struct timeval tv = { secs, 0 };
+
+	if (l->timer == NULL)
+		l->timer = evtimer_new(l->d->base, link_timer_cb, l);
+	evtimer_add(l->timer, &tv);
+}
+
+void
+link_close(struct link *l, const char *why)
+{
+	struct daemon *d = l->d;
+	int was_authed = l->authed;
+
+	if (why != NULL)
+		snprintf(l->last_error, sizeof(l->last_error), "%s", why);
+	if (l->bev != NULL) {
+		bufferevent_free(l->bev);
+		l->bev = NULL;
+	}
+	if (!l->authed && l->inbound && l->state == LINK_CONNECTING)
+		d->n_unauth--;
+	l->authed = 0;
+	l->state = LINK_DOWN;
+	if (l->inbound) {
+		if (was_authed)
+			repl_in_down(d, l);
+		if (d->in == l)
+			d->in = NULL;
+		if (l->timer != NULL)
+			event_free(l->timer);
+		free(l);
+		return;
+	}
+	if (was_authed)
+		repl_out_down(d);
+	if (d->stopping)
+		return;
+	/* Reconnect with back-off: 0.5 s doubling to 30 s. */
+	d->out_backoff_ms = d->out_backoff_ms == 0 ? 500 :
+	    d->out_backoff_ms * 2 > D_BACKOFF_MAX_MS ? D_BACKOFF_MAX_MS :
+	    d->out_backoff_ms * 2;
+	{
+		struct timeval tv = { d->out_backoff_ms / 1000,
+		    (d->out_backoff_ms % 1000) * 1000 };
+
+		if (l->timer == NULL)
+			l->timer = evtimer_new(d->base, link_timer_cb, l);
+		evtimer_add(l->timer, &tv);
+	}
+}
+
+static void
+link_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct link *l = arg;
+	struct daemon *d = l->d;
+	int64_t idle;
+
+	(void)fd;
+	(void)what;
+	if (l->state == LINK_DOWN) {	/* our link: time to reconnect */
+		link_connect(d);
+		return;
+	}
+	if (!l->authed) {
+		d_security(d, "handshake-timeout", l->peer,
+		    "no TLS handshake within 10 s");
+		link_close(l, "handshake timeout");
+		return;
+	}
+	idle = (d_now_ms() - l->last_rx_ms) / 1000;
+	if (idle >= D_IDLE_S) {
+		dlog(LOG_WARNING, "link %s idle for %lld s: closing", l->peer,
+		    (long long)idle);
+		link_close(l, "idle timeout");
+		return;
+	}
+	if (!l->inbound)
+		link_send(l, FR_PING, NULL, 0);
+	link_arm(l, D_PING_S);
+}
+
+static void
+link_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct link *l = arg;
+	struct daemon *d = l->d;
+	size_t len;
+	int type, r;
+
+	(void)bev;
+	while (l->bev != NULL && l->authed) {
+		if ((r = frame_take(bufferevent_get_input(l->bev), &type,
+		    d->rxbuf, &len)) == 0)
+			return;
+		if (r < 0) {
+			d_security(d, "bad-frame", l->peer, pp_errmsg());
+			link_close(l, pp_errmsg());
+			return;
+		}
+		l->last_rx_ms = d_now_ms();
+		if (type == FR_PING) {
+			link_send(l, FR_PONG, NULL, 0);
+			continue;
+		}
+		if (type == FR_PONG)
+			continue;
+		if (l->inbound)
+			repl_frame_in(d, l, type, d->rxbuf, len);
+		else
+			repl_frame_out(d, type, d->rxbuf, len);
+	}
+}
+
+static void
+link_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct link *l = arg;
+
+	(void)bev;
+	if (!l->inbound && l->authed)
+		repl_out_writable(l->d);
+}
+
+/* The handshake finished: is the peer our partner? */
+static void
+link_authed(struct link *l)
+{
+	struct daemon *d = l->d;
+	SSL *ssl = bufferevent_openssl_get_ssl(l->bev);
+	int fd = bufferevent_getfd(l->bev), one = 1;
+
+	if (tls_peer_check(ssl, &d->cfg) != 0) {
+		d_security(d, "handshake-refused", l->peer, pp_errmsg());
+		link_close(l, pp_errmsg());
+		return;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (l->inbound) {
+		d->n_unauth--;
+		if (d->in != NULL) {
+			dlog(LOG_NOTICE, "partner connected again from %s: "
+			    "dropping the older link", l->peer);
+			link_close(d->in, "replaced by a newer connection");
+		}
+		d->in = l;
+	} else
+		d->out_backoff_ms = 0;
+	l->authed = 1;
+	l->state = LINK_UP;
+	l->since_ms = l->last_rx_ms = d_now_ms();
+	l->last_error[0] = '\0';
+	link_arm(l, D_PING_S);
+	/* Output drained below 256 KiB: the sender may go on. */
+	bufferevent_setwatermark(l->bev, EV_WRITE, 256 << 10, 0);
+	dlog(LOG_INFO, "%s link with %s (%s) up", l->inbound ? "inbound" :
+	    "outbound", d->cfg.partner, l->peer);
+	if (l->inbound)
+		repl_in_up(d, l);
+	else
+		repl_out_up(d);
+}
+
+static void
+link_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct link *l = arg;
+	char why[300];
+	unsigned long e;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		link_authed(l);
+		return;
+	}
+	if ((e = bufferevent_get_openssl_error(bev)) != 0) {
+		ERR_error_string_n(e, why, sizeof(why));
+		/* Not the TLS protocol: the socket (refused, reset). */
+		if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+			e = 0;
+		while (bufferevent_get_openssl_error(bev) != 0)
+			;
+	} else if (what & BEV_EVENT_EOF)
+		snprintf(why, sizeof(why), "connection closed by the peer");
+	else if (what & BEV_EVENT_ERROR)
+		snprintf(why, sizeof(why), "%s",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	else
+		snprintf(why, sizeof(why), "connection error");
+	if (!l->authed && (e != 0 || l->inbound))
+		d_security(l->d, "handshake-refused", l->peer, why);
+	else
+		dlog(LOG_WARNING, "link %s: %s", l->peer, why);
+	link_close(l, why);
+}
+
+/* Set up the TLS bufferevent of ${l} on ${fd}. */
+static int
+link_tls(struct link *l, evutil_socket_t fd, SSL_CTX *ctx, int accepting)
+{
+	struct daemon *d = l->d;
+	SSL *ssl;
+
+	if ((ssl = SSL_new(ctx)) == NULL)
+		return (-1);
+	if (!accepting) {
+		/* The name the partner's certificate must carry. */
+		SSL_set_tlsext_host_name(ssl, d->cfg.partner);
+		SSL_set1_host(ssl, d->cfg.partner);
+	}
+	if ((l->bev = bufferevent_openssl_socket_new(d->base, fd, ssl,
+	    accepting ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)) == NULL) {
+		SSL_free(ssl);
+		return (-1);
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(l->bev, 1);
+	bufferevent_setcb(l->bev, link_read_cb, link_write_cb, link_event_cb,
+	    l);
+	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
+	/* A frame at most, buffered on input before it is taken. */
+	bufferevent_setwatermark(l->bev, EV_READ, 0, 2 * FRAME_MAX);
+	link_arm(l, D_HANDSHAKE_S);
+	return (0);
+}
+
+static void
+accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct daemon *d = arg;
+	struct link *l;
+	char peer[64];
+
+	(void)lis;
+	(void)salen;
+	addr_str(sa, peer, sizeof(peer));
+	/* Unauthenticated connections cost little, and only so many. */
+	if (d->n_unauth >= D_MAX_UNAUTH || d->stopping) {
+		d_security(d, "connection-refused", peer, "too many "
+		    "connections not yet authenticated");
+		evutil_closesocket(fd);
+		return;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	l->d = d;
+	l->inbound = 1;
+	l->state = LINK_CONNECTING;
+	snprintf(l->peer, sizeof(l->peer), "%s", peer);
+	d->n_unauth++;
+	if (link_tls(l, fd, d->srv_ctx, 1) != 0) {
+		dlog(LOG_ERR, "cannot set up TLS for %s", peer);
+		if (l->bev == NULL)
+			evutil_closesocket(fd);
+		link_close(l, "TLS setup failed");
+	}
+}
+
+/* Resolve "host:port" ${addr} into ${ss}.  Returns 0 or -1. */
+static int
+resolve(const char *addr, struct sockaddr_storage *ss, int *sslen)
+{
+	struct evutil_addrinfo hints, *ai = NULL;
+	char host[PP_FQDN_MAX + 1], port[8];
+	int p;
+
+	if (config_addr_split(addr, host, &p) != 0)
+		return (-1);
+	snprintf(port, sizeof(port), "%d", p);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if (evutil_getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
+		pp_err(PP_EIO, "cannot resolve %s", addr);
+		return (-1);
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sslen = (int)ai->ai_addrlen;
+	evutil_freeaddrinfo(ai);
+	return (0);
+}
+
+int
+link_listen(struct daemon *d)
+{
+	struct sockaddr_storage ss;
+	int sslen;
+
+	if (d->cfg.listen[0] == '\0') {
+		pp_err(PP_EINVAL, "%s: [pool] listen is not set", d->cfg.path);
+		return (-1);
+	}
+	if (resolve(d->cfg.listen, &ss, &sslen) != 0)
+		return (-1);
+	if ((d->lis = evconnlistener_new_bind(d->base, accept_cb, d,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
+	    128, (struct sockaddr *)&ss, sslen)) == NULL) {
+		pp_errp(PP_EIO, "cannot listen on %s", d->cfg.listen);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+link_connect(struct daemon *d)
+{
+	struct link *l = &d->out;
+	struct sockaddr_storage ss;
+	evutil_socket_t fd;
+	int sslen;
+
+	if (d->stopping || d->cfg.partner_addr[0] == '\0')
+		return;
+	l->d = d;
+	l->state = LINK_CONNECTING;
+	snprintf(l->peer, sizeof(l->peer), "%.63s", d->cfg.partner_addr);
+	if (resolve(d->cfg.partner_addr, &ss, &sslen) != 0) {
+		link_close(l, pp_errmsg());
+		return;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0) {
+		link_close(l, strerror(errno));
+		return;
+	}
+	if (link_tls(l, fd, d->cli_ctx, 0) != 0) {
+		evutil_closesocket(fd);
+		link_close(l, "TLS setup failed");
+		return;
+	}
+	if (bufferevent_socket_connect(l->bev, (struct sockaddr *)&ss, sslen)
+	    != 0)
+		link_close(l, "connect failed");
+}

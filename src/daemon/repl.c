@@ -1,0 +1,904 @@
+/*
+ * repl.c: replication over the links.  Out (this pool's data to the
+ * partner): every tick, for the first module with changes past what the
+ * partner acked (userdata, then config, then confcontent: content needs
+ * its conference), the exporter thread writes a package into a pipe and
+ * the loop forwards it as DATA frames, pausing while the TLS output is
+ * full (the pipe then fills and the exporter waits: memory stays bounded).
+ * After END the partner imports and answers ACK (the acked LSN: the
+ * journal is pruned up to it) or NACK (the reason; retried with back-off,
+ * as a snapshot if the partner needs one).  In (the partner's data): DATA
+ * frames go through a pipe to the importer thread, which spools them to a
+ * file and, after END, imports the package in one transaction and answers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "daemon.h"
+#include "err.h"
+#include "frame.h"
+#include "util.h"
+#include "worker.h"
+
+/* The order modules are shipped in when several have changes. */
+static const enum store_module ship_order[STORE_NMOD] = {
+	STORE_MOD_USERDATA, STORE_MOD_CONFIG, STORE_MOD_CONFCONTENT
+};
+
+/* A package on its way out. */
+struct out_pkg {
+	struct daemon *d;
+	enum store_module module;
+	int64_t since;
+	int rfd, wfd;
+	struct event *rev;
+	int eof, done, rc, dead, paused;
+	char err[512];
+	struct bk_export_result res;
+	int64_t sent;
+};
+
+/* A package on its way in. */
+struct in_pkg {
+	struct daemon *d;
+	enum store_module module;
+	int wfd;
+	struct evbuffer *pending;	/* not yet taken by the pipe */
+	struct event *wev;
+	int closing;			/* END or ABORT came: close when drained */
+	struct imp_job *job;
+};
+
+struct imp_job {
+	struct daemon *d;
+	enum store_module module;
+	int rfd;
+	int end;			/* under d->mtx: END came */
+	struct bk_import_result res;
+	enum pp_err code;
+};
+
+/* --- the exporter thread ------------------------------------------------- */
+
+struct first_ts {
+	int64_t ts;
+};
+
+static int
+first_ts_cb(void *arg, const struct store_jrec *r)
+{
+
+	((struct first_ts *)arg)->ts = r->ts_ms;
+	return (0);
+}
+
+void
+repl_exp_poll(struct worker *w)
+{
+	struct daemon *d = w->d;
+	struct first_ts f;
+	int64_t epoch, head, acked;
+	int m, known;
+
+	for (m = 0; m < STORE_NMOD; m++) {
+		if (store_journal_head(w->st, (enum store_module)m, &epoch,
+		    &head) != 0)
+			continue;
+		pthread_mutex_lock(&d->mtx);
+		d->mod[m].epoch = epoch;
+		d->mod[m].head = head;
+		acked = d->mod[m].acked;
+		known = d->mod[m].known;
+		pthread_mutex_unlock(&d->mtx);
+		f.ts = 0;
+		if (known && head > acked)
+			(void)store_journal_list(w->st, 0, (enum store_module)m,
+			    acked, 1, first_ts_cb, &f);
+		pthread_mutex_lock(&d->mtx);
+		d->mod[m].head_ts_ms = f.ts;
+		pthread_mutex_unlock(&d->mtx);
+	}
+}
+
+/*
+ * bk_ask_fn on the exporter: send HAVEQ through the loop and wait for the
+ * answer (or the link's end, or 30 s).
+ */
+static int
+exp_ask(void *arg, const uint8_t *ids, size_t n, uint8_t *bits)
+{
+	struct out_pkg *op = arg;
+	struct daemon *d = op->d;
+	struct timespec ts;
+	int rc = -1;
+
+	pthread_mutex_lock(&d->mtx);
+	if ((d->have_q = malloc(5 + n * CRYPTO_HASH_LEN)) == NULL)
+		goto out;
+	d->have_q[0] = (uint8_t)op->module;
+	d->have_q[1] = (uint8_t)(n >> 24);
+	d->have_q[2] = (uint8_t)(n >> 16);
+	d->have_q[3] = (uint8_t)(n >> 8);
+	d->have_q[4] = (uint8_t)n;
+	memcpy(d->have_q + 5, ids, n * CRYPTO_HASH_LEN);
+	d->have_qlen = 5 + n * CRYPTO_HASH_LEN;
+	d->have_n = n;
+	d->have_bits = bits;
+	d->have_state = HAVE_WAITING;
+	event_active(d->have_ev, EV_READ, 0);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 30;
+	while (d->have_state == HAVE_WAITING)
+		if (pthread_cond_timedwait(&d->have_cv, &d->mtx, &ts) ==
+		    ETIMEDOUT)
+			break;
+	rc = d->have_state == HAVE_REPLIED ? 0 : -1;
+	d->have_state = HAVE_IDLE;
+	d->have_bits = NULL;
+	free(d->have_q);
+	d->have_q = NULL;
+out:
+	pthread_mutex_unlock(&d->mtx);
+	return (rc);
+}
+
+static void
+exp_run(struct worker *w, struct job *j)
+{
+	struct out_pkg *op = j->arg;
+	struct bk_export_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.module = op->module;
+	o.since = op->since;
+	o.level = 3;
+	o.ask = exp_ask;
+	o.ask_arg = op;
+	o.ask_max = D_HAVE_MAX;
+	j->rc = bk_export(w->st, &w->d->keys, &o, op->wfd, &op->res);
+	if (j->rc != 0)
+		snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
+	close(op->wfd);
+	op->wfd = -1;
+}
+
+static void
+prune_run(struct worker *w, struct job *j)
+{
+	int64_t *a = j->arg;
+
+	j->rc = store_journal_prune(w->st, (enum store_module)a[0], a[1]);
+	if (j->rc != 0)
+		snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
+}
+
+static void
+prune_done(struct daemon *d, struct job *j)
+{
+
+	(void)d;
+	if (j->rc != 0)
+		dlog(LOG_WARNING, "journal prune: %s", j->err);
+	free(j->arg);
+}
+
+/* --- out: sending packages ---------------------------------------------- */
+
+static void
+opkg_free(struct out_pkg *op)
+{
+
+	if (op->rev != NULL)
+		event_free(op->rev);
+	if (op->rfd >= 0)
+		close(op->rfd);
+	free(op);
+}
+
+/* Mark module ${m}'s export failed with ${why}; retry with back-off. */
+static void
+exp_fail(struct daemon *d, enum store_module m, const char *why)
+{
+	struct dmod *dm = &d->mod[m];
+
+	pthread_mutex_lock(&d->mtx);
+	dm->inflight = 0;
+	dm->exp = EXP_ERROR;
+	snprintf(dm->exp_reason, sizeof(dm->exp_reason), "%.255s", why);
+	dm->backoff_ms = dm->backoff_ms == 0 ? 1000 : dm->backoff_ms * 2 >
+	    D_BACKOFF_MAX_MS ? D_BACKOFF_MAX_MS : dm->backoff_ms * 2;
+	dm->retry_at_ms = d_now_ms() + dm->backoff_ms;
+	pthread_mutex_unlock(&d->mtx);
+	dlog(LOG_WARNING, "export of %s: %s (retry in %d ms)",
+	    store_module_name(m), why, dm->backoff_ms);
+}
+
+/* The package is whole (or failed): END or ABORT, then wait for ACK. */
+static void
+opkg_finish(struct daemon *d, struct out_pkg *op)
+{
+	uint8_t m = (uint8_t)op->module;
+
+	if (!op->eof || !op->done)
+		return;
+	if (d->opkg == op)
+		d->opkg = NULL;
+	if (op->dead) {
+		opkg_free(op);
+		return;
+	}
+	if (op->rc == 0 && op->sent == (int64_t)op->res.stats.bytes) {
+		link_send(&d->out, FR_END, &m, 1);
+		pthread_mutex_lock(&d->mtx);
+		d->mod[op->module].inflight_upto = op->res.hdr.upto;
+		d->mod[op->module].last_export_ms = d_now_ms();
+		d->mod[op->module].last_bytes = op->sent;
+		pthread_mutex_unlock(&d->mtx);
+	} else {
+		link_send(&d->out, FR_ABORT, &m, 1);
+		exp_fail(d, op->module, op->rc != 0 ? op->err :
+		    "the package was cut short");
+	}
+	opkg_free(op);
+}
+
+static void
+exp_done(struct daemon *d, struct job *j)
+{
+	struct out_pkg *op = j->arg;
+
+	op->done = 1;
+	op->rc = j->rc;
+	snprintf(op->err, sizeof(op->err), "%s", j->err);
+	opkg_finish(d, op);
+}
+
+/* The pipe from the exporter has bytes: forward them as DATA frames. */
+static void
+opkg_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct out_pkg *op = arg;
+	struct daemon *d = op->d;
+	uint8_t buf[1 + 65536];
+	ssize_t n;
+
+	(void)what;
+	while (d->out.bev != NULL) {
+		if (evbuffer_get_length(bufferevent_get_output(d->out.bev)) >
+		    D_OUT_HIGH) {
+			event_del(op->rev);
+			op->paused = 1;
+			return;
+		}
+		if ((n = read(fd, buf + 1, sizeof(buf) - 1)) < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return;
+			op->rc = -1;
+			n = 0;
+		}
+		if (n == 0) {
+			event_del(op->rev);
+			op->eof = 1;
+			opkg_finish(d, op);
+			return;
+		}
+		buf[0] = (uint8_t)op->module;
+		if (link_send(&d->out, FR_DATA, buf, (size_t)n + 1) != 0)
+			return;
+		op->sent += n;
+		pthread_mutex_lock(&d->mtx);
+		d->mod[op->module].pending_bytes = op->sent;
+		pthread_mutex_unlock(&d->mtx);
+	}
+}
+
+void
+repl_out_writable(struct daemon *d)
+{
+	struct out_pkg *op = d->opkg;
+
+	if (op != NULL && op->paused) {
+		op->paused = 0;
+		event_add(op->rev, NULL);
+		event_active(op->rev, EV_READ, 0);
+	}
+}
+
+/* Start the export of module ${m} since ${since} (-1: a snapshot). */
+static void
+opkg_start(struct daemon *d, enum store_module m, int64_t since)
+{
+	struct out_pkg *op;
+	int p[2];
+
+	if ((op = calloc(1, sizeof(*op))) == NULL || pipe2(p, O_CLOEXEC) != 0) {
+		free(op);
+		exp_fail(d, m, "cannot make a pipe");
+		return;
+	}
+	op->d = d;
+	op->module = m;
+	op->since = since;
+	op->rfd = p[0];
+	op->wfd = p[1];
+	evutil_make_socket_nonblocking(op->rfd);
+	op->rev = event_new(d->base, op->rfd, EV_READ | EV_PERSIST,
+	    opkg_read_cb, op);
+	event_add(op->rev, NULL);
+	d->opkg = op;
+	pthread_mutex_lock(&d->mtx);
+	d->mod[m].inflight = 1;
+	d->mod[m].pending_bytes = 0;
+	d->mod[m].sync_now = 0;
+	pthread_mutex_unlock(&d->mtx);
+	worker_post(d->exporter, job_new(exp_run, exp_done, op));
+}
+
+/* Does module ${m} have something to ship now?  Under d->mtx. */
+static int
+ship_due(struct daemon *d, struct dmod *dm, int64_t now)
+{
+
+	if (!dm->known || dm->inflight || now < dm->retry_at_ms ||
+	    (dm == &d->mod[STORE_MOD_CONFIG] && !d->master))
+		return (0);
+	if (!dm->need_snapshot && dm->head <= dm->acked)
+		return (0);
+	if (d->cfg.sync_interval == 0 || dm->sync_now || dm->need_snapshot)
+		return (1);
+	/* Held back up to sync_interval after the first unshipped change. */
+	return (dm->head_ts_ms != 0 &&
+	    now - dm->head_ts_ms >= (int64_t)d->cfg.sync_interval * 1000);
+}
+
+/* Export states from what is known (under d->mtx). */
+static void
+exp_states(struct daemon *d, int64_t now)
+{
+	struct dmod *dm;
+	int64_t steady = (d->cfg.sync_interval > 0 ? d->cfg.sync_interval :
+	    2) * 1000 + 5000;
+	int m;
+
+	for (m = 0; m < STORE_NMOD; m++) {
+		dm = &d->mod[m];
+		if (dm->exp == EXP_ERROR)
+			continue;
+		if (!dm->known)
+			dm->exp = dm->last_export_ms == 0 ? EXP_NOTINIT :
+			    EXP_NONSTEADY;
+		else if (dm->head <= dm->acked && !dm->need_snapshot)
+			dm->exp = EXP_FINAL;
+		else if (dm->head_ts_ms != 0 && now - dm->head_ts_ms > steady)
+			dm->exp = EXP_NONSTEADY;
+		else
+			dm->exp = EXP_STEADY;
+	}
+}
+
+void
+repl_tick(struct daemon *d)
+{
+	struct dmod *dm;
+	int64_t now = d_now_ms(), since = -1;
+	int i, go = -1;
+
+	pthread_mutex_lock(&d->mtx);
+	exp_states(d, now);
+	if (d->out.authed && d->opkg == NULL)
+		for (i = 0; i < STORE_NMOD && go < 0; i++) {
+			dm = &d->mod[ship_order[i]];
+			if (ship_due(d, dm, now)) {
+				go = (int)ship_order[i];
+				since = dm->need_snapshot ? -1 : dm->acked;
+			}
+		}
+	pthread_mutex_unlock(&d->mtx);
+	if (go >= 0)
+		opkg_start(d, (enum store_module)go, since);
+}
+
+/* HELLO: where the partner's replica of each module stands. */
+static void
+out_hello(struct daemon *d, json_t *j)
+{
+	json_t *mods = json_object_get(j, "modules"), *e;
+	const char *pool = json_string_value(json_object_get(j, "pool"));
+	enum store_module m;
+	size_t i;
+
+	if (pool == NULL || strcmp(pool, d->cfg.partner) != 0 ||
+	    !json_is_array(mods)) {
+		link_close(&d->out, "bad HELLO");
+		return;
+	}
+	pthread_mutex_lock(&d->mtx);
+	json_array_foreach(mods, i, e) {
+		if (store_module_parse(json_string_value(json_object_get(e,
+		    "module")) ?: "", &m) != 0)
+			continue;
+		d->mod[m].known = 1;
+		d->mod[m].inflight = 0;
+		if (m == STORE_MOD_CONFIG && !d->master) {
+			/* Configuration flows from the master only. */
+			d->mod[m].acked = d->mod[m].head;
+			d->mod[m].need_snapshot = 0;
+		} else if (json_is_true(json_object_get(e, "present"))) {
+			d->mod[m].acked = json_integer_value(json_object_get(e,
+			    "lsn"));
+			d->mod[m].need_snapshot = 0;
+		} else {
+			d->mod[m].acked = 0;
+			d->mod[m].need_snapshot = 1;
+		}
+	}
+	pthread_mutex_unlock(&d->mtx);
+	pp_err_clear();
+}
+
+/* ACK or NACK of the package in flight. */
+static void
+out_answer(struct daemon *d, int type, json_t *j)
+{
+	const char *mod = json_string_value(json_object_get(j, "module"));
+	json_t *lsn = json_object_get(j, "lsn");
+	enum store_module m;
+	int64_t *a;
+	struct dmod *dm;
+
+	if (mod == NULL || store_module_parse(mod, &m) != 0) {
+		link_close(&d->out, "bad ACK");
+		return;
+	}
+	dm = &d->mod[m];
+	if (type == FR_NACK) {
+		pthread_mutex_lock(&d->mtx);
+		if (json_is_true(json_object_get(j, "snapshot")))
+			dm->need_snapshot = 1;
+		if (json_is_integer(lsn))
+			dm->acked = json_integer_value(lsn);
+		pthread_mutex_unlock(&d->mtx);
+		exp_fail(d, m, json_string_value(json_object_get(j,
+		    "reason")) ?: "refused");
+		return;
+	}
+	pthread_mutex_lock(&d->mtx);
+	dm->acked = json_integer_value(lsn);
+	dm->inflight = 0;
+	dm->need_snapshot = 0;
+	dm->backoff_ms = 0;
+	dm->retry_at_ms = 0;
+	dm->pending_bytes = 0;
+	dm->exp = EXP_STEADY;
+	dm->exp_reason[0] = '\0';
+	pthread_mutex_unlock(&d->mtx);
+	/* What the partner holds need not stay in the journal. */
+	if ((a = malloc(2 * sizeof(*a))) != NULL) {
+		a[0] = m;
+		a[1] = dm->acked;
+		worker_post(d->exporter, job_new(prune_run, prune_done, a));
+	}
+	repl_tick(d);
+	ops_check(d);
+}
+
+void
+repl_frame_out(struct daemon *d, int type, const uint8_t *p, size_t len)
+{
+	json_error_t je;
+	json_t *j;
+	size_t n;
+
+	switch (type) {
+	case FR_HELLO:
+	case FR_ACK:
+	case FR_NACK:
+		if ((j = json_loadb((const char *)p, len, 0, &je)) == NULL ||
+		    !json_is_object(j)) {
+			json_decref(j);
+			link_close(&d->out, "bad JSON frame");
+			return;
+		}
+		if (type == FR_HELLO)
+			out_hello(d, j);
+		else
+			out_answer(d, type, j);
+		json_decref(j);
+		return;
+	case FR_HAVER:
+		pthread_mutex_lock(&d->mtx);
+		n = len >= 4 ? ((size_t)p[0] << 24 | (size_t)p[1] << 16 |
+		    (size_t)p[2] << 8 | p[3]) : 0;
+		if (d->have_state == HAVE_WAITING && n == d->have_n &&
+		    len == 4 + (n + 7) / 8) {
+			memcpy(d->have_bits, p + 4, (n + 7) / 8);
+			d->have_state = HAVE_REPLIED;
+			pthread_cond_signal(&d->have_cv);
+		}
+		pthread_mutex_unlock(&d->mtx);
+		return;
+	case FR_VERIFYR:
+		verify_frame_out(d, p, len);
+		return;
+	default:
+		d_security(d, "bad-frame", d->out.peer, frame_name(type));
+		link_close(&d->out, "unexpected frame");
+	}
+}
+
+/* The exporter wants HAVEQ sent (exp_ask). */
+void
+repl_have_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&d->mtx);
+	if (d->have_state == HAVE_WAITING && d->have_q != NULL &&
+	    link_send(&d->out, FR_HAVEQ, d->have_q, d->have_qlen) != 0) {
+		d->have_state = HAVE_FAILED;
+		pthread_cond_signal(&d->have_cv);
+	}
+	pthread_mutex_unlock(&d->mtx);
+}
+
+void
+repl_out_up(struct daemon *d)
+{
+
+	(void)d;	/* the partner speaks first: HELLO */
+}
+
+void
+repl_out_down(struct daemon *d)
+{
+	int m;
+
+	pthread_mutex_lock(&d->mtx);
+	for (m = 0; m < STORE_NMOD; m++) {
+		d->mod[m].known = 0;
+		d->mod[m].inflight = 0;
+	}
+	if (d->have_state == HAVE_WAITING) {
+		d->have_state = HAVE_FAILED;
+		pthread_cond_signal(&d->have_cv);
+	}
+	pthread_mutex_unlock(&d->mtx);
+	verify_link_down(d);
+	if (d->opkg != NULL) {
+		/* The exporter's next write fails; exp_done frees it. */
+		d->opkg->dead = 1;
+		d->opkg->eof = 1;
+		event_del(d->opkg->rev);
+		close(d->opkg->rfd);
+		d->opkg->rfd = -1;
+		if (d->opkg->done) {
+			opkg_free(d->opkg);
+		}
+		d->opkg = NULL;
+	}
+}
+
+/* --- in: receiving packages --------------------------------------------- */
+
+/* Importer thread: spool the pipe to a file, then import it if whole. */
+static void
+imp_run(struct worker *w, struct job *j)
+{
+	struct imp_job *ij = j->arg;
+	struct daemon *d = ij->d;
+	char path[PATH_MAX + 32], buf[65536];
+	ssize_t n;
+	int fd, end;
+
+	snprintf(path, sizeof(path), "%s/spool-in.ppkg", d->cfg.data);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
+	    0) {
+		pp_errp(PP_EIO, "cannot create %s", path);
+		goto fail;
+	}
+	while ((n = read(ij->rfd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || util_write_all(fd, buf, (size_t)n) != 0) {
+			pp_errp(PP_EIO, "cannot spool the package");
+			goto fail;
+		}
+	}
+	pthread_mutex_lock(&d->mtx);
+	end = ij->end;
+	pthread_mutex_unlock(&d->mtx);
+	if (!end) {
+		j->rc = 1;	/* aborted: nothing to say */
+		goto out;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0) {
+		pp_errp(PP_EIO, "cannot read the spool");
+		goto fail;
+	}
+	if ((j->rc = bk_import(w->st, &d->keys, fd, &ij->res)) != 0)
+		goto fail;
+	goto out;
+fail:
+	j->rc = -1;
+	ij->code = pp_errcode();
+	snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(path);
+	}
+	close(ij->rfd);
+}
+
+static void
+imp_done(struct daemon *d, struct job *j)
+{
+	struct imp_job *ij = j->arg;
+	struct dmod *dm = &d->mod[ij->module];
+	const char *mod = store_module_name(ij->module);
+	json_t *ans;
+	int64_t lsn;
+
+	if (j->rc == 1) {
+		free(ij);
+		return;
+	}
+	pthread_mutex_lock(&d->mtx);
+	if (j->rc == 0) {
+		if (!ij->res.noop || ij->res.hdr.upto > dm->imp_lsn) {
+			dm->imp_epoch = ij->res.hdr.epoch;
+			dm->imp_lsn = ij->res.hdr.upto;
+		}
+		dm->have_replica = 1;
+		dm->imp = IMP_NORMAL;
+		dm->imp_reason[0] = '\0';
+		dm->last_import_ms = d_now_ms();
+	} else {
+		dm->imp = IMP_ERROR;
+		snprintf(dm->imp_reason, sizeof(dm->imp_reason), "%.255s", j->err);
+	}
+	lsn = dm->imp_lsn;
+	pthread_mutex_unlock(&d->mtx);
+	if (j->rc == 0)
+		ans = json_pack("{s:s, s:I, s:I, s:b}", "module", mod, "epoch",
+		    (json_int_t)ij->res.hdr.epoch, "lsn", (json_int_t)lsn,
+		    "noop", ij->res.noop);
+	else {
+		if (ij->code == PP_EINVAL || ij->code == PP_EROFS)
+			d_audit(d, "package-refused", d->cfg.partner, j->err);
+		dlog(LOG_WARNING, "import of %s: %s", mod, j->err);
+		ans = json_pack("{s:s, s:s, s:b}", "module", mod, "reason",
+		    j->err, "snapshot", strstr(j->err, "snapshot") != NULL ||
+		    strstr(j->err, "missing") != NULL);
+		if (ans != NULL && dm->have_replica)
+			json_object_set_new(ans, "lsn", json_integer(lsn));
+	}
+	link_send_json(d->in, j->rc == 0 ? FR_ACK : FR_NACK, ans);
+	free(ij);
+	ops_check(d);
+}
+
+static void ipkg_write_cb(evutil_socket_t, short, void *);
+
+/* Close the pipe of ${ip} (the importer sees its end) and free it. */
+static void
+ipkg_free(struct daemon *d, struct in_pkg *ip)
+{
+
+	if (d->ipkg == ip)
+		d->ipkg = NULL;
+	if (ip->wev != NULL)
+		event_free(ip->wev);
+	if (ip->wfd >= 0)
+		close(ip->wfd);
+	evbuffer_free(ip->pending);
+	free(ip);
+}
+
+/* Write what is pending to the pipe; pause or resume the link. */
+static void
+ipkg_flush(struct daemon *d, struct in_pkg *ip)
+{
+
+	while (evbuffer_get_length(ip->pending) > 0)
+		if (evbuffer_write(ip->pending, ip->wfd) <= 0)
+			break;
+	if (evbuffer_get_length(ip->pending) > 0) {
+		event_add(ip->wev, NULL);
+		if (evbuffer_get_length(ip->pending) > D_OUT_HIGH &&
+		    d->in != NULL && d->ipkg == ip)
+			bufferevent_disable(d->in->bev, EV_READ);
+		return;
+	}
+	event_del(ip->wev);
+	if (ip->closing) {
+		ipkg_free(d, ip);
+		return;
+	}
+	if (d->in != NULL && d->in->bev != NULL)
+		bufferevent_enable(d->in->bev, EV_READ);
+}
+
+static void
+ipkg_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct in_pkg *ip = arg;
+
+	(void)fd;
+	(void)what;
+	ipkg_flush(ip->d, ip);
+}
+
+/* A package starts: a pipe to a new import job. */
+static struct in_pkg *
+ipkg_start(struct daemon *d, enum store_module m)
+{
+	struct in_pkg *ip;
+	struct imp_job *ij;
+	int p[2];
+
+	if ((ip = calloc(1, sizeof(*ip))) == NULL ||
+	    (ij = calloc(1, sizeof(*ij))) == NULL) {
+		free(ip);
+		return (NULL);
+	}
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		free(ip);
+		free(ij);
+		return (NULL);
+	}
+	evutil_make_socket_nonblocking(p[1]);
+	ip->d = d;
+	ip->module = m;
+	ip->wfd = p[1];
+	ip->pending = evbuffer_new();
+	ip->wev = event_new(d->base, ip->wfd, EV_WRITE | EV_PERSIST,
+	    ipkg_write_cb, ip);
+	ip->job = ij;
+	ij->d = d;
+	ij->module = m;
+	ij->rfd = p[0];
+	d->ipkg = ip;
+	worker_post(d->importer, job_new(imp_run, imp_done, ij));
+	return (ip);
+}
+
+/* END (${end} 1) or ABORT of the package being received. */
+static void
+ipkg_end(struct daemon *d, int end)
+{
+	struct in_pkg *ip = d->ipkg;
+
+	if (ip == NULL)
+		return;
+	pthread_mutex_lock(&d->mtx);
+	ip->job->end = end;
+	pthread_mutex_unlock(&d->mtx);
+	d->ipkg = NULL;
+	ip->closing = 1;
+	if (!end)
+		evbuffer_drain(ip->pending, evbuffer_get_length(ip->pending));
+	ipkg_flush(d, ip);
+}
+
+static void
+have_run(struct worker *w, struct job *j)
+{
+	uint8_t *q = j->arg;
+	size_t n = (size_t)q[1] << 24 | (size_t)q[2] << 16 |
+	    (size_t)q[3] << 8 | q[4], i;
+	uint8_t *bits = q + 5 + n * CRYPTO_HASH_LEN;	/* room made below */
+
+	memset(bits, 0, 4 + (n + 7) / 8);
+	memcpy(bits, q + 1, 4);
+	for (i = 0; i < n; i++)
+		if (store_chunk_has(w->st, q + 5 + i * CRYPTO_HASH_LEN) == 1)
+			bits[4 + i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+static void
+have_done(struct daemon *d, struct job *j)
+{
+	uint8_t *q = j->arg;
+	size_t n = (size_t)q[1] << 24 | (size_t)q[2] << 16 |
+	    (size_t)q[3] << 8 | q[4];
+
+	link_send(d->in, FR_HAVER, q + 5 + n * CRYPTO_HASH_LEN,
+	    4 + (n + 7) / 8);
+	free(q);
+}
+
+/* HAVEQ: which of these chunks do we hold?  Answered by the importer. */
+static int
+in_haveq(struct daemon *d, const uint8_t *p, size_t len)
+{
+	uint8_t *q;
+	size_t n;
+
+	if (len < 5)
+		return (-1);
+	n = (size_t)p[1] << 24 | (size_t)p[2] << 16 | (size_t)p[3] << 8 | p[4];
+	if (n == 0 || n > D_HAVE_MAX || len != 5 + n * CRYPTO_HASH_LEN)
+		return (-1);
+	if ((q = malloc(len + 4 + (n + 7) / 8)) == NULL)
+		return (-1);
+	memcpy(q, p, len);
+	worker_post(d->importer, job_new(have_run, have_done, q));
+	return (0);
+}
+
+void
+repl_frame_in(struct daemon *d, struct link *l, int type, const uint8_t *p,
+    size_t len)
+{
+	struct in_pkg *ip;
+
+	if (type == FR_DATA || type == FR_END || type == FR_ABORT) {
+		if (len < 1 || p[0] >= STORE_NMOD)
+			goto bad;
+		if (type == FR_END || type == FR_ABORT) {
+			if (d->ipkg == NULL || d->ipkg->module != p[0])
+				goto bad;
+			ipkg_end(d, type == FR_END);
+			return;
+		}
+		if ((ip = d->ipkg) == NULL &&
+		    (ip = ipkg_start(d, (enum store_module)p[0])) == NULL) {
+			link_close(l, "cannot start an import");
+			return;
+		}
+		if (ip->module != p[0])
+			goto bad;
+		evbuffer_add(ip->pending, p + 1, len - 1);
+		ipkg_flush(d, ip);
+		return;
+	}
+	if (type == FR_HAVEQ && in_haveq(d, p, len) == 0)
+		return;
+	if (type == FR_VERIFYQ && verify_frame_in(d, p, len) == 0)
+		return;
+bad:
+	d_security(d, "bad-frame", l->peer, frame_name(type));
+	link_close(l, "protocol error");
+}
+
+void
+repl_in_up(struct daemon *d, struct link *l)
+{
+	json_t *mods = json_array(), *e;
+	int m;
+
+	pthread_mutex_lock(&d->mtx);
+	for (m = 0; m < STORE_NMOD; m++) {
+		e = json_pack("{s:s, s:b, s:I, s:I}", "module",
+		    store_module_name((enum store_module)m), "present",
+		    d->mod[m].have_replica, "epoch",
+		    (json_int_t)d->mod[m].imp_epoch, "lsn",
+		    (json_int_t)d->mod[m].imp_lsn);
+		json_array_append_new(mods, e);
+	}
+	pthread_mutex_unlock(&d->mtx);
+	link_send_json(l, FR_HELLO, json_pack("{s:i, s:s, s:s, s:o}", "v", 1,
+	    "pool", d->cfg.pool, "pair", d->cfg.pair, "modules", mods));
+}
+
+void
+repl_in_down(struct daemon *d, struct link *l)
+{
+
+	(void)l;
+	if (d->ipkg != NULL)
+		ipkg_end(d, 0);
+}
