@@ -6,6 +6,8 @@
 #                   every test against it; the release build must compile too
 #   make demo       deps, release build, scripts/demo.sh
 #   make bench      deps, release build, bench/run.sh (writes docs/benchmarks.md)
+#   make fuzz       libFuzzer harnesses (clang) in build/fuzz, each run for
+#                   FUZZ_SECONDS (docs/fuzzing.md); make check replays their corpus
 
 BUILD	?= build
 SAN	?= 0
@@ -35,11 +37,21 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ	:= $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_NAMES := fuzz_pkg fuzz_records
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := build/fuzz
+REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/replay/%)
+FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_CPPFLAGS = $(filter-out -D_FORTIFY_SOURCE=%,$(CPPFLAGS))
+FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
+	      -fsanitize=address,undefined -fno-sanitize-recover=all \
+	      $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 
-.PHONY: all tests check demo bench bench-quick deps clean
+.PHONY: all tests check demo bench bench-quick deps clean fuzz fuzz-corpus
 .SECONDARY:
 all: $(BUILD)/poolpair $(BUILD)/bench-gen $(BUILD)/bench-chunk
-tests: $(UNIT_BIN)
+tests: $(UNIT_BIN) $(REPLAY_BIN)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -68,6 +80,43 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libpoolpair.a
 	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
 	    $(shell pkg-config --libs $(TESTPKGS))
 
+# Fuzz harnesses (tests/fuzz, docs/fuzzing.md).  Every build links each with
+# replay_main.c into $(BUILD)/replay/NAME, which tests/run.sh runs over the
+# committed corpus and crashers; `make fuzz` builds the real fuzzers in
+# build/fuzz from objects of their own (clang, fuzzer-no-link) and runs each.
+$(REPLAY_BIN): $(BUILD)/replay/%: $(BUILD)/obj/tests/fuzz/%.o \
+    $(BUILD)/obj/tests/fuzz/replay_main.o $(BUILD)/obj/tests/fuzz/fuzz_keys.o \
+    $(BUILD)/libpoolpair.a
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/gen-corpus: $(BUILD)/obj/tests/fuzz/gen_corpus.o \
+    $(BUILD)/obj/tests/fuzz/fuzz_keys.o $(BUILD)/libpoolpair.a
+	@echo "  LD $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $(FUZZ_DIR) $<"
+	@clang $(FUZZ_CPPFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
+	    -c -o $@ $<
+
+$(FUZZ_BIN): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o \
+    $(FUZZ_DIR)/obj/tests/fuzz/fuzz_keys.o $(FUZZ_LIB_OBJ)
+	@echo "  LD $@"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZ_BIN)
+	@for n in $(FUZZ_NAMES); do \
+	    sh tests/fuzz/fuzz.sh $(FUZZ_DIR) $$n $(FUZZ_SECONDS) || exit 1; \
+	done
+
+# Rewrite the committed seed corpus (the packages differ on each run).
+fuzz-corpus: $(BUILD)/gen-corpus
+	@mkdir -p $(FUZZ_NAMES:%=tests/fuzz/corpus/%)
+	$(BUILD)/gen-corpus tests/fuzz/corpus
+
 deps:
 	@sh scripts/deps.sh
 
@@ -92,3 +141,4 @@ clean:
 	rm -rf build
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)

@@ -1,8 +1,11 @@
 #!/bin/sh
 # run.sh BUILD: run every test against the binaries in BUILD (normally the
-# ASan+UBSan build): the cmocka unit tests (BUILD/tests/test_*), then the
-# numbered scenario scripts (tests/scenario/NN-*.sh), each in its own temp dir.
-# Ends with one line "N passed, N failed" counting unit cases and scenarios.
+# ASan+UBSan build): the cmocka unit tests (BUILD/tests/test_*), the fuzz
+# harnesses replayed over their corpus and crashers (BUILD/replay/NAME on
+# tests/fuzz/corpus/NAME and tests/fuzz/crashers/NAME), then the numbered
+# scenario scripts (tests/scenario/NN-*.sh), each in its own temp dir.
+# Ends with one line "N passed, N failed" counting unit cases, harnesses and
+# scenarios.
 set -u
 BUILD=${1:-build/asan}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +34,23 @@ for t in "$BUILD"/tests/test_*; do
 		echo "FAIL unit $name"; cat "$log/$name.out"
 	else
 		echo "ok   unit $name ($p cases)"
+	fi
+done
+
+for t in "$BUILD"/replay/fuzz_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	set -- "$top/tests/fuzz/corpus/$name"
+	[ -d "$top/tests/fuzz/crashers/$name" ] &&
+	    set -- "$@" "$top/tests/fuzz/crashers/$name"
+	( cd "$log" && timeout "$LIMIT" "$t" "$@" ) >"$log/$name.out" 2>&1
+	if [ $? -eq 0 ]; then
+		pass=$((pass + 1))
+		echo "ok   fuzz $name ($(tail -n 1 "$log/$name.out"))"
+	else
+		fail=$((fail + 1))
+		failed="$failed $name"
+		echo "FAIL fuzz $name"; tail -n 40 "$log/$name.out"
 	fi
 done
 
