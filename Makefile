@@ -11,13 +11,13 @@
 
 BUILD	?= build
 SAN	?= 0
-PKGS	:= openssl sqlite3 jansson libzstd inih
+PKGS	:= openssl sqlite3 jansson libzstd inih libevent libevent_pthreads
 TESTPKGS := cmocka
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wvla
 CFLAGS	?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -Isrc/common -Isrc/crypto -Isrc/store -Isrc/pkg -Isrc/backup -Isrc/cli
+CPPFLAGS += -D_GNU_SOURCE -Isrc/common -Isrc/crypto -Isrc/store -Isrc/pkg -Isrc/backup -Isrc/admin -Isrc/cli
 ALLCFLAGS = -std=c11 $(WARN) -fstack-protector-strong -fPIE $(CFLAGS) \
 	    $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LDLIBS	= $(shell pkg-config --libs $(PKGS)) -lpthread
@@ -31,7 +31,7 @@ endif
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 
 LIB_SRC	:= $(wildcard src/common/*.c src/crypto/*.c src/store/*.c src/pkg/*.c \
-	   src/backup/*.c)
+	   src/backup/*.c src/admin/*.c)
 CLI_SRC	:= $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
