@@ -18,6 +18,9 @@
 #define EXIT_USAGE	2	/* bad command line */
 #define EXIT_STORE	3	/* store missing, foreign, corrupted, key
 				   problem, I/O error */
+#define EXIT_TIMEOUT	4	/* poolpaird answered "timeout": for
+				   --wait-replicated, committed here but not
+				   acknowledged by the partner in time */
 
 #define CLI_MAXARGS	8	/* positional arguments of one subcommand */
 #define CLI_MAXLIST	PP_GROUPS_PER_USER	/* values of a repeated option */
@@ -33,6 +36,7 @@ struct cli {
 	int json;		/* --json given */
 	struct store *st;	/* opened by cli_open */
 	size_t nitems;		/* items printed by cli_list_item */
+	int wait_replicated;	/* --wait-replicated[=S]: seconds, 0: off */
 };
 
 struct cli_cmd {
@@ -124,6 +128,23 @@ int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_replica(struct cli *c, int argc, char **argv);
 int cmd_package(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_sync(struct cli *c, int argc, char **argv);
+int cmd_verify(struct cli *c, int argc, char **argv);
+
+/*
+ * --wait-replicated${arg} (${arg} "" or "=S"): set ${c}->wait_replicated.
+ * Returns 0, or -1 having printed a usage error.
+ */
+int cli_wait_option(struct cli *c, const char *arg);
+
+/*
+ * After data command ${c}->path succeeded: if it writes and
+ * --wait-replicated was given, wait until poolpaird says the partner
+ * acknowledged the store's journal heads.  Returns the exit code (0, or
+ * having printed one line: 4 timeout, 1 refused, 3 no daemon).
+ */
+int cli_wait_replicated(struct cli *c);
 
 /* JSON of the store's records (cmd_*.c share them). */
 json_t *cli_user_json(const struct store_user *u);

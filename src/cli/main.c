@@ -40,6 +40,12 @@ static const struct cli_cmd groups[] = {
 	  "a package's header, without opening it" },
 	{ "pki", cmd_pki, "init|issue|revoke|crl|show",
 	  "the pair CA and the pools' certificates" },
+	{ "status", cmd_status, "[--json]",
+	  "poolpaird: replication state, link, certificates" },
+	{ "sync", cmd_sync, "[--module M] [--wait] [--timeout S]",
+	  "poolpaird: ship pending changes now" },
+	{ "verify", cmd_verify, "[--repair] [--timeout S] [--json]",
+	  "poolpaird: compare primary and partner replica" },
 	{ NULL, NULL, NULL, NULL }
 };
 
@@ -56,11 +62,14 @@ usage(FILE *f)
 	    "[pool] data of the\nconfig file, else $POOLPAIR_DATA).  -c FILE "
 	    "(--config FILE, default:\n$POOLPAIR_CONFIG) names the pool's "
 	    "config file: loaded and checked whole,\nand the store must be "
-	    "its pool's.\n'poolpair COMMAND --help' tells more.\n\n"
+	    "its pool's.\n--wait-replicated[=S]: after a command that writes, "
+	    "wait up to S seconds\n(30) until poolpaird says the partner has "
+	    "it.\n'poolpair COMMAND --help' tells more.\n\n"
 	    "exit status: 0 done; 1 refused (bad value, unknown, duplicate, "
 	    "over a limit,\nread-only here); 2 bad command line; 3 store "
 	    "missing, foreign, corrupted,\nkey or certificate problem, missing "
-	    "file or I/O error.\n");
+	    "file or I/O error, poolpaird not\nrunning; 4 timeout (poolpaird "
+	    "or the partner did not finish in time).\n");
 }
 
 int
@@ -83,7 +92,11 @@ main(int argc, char **argv)
 			c.config_path = argv[++i];
 		else if (strncmp(argv[i], "--config=", 9) == 0)
 			c.config_path = argv[i] + 9;
-		else if (strcmp(argv[i], "--help") == 0 ||
+		else if (strncmp(argv[i], "--wait-replicated", 17) == 0 &&
+		    (argv[i][17] == '\0' || argv[i][17] == '=')) {
+			if (cli_wait_option(&c, argv[i] + 17) != 0)
+				return (EXIT_USAGE);
+		} else if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
 			return (EXIT_OK);
@@ -123,6 +136,8 @@ main(int argc, char **argv)
 	c.path = g->name;
 	c.cmd = g;
 	rc = g->fn(&c, argc - i, argv + i);
+	if (rc == EXIT_OK)
+		rc = cli_wait_replicated(&c);
 	store_close(c.st);
 	config_free(c.cfg);
 	free(c.cfg);
