@@ -30,7 +30,10 @@ struct pkg_writer {
 	uint8_t *frame;		/* codec byte, then records */
 	size_t flen;		/* bytes of records in frame */
 	int incompressible;	/* frame holds chunk data */
-	uint8_t *zbuf;		/* compressed frame or chunk */
+	uint8_t *zbuf;		/* a compressed frame */
+	uint8_t *cbuf;		/* a compressed chunk: apart, since writing
+				   its record may flush (compress) a frame */
+	size_t ccap;
 	size_t zcap;
 	uint8_t *out;		/* frame word, ciphertext, tag */
 	ZSTD_CCtx *zc;
@@ -124,6 +127,8 @@ pkg_writer_new(int fd, struct pkg_hdr *h,
 	w->zcap = ZSTD_compressBound(PKG_FRAME) + 1;
 	if ((w->frame = malloc(w->frame_max)) == NULL ||
 	    (w->zbuf = malloc(w->zcap)) == NULL ||
+	    (w->cbuf = malloc(w->ccap = ZSTD_compressBound(PKG_CHUNK_MAX)))
+	    == NULL ||
 	    (w->out = malloc(4 + w->zcap + CRYPTO_TAG_LEN)) == NULL ||
 	    (w->zc = ZSTD_createCCtx()) == NULL)
 		goto nomem;
@@ -207,7 +212,7 @@ incompressible(struct pkg_writer *w, const uint8_t *data, size_t len)
 
 	if (len <= PKG_PROBE)
 		return (0);
-	z = ZSTD_compressCCtx(w->zc, w->zbuf, w->zcap, data, PKG_PROBE, 1);
+	z = ZSTD_compressCCtx(w->zc, w->cbuf, w->ccap, data, PKG_PROBE, 1);
 	return (ZSTD_isError(z) || z >= PKG_PROBE - PKG_PROBE / 32);
 }
 
@@ -229,11 +234,11 @@ pkg_writer_chunk(struct pkg_writer *w,
 	be32_put(head + CRYPTO_HASH_LEN + 1, (uint32_t)len);
 	/* Keep the compressed form only if it saves 1/32 or more. */
 	if (w->level > 0 && !incompressible(w, data, len)) {
-		z = ZSTD_compressCCtx(w->zc, w->zbuf, w->zcap, data, len,
+		z = ZSTD_compressCCtx(w->zc, w->cbuf, w->ccap, data, len,
 		    w->level);
 		if (!ZSTD_isError(z) && z < len - len / 32) {
 			head[CRYPTO_HASH_LEN] = PKG_CODEC_ZSTD;
-			body = w->zbuf;
+			body = w->cbuf;
 			blen = z;
 		}
 	}
@@ -302,6 +307,7 @@ pkg_writer_free(struct pkg_writer *w)
 		OPENSSL_cleanse(w->frame, w->frame_max);
 	free(w->frame);
 	free(w->zbuf);
+	free(w->cbuf);
 	free(w->out);
 	OPENSSL_cleanse(w->prefix, sizeof(w->prefix));
 	free(w);
