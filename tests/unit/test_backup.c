@@ -120,7 +120,8 @@ export_fd(struct store *st, const struct bk_keys *k, enum store_module mod,
     int64_t since, bk_have_fn *have, void *harg,
     struct bk_export_result *res)
 {
-	struct bk_export_opts o = { mod, since, 3, have, harg };
+	struct bk_export_opts o = { .module = mod, .since = since, .level = 3,
+	    .have = have, .have_arg = harg };
 	int fd = memfile();
 
 	if (bk_export(st, k, &o, fd, res) != 0)
