@@ -5,19 +5,22 @@
 #   make check      deps, then the ASan+UBSan build (clang) in build/asan and
 #                   every test against it; the release build must compile too
 #   make demo       deps, release build, scripts/demo.sh
-#   make bench      deps, release build, bench/run.sh (writes docs/benchmarks.md)
+#   make bench      deps, release build, bench/run.sh and bench/pkg_bench.sh
+#                   (write docs/benchmarks.md); bench-packages: only the latter
 #   make fuzz       libFuzzer harnesses (clang) in build/fuzz, each run for
 #                   FUZZ_SECONDS (docs/fuzzing.md); make check replays their corpus
 
 BUILD	?= build
 SAN	?= 0
-PKGS	:= openssl sqlite3 jansson libzstd inih libevent libevent_pthreads
+PKGS	:= openssl sqlite3 jansson libzstd inih libevent libevent_openssl \
+	   libevent_pthreads
 TESTPKGS := cmocka
 
 WARN	:= -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wformat=2 -Wpointer-arith -Wvla
 CFLAGS	?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE -Isrc/common -Isrc/crypto -Isrc/store -Isrc/pkg -Isrc/backup -Isrc/admin -Isrc/cli
+CPPFLAGS += -D_GNU_SOURCE -Isrc/common -Isrc/crypto -Isrc/store -Isrc/pkg -Isrc/backup -Isrc/net \
+	    -Isrc/admin -Isrc/daemon -Isrc/cli
 ALLCFLAGS = -std=c11 $(WARN) -fstack-protector-strong -fPIE $(CFLAGS) \
 	    $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 LDLIBS	= $(shell pkg-config --libs $(PKGS)) -lpthread
@@ -31,7 +34,9 @@ endif
 LDFLAGS += -pie -Wl,-z,relro,-z,now
 
 LIB_SRC	:= $(wildcard src/common/*.c src/crypto/*.c src/store/*.c src/pkg/*.c \
-	   src/backup/*.c src/admin/*.c)
+	   src/backup/*.c src/net/*.c src/admin/*.c)
+DAEMON_SRC := $(wildcard src/daemon/*.c)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_SRC	:= $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -48,9 +53,9 @@ FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 	      -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 
-.PHONY: all tests check demo bench bench-quick deps clean fuzz fuzz-corpus
+.PHONY: all tests check demo bench bench-quick bench-packages deps clean fuzz fuzz-corpus
 .SECONDARY:
-all: $(BUILD)/poolpair $(BUILD)/bench-gen $(BUILD)/bench-chunk
+all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk
 tests: $(UNIT_BIN) $(REPLAY_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -63,6 +68,10 @@ $(BUILD)/libpoolpair.a: $(LIB_OBJ)
 	@ar rcs $@ $^
 
 $(BUILD)/poolpair: $(CLI_OBJ) $(BUILD)/libpoolpair.a
+	@echo "  LD $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/poolpaird: $(DAEMON_OBJ) $(BUILD)/libpoolpair.a
 	@echo "  LD $@"
 	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -132,10 +141,16 @@ demo: deps
 bench: deps
 	$(MAKE) --no-print-directory all
 	sh bench/run.sh build full
+	sh bench/pkg_bench.sh build 1024 4000
+
+bench-packages: deps
+	$(MAKE) --no-print-directory all
+	sh bench/pkg_bench.sh build 1024 4000
 
 bench-quick: deps
 	$(MAKE) --no-print-directory all
 	sh bench/run.sh build quick
+	sh bench/pkg_bench.sh build 128 400
 
 clean:
 	rm -rf build
