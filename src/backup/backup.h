@@ -33,12 +33,22 @@ struct bk_keys {
  */
 typedef int bk_have_fn(void *arg, const uint8_t id[static CRYPTO_HASH_LEN]);
 
+/*
+ * Ask the target at once which of ${n} chunk ids ${ids} it holds: set bit i
+ * of ${bits} (${n} bits, zeroed by the caller) for each it holds.  Returns
+ * 0, or -1 (then every chunk is sent).
+ */
+typedef int bk_ask_fn(void *arg, const uint8_t *ids, size_t n, uint8_t *bits);
+
 struct bk_export_opts {
 	enum store_module module;
 	int64_t since;		/* the LSN the target has; -1: a snapshot */
 	int level;		/* zstd level; 0: none */
 	bk_have_fn *have;	/* NULL: send every chunk referenced */
 	void *have_arg;
+	bk_ask_fn *ask;		/* not NULL: ask before sending (below) */
+	void *ask_arg;
+	size_t ask_max;		/* ids asked about at most (the rest go) */
 };
 
 struct bk_export_result {
@@ -49,8 +59,10 @@ struct bk_export_result {
 
 /*
  * Write the package of ${o} from ${st} to ${fd}, sealed to the partner of
- * ${k} and signed by this pool.  An incremental export whose ${since} the
- * journal no longer reaches becomes a snapshot.  Fills ${res}.  Returns 0
+ * ${k} and signed by this pool.  With ${o}->ask, the content records are
+ * walked once first (same read transaction) to collect their chunk ids and
+ * ask the target which it holds; those are not sent.  An incremental export
+ * whose ${since} the journal no longer reaches becomes a snapshot.  Fills ${res}.  Returns 0
  * or -1 (the bytes written to ${fd} are then no package).
  */
 int bk_export(struct store *st, const struct bk_keys *k,
@@ -76,9 +88,11 @@ int bk_import(struct store *st, const struct bk_keys *k, int fd,
     struct bk_import_result *res);
 
 /*
- * Record a refused package or connection in ${dir}/refusals.log (JSON
- * lines, 0600, at most 1 MiB then rotated once) for the audit log to take.
- * Best effort: failures are ignored.
+ * Record a refused package or connection in the audit log of the pool whose
+ * data directory is ${dir} (audit.h): kind "${what}-refused" ("package",
+ * "connection"), actor ${from} (the file name or the peer; NULL: "-"),
+ * detail ${reason}.  Rate-limited per kind through the process's shared
+ * writer.  Best effort: failures are ignored.
  */
 void bk_refusal_record(const char *dir, const char *what, const char *from,
     const char *reason);
