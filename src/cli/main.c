@@ -40,6 +40,8 @@ static const struct cli_cmd groups[] = {
 	  "a package's header, without opening it" },
 	{ "pki", cmd_pki, "init|issue|revoke|crl|show",
 	  "the pair CA and the pools' certificates" },
+	{ "audit", cmd_audit, "[--verify] [--limit N] [--json]",
+	  "the pool's audit log: list it or verify its chain" },
 	{ "status", cmd_status, "[--json]",
 	  "poolpaird: replication state, link, certificates" },
 	{ "sync", cmd_sync, "[--module M] [--wait] [--timeout S]",
