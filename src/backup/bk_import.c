@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "audit.h"
 #include "backup.h"
 #include "err.h"
 #include "util.h"
@@ -180,32 +181,12 @@ void
 bk_refusal_record(const char *dir, const char *what, const char *from,
     const char *reason)
 {
-	char path[4096], old[4100], ts[32], line[1024];
-	json_t *j;
-	char *s;
-	FILE *f;
-	long size;
+	char kind[AUDIT_KIND_MAX + 1];
+	struct audit *a;
 
-	if (snprintf(path, sizeof(path), "%s/refusals.log", dir) >=
-	    (int)sizeof(path))
+	/* The process's shared writer, so its rate limit holds across calls. */
+	if ((size_t)snprintf(kind, sizeof(kind), "%s-refused", what) >=
+	    sizeof(kind) || (a = audit_shared(dir)) == NULL)
 		return;
-	if ((f = fopen(path, "a")) == NULL)
-		return;
-	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > (1L << 20)) {
-		fclose(f);
-		snprintf(old, sizeof(old), "%s.1", path);
-		(void)rename(path, old);
-		if ((f = fopen(path, "a")) == NULL)
-			return;
-	}
-	util_time_fmt(ts, sizeof(ts), util_now_ms() / 1000);
-	j = json_pack("{s:s, s:s, s:s, s:s}", "time", ts, "what", what,
-	    "from", from != NULL ? from : "", "reason", reason);
-	if (j != NULL && (s = json_dumps(j, JSON_COMPACT)) != NULL) {
-		snprintf(line, sizeof(line), "%s\n", s);
-		fputs(line, f);
-		free(s);
-	}
-	json_decref(j);
-	fclose(f);
+	(void)audit_log(a, kind, from, "%s", reason);
 }

@@ -6,7 +6,7 @@
 # at A, read-only at B; 'package inspect' shows the header without keys;
 # importing twice does nothing; an incremental export carries only the
 # changes; a package refused (tampered, for another pool, stale) exits 1
-# with one line, changes nothing and is recorded in refusals.log.
+# with one line, changes nothing and is recorded in the audit log.
 . "$(dirname "$0")/lib.sh"
 
 pair_setup
@@ -89,9 +89,21 @@ printf 'X' | dd of="$TESTDIR/flip.ppkg" bs=1 seek=5000 conv=notrunc 2>/dev/null
 refused 1 "fails authentication" pb import "$TESTDIR/flip.ppkg"
 refused 1 "older than what was imported" pb import "$TESTDIR/full/userdata.ppkg"
 refused 1 "addressed to pool-b.example.test" pa import "$TESTDIR/inc.ppkg"
-assert_eq 3 "$(wc -l <"$TESTDIR/b.data/refusals.log")" "refusals recorded at B"
-assert_contains "$(cat "$TESTDIR/b.data/refusals.log")" '"from":"flip.ppkg"' "refusal record"
-assert_eq 600 "$(stat -c %a "$TESTDIR/b.data/refusals.log")" "refusals.log mode"
+# Each refusal is a record of the pool's audit log (docs/audit.md).
+j=$(succeeds pb audit --json)
+assert_eq "1 package-refused short.ppkg|2 package-refused flip.ppkg|3 package-refused userdata.ppkg" \
+    "$(json_eval "$j" '"|".join("%d %s %s" % (r["seq"], r["kind"], r["actor"]) for r in d)')" \
+    "refusals recorded at B"
+assert_contains "$(json_eval "$j" 'd[0]["detail"]')" "truncated" "refusal 1"
+assert_contains "$(json_eval "$j" 'd[1]["detail"]')" "fails authentication" "refusal 2"
+assert_contains "$(json_eval "$j" 'd[2]["detail"]')" "older than what was imported" "refusal 3"
+assert_eq "package-refused inc.ppkg" \
+    "$(json_eval "$(succeeds pa audit --json)" '" ".join(r["kind"] + " " + r["actor"] for r in d)')" \
+    "refusal recorded at A"
+assert_eq "audit log: 3 records, chain intact" \
+    "$(succeeds pb audit --verify | head -n 1)" "B's audit log verifies"
+assert_eq 600 "$(stat -c %a "$TESTDIR/b.data/audit.log")" "audit.log mode"
+[ ! -e "$TESTDIR/b.data/refusals.log" ] || fail "refusals.log is still written"
 # Export needs the config (keys), import too.
 refused 1 "no config file" "$POOLPAIR" --data "$TESTDIR/a.data" export -o "$TESTDIR/x.ppkg"
 refused 2 "exclude each other" pa export --since 1 --full -o "$TESTDIR/x.ppkg"
