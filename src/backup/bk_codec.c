@@ -17,6 +17,7 @@ static const int rtype[STORE_NENT][2] = {
 	[STORE_E_CONF] = { PKG_R_CONF, PKG_R_CONF_DEL },
 	[STORE_E_CONTENT] = { PKG_R_CONTENT, PKG_R_CONTENT_DEL },
 	[STORE_E_CONFIG] = { PKG_R_CONFIG, 0 },
+	[STORE_E_OWNER] = { PKG_R_OWNER, 0 },
 };
 
 int
@@ -86,6 +87,16 @@ bk_rec_encode(const struct store_rec *r, struct pkg_buf *b, int *type)
 		pkg_put_i64(b, r->content.updated_ms);
 		pkg_put_u32(b, (uint32_t)r->content.nchunks);
 		pkg_put_bytes(b, r->ids, r->content.nchunks * CRYPTO_HASH_LEN);
+		break;
+	case STORE_E_OWNER:
+		pkg_put_str(b, r->owner.home);
+		pkg_put_str(b, r->owner.owner);
+		pkg_put_i64(b, r->owner.epoch);
+		pkg_put_u8(b, (unsigned)r->owner.mode);
+		pkg_put_i64(b, r->owner.changed_ms);
+		pkg_put_i64(b, r->owner.lsn[0]);
+		pkg_put_i64(b, r->owner.lsn[1]);
+		pkg_put_u8(b, (unsigned)r->owner.master);
 		break;
 	default:
 		pkg_put_str(b, r->config.name);
@@ -170,6 +181,16 @@ dec_fields(struct pkg_cur *c, struct store_rec *r)
 			break;
 		}
 		r->ids = pkg_get_bytes(c, c->len);
+		break;
+	case STORE_E_OWNER:
+		pkg_get_str(c, r->owner.home, PP_FQDN_MAX);
+		pkg_get_str(c, r->owner.owner, PP_FQDN_MAX);
+		r->owner.epoch = pkg_get_i64(c);
+		r->owner.mode = (enum store_mode)pkg_get_u8(c);
+		r->owner.changed_ms = pkg_get_i64(c);
+		r->owner.lsn[0] = pkg_get_i64(c);
+		r->owner.lsn[1] = pkg_get_i64(c);
+		r->owner.master = pkg_get_u8(c);
 		break;
 	default:
 		pkg_get_str(c, r->config.name, PP_CONFIG_NAME_MAX);

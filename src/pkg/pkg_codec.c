@@ -30,6 +30,7 @@ static const struct {
 	[PKG_R_CONTENT] = { "content", 1 },
 	[PKG_R_CONTENT_DEL] = { "content-del", 1 },
 	[PKG_R_CONFIG] = { "config", 2 },
+	[PKG_R_OWNER] = { "owner", 0 },
 };
 
 int

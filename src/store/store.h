@@ -338,12 +338,40 @@ int store_journal_list(struct store *st, int all, enum store_module module,
 int store_journal_head(struct store *st, enum store_module module,
     int64_t *epoch, int64_t *last_lsn);
 
+/* A change this pool committed that the pool now owning its users never
+ * received (a disaster failover's window): kept, never merged. */
+struct store_orphan {
+	struct store_jrec rec;		/* the journal record */
+	const char *state;		/* JSON: the key's state when fenced */
+	int64_t saved_ms;
+};
+
+typedef int store_orphan_cb(void *arg, const struct store_orphan *o);
+/* Every orphan, by module and LSN. */
+int store_orphan_list(struct store *st, store_orphan_cb *cb, void *arg);
+
 /* --- replication: export and import (src/backup uses these) ------------ */
 
 /* What a record is about; the order parents come before children. */
 enum store_ent { STORE_E_USER = 0, STORE_E_SETTING, STORE_E_GROUP,
 	STORE_E_CONTACT, STORE_E_CONF, STORE_E_CONTENT, STORE_E_CONFIG,
-	STORE_NENT };
+	STORE_E_OWNER, STORE_NENT };
+
+/* Who may write a user set (the users homed at one pool, their data). */
+enum store_mode { STORE_MODE_NORMAL = 0, STORE_MODE_FAILEDOVER,
+	STORE_MODE_FAILINGBACK };
+
+struct store_owner {
+	char home[PP_FQDN_MAX + 1];	/* the user set: its home pool */
+	char owner[PP_FQDN_MAX + 1];	/* the pool that may write it */
+	int64_t epoch;			/* only grows; 1 at the start */
+	enum store_mode mode;
+	int64_t changed_ms;
+	int64_t lsn[2];			/* at a failover: the home's userdata
+					   and confcontent LSNs the new owner
+					   had imported (the window's start) */
+	int master;			/* the config master role went along */
+};
 
 /*
  * One key's state: the whole row (del 0) or its absence (del 1; then only
@@ -362,9 +390,34 @@ struct store_rec {
 	const uint8_t *ids;
 	struct store_config config;		/* body: the document */
 	const uint8_t *body;
+	struct store_owner owner;
 };
 
 typedef int store_rec_cb(void *arg, const struct store_rec *r);
+
+/* --- ownership of user sets: failover and failback (store_owner.c) ----- */
+
+const char *store_mode_name(enum store_mode m);
+
+/*
+ * Fill ${out} with who owns the user set of pool ${home}: without a
+ * record, ${home} itself, epoch 1, Normal.  Returns 0 or -1.
+ */
+int store_owner_get(struct store *st, const char *home,
+    struct store_owner *out);
+
+typedef int store_owner_cb(void *arg, const struct store_owner *o);
+/* This pool's user set and every other one recorded, by home. */
+int store_owner_list(struct store *st, store_owner_cb *cb, void *arg);
+
+/*
+ * Record ${o} as the owner of ${o}->home's user set (journaled in module
+ * userdata, so it replicates first in the partner's next package).  Its
+ * epoch must be above the current one, or equal with a change of mode by
+ * the same owner.  With ${o}->master, the config master becomes ${o}->owner.
+ * Returns 0 or -1 (PP_EINVAL for an epoch that does not grow).
+ */
+int store_owner_set(struct store *st, const struct store_owner *o);
 
 /*
  * Export the data of ${module} this pool writes, in one read transaction

@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "err.h"
 #include "store_int.h"
+#include "util.h"
 
 struct exp {
 	struct store *st;
@@ -91,6 +94,8 @@ exp_key(struct exp *e, enum store_ent ent, const char *k1, const char *k2)
 		rc = store_config_get(st, k1, &r->config, &e->body);
 		snprintf(r->config.name, sizeof(r->config.name), "%s", k1);
 		break;
+	case STORE_E_OWNER:
+		return (owner_find(st, k1, &r->owner));
 	default:
 		pp_err(PP_ESTORE, "store %s is corrupted (journal entity %d)",
 		    st->dir, (int)ent);
@@ -112,9 +117,10 @@ exp_changes(struct exp *e, enum store_module m, int64_t since, int64_t upto)
 	int r, ent;
 
 	/* Its own statement: the lookups below use the cached ones. */
+	/* Owner records first: they decide what the rest may write. */
 	if ((s = db_stmt(st, "SELECT kind >> 1 AS ent, k1, k2 FROM journal"
 	    " WHERE seq > ?1 AND seq <= ?2 GROUP BY ent, k1, k2"
-	    " ORDER BY ent, k1, k2")) == NULL)
+	    " ORDER BY ent <> 7, ent, k1, k2")) == NULL)
 		return (-1);
 	sqlite3_bind_int64(s, 1, JRNL_SEQ(m, since));
 	sqlite3_bind_int64(s, 2, JRNL_SEQ(m, upto));
@@ -172,7 +178,7 @@ fail:
 
 /* Everything of module ${m} homed at ${pool}. */
 static int
-exp_snapshot(struct exp *e, enum store_module m, const char *pool)
+exp_home(struct exp *e, enum store_module m, const char *pool)
 {
 	char master[PP_FQDN_MAX + 1];
 
@@ -205,6 +211,38 @@ exp_snapshot(struct exp *e, enum store_module m, const char *pool)
 		    " WHERE ?1 IS NOT NULL ORDER BY name", pool,
 		    STORE_E_CONFIG));
 	}
+}
+
+/*
+ * A snapshot: in userdata, every owner record first; then the data of
+ * every user set this pool owns (its own, unless fenced; its partner's
+ * while failed over).
+ */
+static int
+exp_snapshot(struct exp *e, enum store_module m)
+{
+	char homes[8][PP_FQDN_MAX + 1];
+	sqlite3_stmt *s;
+	int n = 0, i, r;
+
+	if (m == STORE_MOD_USERDATA && exp_rows(e, "SELECT home FROM owners"
+	    " WHERE ?1 IS NOT NULL ORDER BY home", e->st->pool,
+	    STORE_E_OWNER) != 0)
+		return (-1);
+	if (m == STORE_MOD_CONFIG)
+		return (exp_home(e, m, e->st->pool));
+	if ((s = db_stmt(e->st, "SELECT ?1 WHERE coalesce((SELECT owner FROM"
+	    " owners WHERE home = ?1), ?1) = ?1 UNION SELECT home FROM owners"
+	    " WHERE owner = ?1 AND home <> ?1")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, e->st->pool);
+	while (n < 8 && (r = sqlite3_step(s)) == SQLITE_ROW)
+		db_col_text(s, 0, homes[n++], sizeof(homes[0]));
+	sqlite3_reset(s);
+	for (i = 0; i < n; i++)
+		if (exp_home(e, m, homes[i]) != 0)
+			return (-1);
+	return (0);
 }
 
 /* The epoch, next LSN and floor of ${m}, as committed. */
@@ -283,8 +321,7 @@ store_export_walk(struct store *st, store_rec_cb *cb, void *arg)
 	e->cb = cb;
 	e->arg = arg;
 	rc = st->exp_since >= 0 ? exp_changes(e, st->exp_module,
-	    st->exp_since, st->exp_upto) : exp_snapshot(e, st->exp_module,
-	    st->pool);
+	    st->exp_since, st->exp_upto) : exp_snapshot(e, st->exp_module);
 	free(e);
 	return (rc);
 }
@@ -309,7 +346,7 @@ store_walk_home(struct store *st, enum store_module module, const char *home,
 	e->arg = arg;
 	if ((rc = db_rbegin(st)) == 0) {
 		st->in_read = 1;
-		rc = exp_snapshot(e, module, home);
+		rc = exp_home(e, module, home);
 		st->in_read = 0;
 		db_rend(st);
 	}
@@ -416,4 +453,169 @@ store_journal_prune(struct store *st, enum store_module module,
 	rc = db_done(st, s, "journal prune");
 out:
 	return (db_wend(st, rc));
+}
+
+/* The state of ${r} as JSON (for orphans: what an operator needs). */
+static json_t *
+rec_json(const struct store_rec *r)
+{
+	char hex[2 * CRYPTO_HASH_LEN + 1];
+	json_t *g;
+	size_t i;
+
+	if (r->del)
+		return (json_pack("{s:b}", "deleted", 1));
+	switch (r->ent) {
+	case STORE_E_USER:
+		return (json_pack("{s:s, s:s}", "uri", r->user.uri, "name",
+		    r->user.name));
+	case STORE_E_SETTING:
+		return (json_pack("{s:s, s:s, s:s}", "uri", r->user.uri, "key",
+		    r->setting.key, "value", r->setting.value));
+	case STORE_E_GROUP:
+		return (json_pack("{s:s, s:s}", "owner", r->contact.owner,
+		    "group", r->group.name));
+	case STORE_E_CONTACT:
+		g = json_array();
+		for (i = 0; i < r->contact.ngroups; i++)
+			json_array_append_new(g,
+			    json_string(r->contact.groups[i]));
+		return (json_pack("{s:s, s:s, s:s, s:s, s:o}", "owner",
+		    r->contact.owner, "uri", r->contact.uri, "name",
+		    r->contact.name, "relationship",
+		    store_rel_name(r->contact.rel), "groups", g));
+	case STORE_E_CONF:
+		return (json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "id",
+		    r->conf.id, "organizer", r->conf.organizer, "subject",
+		    r->conf.subject, "start", (json_int_t)r->conf.start, "end",
+		    (json_int_t)r->conf.end, "access",
+		    store_access_name(r->conf.access)));
+	case STORE_E_CONTENT:
+		util_hex(hex, r->content.sha256, CRYPTO_HASH_LEN);
+		return (json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "conf",
+		    r->content.conf, "name", r->content.name, "kind",
+		    store_kind_name(r->content.kind), "mime", r->content.mime,
+		    "size", (json_int_t)r->content.size, "sha256", hex));
+	case STORE_E_CONFIG:
+		return (json_pack("{s:s, s:I, s:s%}", "name", r->config.name,
+		    "version", (json_int_t)r->config.version, "body",
+		    r->body != NULL ? (const char *)r->body : "",
+		    r->body != NULL ? r->config.size : (size_t)0));
+	default:
+		return (json_object());
+	}
+}
+
+int
+orphans_capture(struct store *st, enum store_module m, int64_t after)
+{
+	struct exp *e;
+	char k1[PP_URI_MAX + 1], k2[PP_URI_MAX + 1], *js;
+	int64_t lsn, epoch, ts, last;
+	sqlite3_stmt *s, *ins;
+	json_t *j;
+	int r, kind, rc = -1;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	e->st = st;
+	/* In rounds: the lookups below reset the cached statements. */
+	for (last = after;; ) {
+		if ((s = db_stmt(st, "SELECT seq, epoch, kind, k1, k2, ts FROM"
+		    " journal WHERE seq > ?1 AND seq < ?2 ORDER BY seq"
+		    " LIMIT 1")) == NULL)
+			goto out;
+		sqlite3_bind_int64(s, 1, JRNL_SEQ(m, last));
+		sqlite3_bind_int64(s, 2, JRNL_SEQ(m + 1, 0));
+		if ((r = sqlite3_step(s)) != SQLITE_ROW) {
+			sqlite3_reset(s);
+			if (r != SQLITE_DONE) {
+				db_fail(st, "orphans");
+				goto out;
+			}
+			break;
+		}
+		lsn = sqlite3_column_int64(s, 0) & ((1LL << JRNL_SHIFT) - 1);
+		epoch = sqlite3_column_int64(s, 1);
+		kind = sqlite3_column_int(s, 2);
+		db_col_text(s, 3, k1, sizeof(k1));
+		db_col_text(s, 4, k2, sizeof(k2));
+		ts = sqlite3_column_int64(s, 5);
+		sqlite3_reset(s);
+		last = lsn;
+		if (exp_key(e, (enum store_ent)(kind >> 1), k1, k2) != 0)
+			goto out;
+		j = rec_json(&e->r);
+		free(e->ids.ids);
+		free(e->body);
+		memset(&e->ids, 0, sizeof(e->ids));
+		e->body = NULL;
+		js = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+		json_decref(j);
+		if (js == NULL) {
+			pp_err(PP_EINTERNAL, "out of memory");
+			goto out;
+		}
+		if ((ins = db_stmt(st, "INSERT OR IGNORE INTO orphans"
+		    " VALUES(?,?,?,?,?,?,?,?,?)")) == NULL) {
+			free(js);
+			goto out;
+		}
+		sqlite3_bind_int(ins, 1, (int)m);
+		sqlite3_bind_int64(ins, 2, lsn);
+		sqlite3_bind_int64(ins, 3, epoch);
+		sqlite3_bind_int(ins, 4, kind);
+		db_bind_text(ins, 5, k1);
+		db_bind_text(ins, 6, k2);
+		sqlite3_bind_int64(ins, 7, ts);
+		db_bind_text(ins, 8, js);
+		sqlite3_bind_int64(ins, 9, util_now_ms());
+		r = db_done(st, ins, "orphans");
+		free(js);
+		if (r != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(e);
+	return (rc);
+}
+
+int
+store_orphan_list(struct store *st, store_orphan_cb *cb, void *arg)
+{
+	struct store_orphan o;
+	sqlite3_stmt *s;
+	int r, rc = -1, kind;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "SELECT module, lsn, epoch, kind, k1, k2, ts,"
+	    " state, saved FROM orphans ORDER BY module, lsn")) == NULL)
+		goto out;
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(&o, 0, sizeof(o));
+		o.rec.module = (enum store_module)sqlite3_column_int(s, 0);
+		o.rec.lsn = sqlite3_column_int64(s, 1);
+		o.rec.epoch = sqlite3_column_int64(s, 2);
+		kind = sqlite3_column_int(s, 3);
+		snprintf(o.rec.entity, sizeof(o.rec.entity), "%s",
+		    (unsigned)(kind >> 1) < STORE_NENT ?
+		    jrnl_entities[kind >> 1] : "?");
+		snprintf(o.rec.op, sizeof(o.rec.op), "%s", kind & 1 ? "del" :
+		    "put");
+		db_col_text(s, 4, o.rec.k1, sizeof(o.rec.k1));
+		db_col_text(s, 5, o.rec.k2, sizeof(o.rec.k2));
+		o.rec.ts_ms = sqlite3_column_int64(s, 6);
+		o.state = (const char *)sqlite3_column_text(s, 7);
+		o.saved_ms = sqlite3_column_int64(s, 8);
+		if (cb(arg, &o) != 0)
+			goto out;
+	}
+	rc = r == SQLITE_DONE ? 0 : db_fail(st, "orphan list");
+out:
+	db_rend(st);
+	return (rc);
 }

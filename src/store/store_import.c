@@ -20,7 +20,7 @@
 static const enum store_module ent_module[STORE_NENT] = {
 	STORE_MOD_USERDATA, STORE_MOD_USERDATA, STORE_MOD_USERDATA,
 	STORE_MOD_USERDATA, STORE_MOD_USERDATA, STORE_MOD_CONFCONTENT,
-	STORE_MOD_CONFIG
+	STORE_MOD_CONFIG, STORE_MOD_USERDATA
 };
 
 /* ${uri} is a SIP URI in normal form (what a source pool exports). */
@@ -62,17 +62,21 @@ imp_user(struct store *st, const struct store_user *u)
 	    util_text_ok(u->name, PP_NAME_MAX, "display name") != 0 ||
 	    times_ok(u->created_ms, u->updated_ms) != 0)
 		return (-1);
+	/* A user keeps the home it has (the source may own it by failover). */
+	snprintf(old.home, sizeof(old.home), "%s", st->import_src);
 	if (db_user_find(st, u->uri, norm, &old) == 0) {
 		if (db_home_writable(st, old.home, norm) != 0)
 			return (-1);
 	} else if (pp_errcode() != PP_ENOENT)
+		return (-1);
+	else if (db_home_writable(st, st->import_src, norm) != 0)
 		return (-1);
 	if ((s = db_stmt(st, "INSERT OR REPLACE INTO users"
 	    " VALUES(?,?,?,?,?)")) == NULL)
 		return (-1);
 	db_bind_text(s, 1, u->uri);
 	db_bind_text(s, 2, u->name);
-	db_bind_text(s, 3, st->import_src);
+	db_bind_text(s, 3, old.home);
 	sqlite3_bind_int64(s, 4, u->created_ms);
 	sqlite3_bind_int64(s, 5, u->updated_ms);
 	return (db_done(st, s, "replica user"));
@@ -93,6 +97,7 @@ imp_conf(struct store *st, const struct store_conf *c)
 	if (db_user_find(st, c->organizer, norm, &u) != 0 ||
 	    db_home_writable(st, u.home, norm) != 0)
 		return (-1);
+	snprintf(old.home, sizeof(old.home), "%s", st->import_src);
 	if (conf_find(st, c->id, &old) == 0) {
 		if (db_home_writable(st, old.home, c->id) != 0)
 			return (-1);
@@ -107,7 +112,7 @@ imp_conf(struct store *st, const struct store_conf *c)
 	sqlite3_bind_int64(s, 4, c->start);
 	sqlite3_bind_int64(s, 5, c->end);
 	sqlite3_bind_int(s, 6, (int)c->access);
-	db_bind_text(s, 7, st->import_src);
+	db_bind_text(s, 7, old.home);
 	sqlite3_bind_int64(s, 8, c->created_ms);
 	sqlite3_bind_int64(s, 9, c->updated_ms);
 	return (db_done(st, s, "replica conference"));
@@ -144,6 +149,7 @@ imp_content(struct store *st, const struct store_content *c,
     const uint8_t *ids)
 {
 	struct store_content old, row = *c;
+	struct store_conf cf;
 	struct idlist oldids = { 0 };
 	int rc = -1, had;
 
@@ -158,12 +164,13 @@ imp_content(struct store *st, const struct store_content *c,
 		    "out of bounds", c->conf, c->name);
 		return (-1);
 	}
-	if (conf_writable(st, c->conf) != 0)
+	if (conf_find(st, c->conf, &cf) != 0 ||
+	    db_home_writable(st, cf.home, c->conf) != 0)
 		return (-1);
 	if ((had = content_find(st, c->conf, c->name, &old, &oldids) == 0) ==
 	    0 && (pp_errcode() != PP_ENOENT || content_room(st, c->conf) != 0))
 		goto out;
-	snprintf(row.home, sizeof(row.home), "%s", st->import_src);
+	snprintf(row.home, sizeof(row.home), "%s", cf.home);
 	/* New references first, so chunks shared with the old list stay. */
 	if (imp_refs(st, ids, c->nchunks) != 0 ||
 	    content_row(st, &row, ids, c->nchunks) != 0 ||
@@ -211,6 +218,36 @@ imp_config_del(struct store *st, const char *name)
 		return (-1);
 	db_bind_text(s, 1, name);
 	return (db_done(st, s, "replica config"));
+}
+
+/*
+ * An owner record: taken if its epoch follows what this pool knows (an
+ * older one is stale: ignored).  If it hands this pool's own users to
+ * another pool, this pool is fenced, and what it committed that the new
+ * owner never had is kept as orphans first.
+ */
+static int
+imp_owner(struct store *st, const struct store_owner *o)
+{
+	struct store_owner cur;
+
+	if (util_fqdn_ok(o->home) != 0 || util_fqdn_ok(o->owner) != 0 ||
+	    (unsigned)o->mode > STORE_MODE_FAILINGBACK || o->epoch < 1 ||
+	    o->lsn[0] < 0 || o->lsn[1] < 0) {
+		pp_err(PP_EINVAL, "malformed owner record");
+		return (-1);
+	}
+	if (owner_find(st, o->home, &cur) != 0)
+		return (-1);
+	if (!owner_follows(&cur, o))
+		return (0);
+	if (strcmp(o->home, st->pool) == 0 &&
+	    strcmp(o->owner, st->pool) != 0 &&
+	    strcmp(cur.owner, st->pool) == 0 &&
+	    (orphans_capture(st, STORE_MOD_USERDATA, o->lsn[0]) != 0 ||
+	    orphans_capture(st, STORE_MOD_CONFCONTENT, o->lsn[1]) != 0))
+		return (-1);
+	return (owner_write(st, o));
 }
 
 /* Run delete ${rc} of an absent key: an unknown key is no error. */
@@ -272,6 +309,8 @@ imp_apply(struct store *st, const struct store_rec *r)
 		if (r->del)	/* only a snapshot's sweep deletes one */
 			return (imp_config_del(st, r->config.name));
 		return (imp_config(st, &r->config, r->body));
+	case STORE_E_OWNER:
+		return (imp_owner(st, &r->owner));
 	default:
 		pp_err(PP_EINVAL, "unknown record entity %d", (int)r->ent);
 		return (-1);
@@ -293,6 +332,7 @@ rec_key(const struct store_rec *r, const char **k1, const char **k2)
 	case STORE_E_CONF: *k1 = r->conf.id; break;
 	case STORE_E_CONTENT: *k1 = r->content.conf; *k2 = r->content.name;
 		break;
+	case STORE_E_OWNER: *k1 = r->owner.home; break;
 	default: *k1 = r->config.name; break;
 	}
 }
@@ -529,9 +569,12 @@ rec_set_key(struct store_rec *r, enum store_ent ent, const char *k1,
 	}
 }
 
-/* Delete, in rounds of 64, the keys of sweep ${i} the snapshot lacked. */
+/*
+ * Delete, in rounds of 64, the keys of sweep ${i} homed at ${home} that the
+ * snapshot lacked.
+ */
 static int
-imp_sweep_one(struct store *st, size_t i)
+imp_sweep_one(struct store *st, size_t i, const char *home)
 {
 	struct sweep {
 		struct store_rec r;
@@ -547,7 +590,7 @@ imp_sweep_one(struct store *st, size_t i)
 	do {
 		if ((s = db_stmt(st, sweeps[i].sql)) == NULL)
 			goto out;
-		db_bind_text(s, 1, st->import_src);
+		db_bind_text(s, 1, home);
 		for (n = 0; n < 64 && sqlite3_step(s) == SQLITE_ROW; n++) {
 			db_col_text(s, 0, w->k[n][0], sizeof(w->k[n][0]));
 			db_col_text(s, 1, w->k[n][1], sizeof(w->k[n][1]));
@@ -564,6 +607,42 @@ imp_sweep_one(struct store *st, size_t i)
 out:
 	free(w);
 	return (rc);
+}
+
+/*
+ * After a snapshot: delete what it lacked in every user set the source
+ * owns (its own, or this pool's while failed over to it).
+ */
+static int
+imp_sweep(struct store *st)
+{
+	char homes[8][PP_FQDN_MAX + 1];
+	sqlite3_stmt *s;
+	size_t i;
+	int n = 0, h;
+
+	if ((s = db_stmt(st, "SELECT ?1 WHERE coalesce((SELECT owner FROM"
+	    " owners WHERE home = ?1), ?1) = ?1 UNION SELECT home FROM owners"
+	    " WHERE owner = ?1 AND home <> ?1")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, st->import_src);
+	while (n < 8 && sqlite3_step(s) == SQLITE_ROW)
+		db_col_text(s, 0, homes[n++], sizeof(homes[0]));
+	sqlite3_reset(s);
+	for (i = 0; i < sizeof(sweeps) / sizeof(sweeps[0]); i++) {
+		if (ent_module[sweeps[i].ent] != st->import_module)
+			continue;
+		/* Config documents have no home: the master's are all. */
+		if (sweeps[i].ent == STORE_E_CONFIG) {
+			if (imp_sweep_one(st, i, st->import_src) != 0)
+				return (-1);
+			continue;
+		}
+		for (h = 0; h < n; h++)
+			if (imp_sweep_one(st, i, homes[h]) != 0)
+				return (-1);
+	}
+	return (0);
 }
 
 /* Drop the chunks this import stored that no item took. */
@@ -603,18 +682,14 @@ int
 store_import_commit(struct store *st, const struct store_replica *rep)
 {
 	sqlite3_stmt *s;
-	size_t i;
 	int rc;
 
 	if (!st->importing) {
 		pp_err(PP_EINTERNAL, "no import is open");
 		return (-1);
 	}
-	if (st->import_snapshot)
-		for (i = 0; i < sizeof(sweeps) / sizeof(sweeps[0]); i++)
-			if (ent_module[sweeps[i].ent] == st->import_module &&
-			    imp_sweep_one(st, i) != 0)
-				goto fail;
+	if (st->import_snapshot && imp_sweep(st) != 0)
+		goto fail;
 	if (imp_unused_chunks(st) != 0 || imp_adopt(st) != 0)
 		goto fail;
 	if ((s = db_stmt(st, "INSERT OR REPLACE INTO replicas"

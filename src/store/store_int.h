@@ -163,10 +163,28 @@ int jrnl_append(struct store *st, enum store_module module,
     const char *entity, const char *k1, const char *k2, const char *op);
 
 /*
- * Check that the pool ${home} may be written here (this pool is home to it
- * and not fenced).  Returns 0, or -1 with PP_EROFS recorded.
+ * Check that data homed at ${home} may be written here: this pool owns
+ * that user set (store_owner.c) and is not failing it back; inside an
+ * import, that the source owns it.  Returns 0, or -1 with PP_EROFS
+ * recorded naming ${what} and the owner.
  */
 int db_home_writable(struct store *st, const char *home, const char *what);
+
+/*
+ * Ownership internals (store_owner.c): the owner of ${home} into ${o};
+ * write ${o}'s row (and the config master with it); whether ${o} may
+ * replace ${cur} (a higher epoch, or a mode change by the same owner).
+ */
+int owner_find(struct store *st, const char *home, struct store_owner *o);
+int owner_write(struct store *st, const struct store_owner *o);
+int owner_follows(const struct store_owner *cur, const struct store_owner *o);
+
+/*
+ * Keep, as orphans, the journal records of ${m} after LSN ${after} with the
+ * current state of their keys (store_export.c): this pool is being fenced
+ * and its new owner never had them.  Inside a write transaction.
+ */
+int orphans_capture(struct store *st, enum store_module m, int64_t after);
 
 /* Normalize user ${uri} into ${out}, check it is known here, fill ${u}. */
 int db_user_find(struct store *st, const char *uri,

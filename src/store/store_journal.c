@@ -13,7 +13,7 @@
 
 /* Journal entities, by their code (journal.kind / 2); never reorder. */
 const char *const jrnl_entities[] = { "user", "setting", "group", "contact",
-	"conf", "content", "config", NULL };
+	"conf", "content", "config", "owner", NULL };
 
 /* Bind buffered record ${r} as row ${row} of a journal INSERT. */
 static void

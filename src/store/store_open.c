@@ -61,6 +61,16 @@ static const char schema[] =
     /* AUTOINCREMENT: a pack number is never used twice. */
     "CREATE TABLE packs(id INTEGER PRIMARY KEY AUTOINCREMENT,"
     " live INTEGER NOT NULL);"
+    /* Who writes each user set; no row: its home pool, epoch 1. */
+    "CREATE TABLE owners(home TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+    " epoch INTEGER NOT NULL, mode INTEGER NOT NULL,"
+    " changed INTEGER NOT NULL, lsn_ud INTEGER NOT NULL,"
+    " lsn_cc INTEGER NOT NULL, master INTEGER NOT NULL) WITHOUT ROWID;"
+    /* Changes this pool made that its new owner never had (orphans). */
+    "CREATE TABLE orphans(module INTEGER NOT NULL, lsn INTEGER NOT NULL,"
+    " epoch INTEGER NOT NULL, kind INTEGER NOT NULL, k1 TEXT NOT NULL,"
+    " k2 TEXT NOT NULL, ts INTEGER NOT NULL, state TEXT NOT NULL,"
+    " saved INTEGER NOT NULL, PRIMARY KEY(module, lsn)) WITHOUT ROWID;"
     "CREATE TABLE config_docs(name TEXT PRIMARY KEY,"
     " version INTEGER NOT NULL, body BLOB NOT NULL,"
     " updated INTEGER NOT NULL) WITHOUT ROWID;";

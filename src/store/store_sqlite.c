@@ -277,13 +277,30 @@ store_rollback(struct store *st)
 int
 db_home_writable(struct store *st, const char *home, const char *what)
 {
+	struct store_owner o;
 
-	if (st->importing && strcmp(home, st->import_src) == 0)
-		return (0);
-	if (st->importing || strcmp(home, st->pool) != 0) {
-		pp_err(PP_EROFS, "%s belongs to pool %s; this pool (%s) holds "
-		    "a read-only replica", what, home, st->pool);
+	if (owner_find(st, home, &o) != 0)
+		return (-1);
+	if (st->importing) {
+		if (strcmp(o.owner, st->import_src) == 0)
+			return (0);
+		pp_err(PP_EROFS, "%s belongs to the user set of %s, which %s "
+		    "owns (epoch %lld), not %s", what, home, o.owner,
+		    (long long)o.epoch, st->import_src);
 		return (-1);
 	}
-	return (0);
+	if (strcmp(o.owner, st->pool) == 0 && o.mode != STORE_MODE_FAILINGBACK)
+		return (0);
+	if (strcmp(o.owner, st->pool) == 0)
+		pp_err(PP_EROFS, "%s is read-only here: the users of %s are "
+		    "being failed back to it (epoch %lld)", what, home,
+		    (long long)o.epoch);
+	else if (strcmp(home, st->pool) == 0)
+		pp_err(PP_EROFS, "%s is read-only here: this pool is fenced; "
+		    "its users are owned by %s since a failover (epoch %lld)",
+		    what, o.owner, (long long)o.epoch);
+	else
+		pp_err(PP_EROFS, "%s belongs to pool %s; this pool (%s) holds "
+		    "a read-only replica", what, home, st->pool);
+	return (-1);
 }

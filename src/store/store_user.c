@@ -71,6 +71,9 @@ store_user_add(struct store *st, const char *uri, const char *name)
 		return (-1);
 	if (db_wbegin(st) != 0)
 		return (-1);
+	/* A fenced pool takes no new users either. */
+	if (db_home_writable(st, st->pool, norm) != 0)
+		goto out;
 	if (db_user_find(st, norm, found, &u) == 0) {
 		pp_err(PP_EEXIST, "user %s already exists (home pool %s)",
 		    norm, u.home);

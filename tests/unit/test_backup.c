@@ -721,7 +721,7 @@ refuse_touching_own_data(void **state)
 	assert_int_equal(pkg_writer_finish(w), 0);
 	pkg_writer_free(w);
 	pkg_buf_free(&b);
-	refused(f, fd, "read-only replica", "B's own user");
+	refused(f, fd, "which " POOL_B " owns", "B's own user");
 	close(fd);
 }
 
@@ -747,6 +747,94 @@ journal_floor_forces_snapshot(void **state)
 	assert_int_equal(ir.noop, 1);
 }
 
+struct ofind {
+	int n;
+	char last[1024];
+};
+
+static int
+ofind_cb(void *arg, const struct store_orphan *o)
+{
+	struct ofind *x = arg;
+
+	x->n++;
+	snprintf(x->last, sizeof(x->last), "%s %s %s", o->rec.entity,
+	    o->rec.k2, o->state);
+	return (0);
+}
+
+/*
+ * A disaster failover: B takes A's users under epoch 2 with what it has;
+ * A's unshipped change becomes an orphan when A learns of it; A is fenced
+ * and receives B's writes; the config master moved with the users.
+ */
+static void
+failover_fences_and_keeps_orphans(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct store_replica rud;
+	struct store_owner o;
+	struct store_setting set;
+	struct bk_keys b2a, a_in;
+	struct ofind of = { 0, "" };
+	char master[PP_FQDN_MAX + 1];
+	int fd;
+
+	populate(f->a->st);
+	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
+	/* The window: committed at A, never shipped. */
+	assert_int_equal(store_setting_set(f->a->st, UNIT_ALICE, "lang", "pt"),
+	    0);
+	/* B takes over A's users with what it has. */
+	assert_int_equal(store_replica_get(f->b, UNIT_POOL, STORE_MOD_USERDATA,
+	    &rud), 0);
+	memset(&o, 0, sizeof(o));
+	snprintf(o.home, sizeof(o.home), UNIT_POOL);
+	snprintf(o.owner, sizeof(o.owner), POOL_B);
+	o.epoch = 2;
+	o.mode = STORE_MODE_FAILEDOVER;
+	o.lsn[0] = rud.lsn;
+	o.master = 1;
+	assert_int_equal(store_owner_set(f->b, &o), 0);
+	o.epoch = 1;		/* an epoch that does not grow is refused */
+	assert_int_equal(store_owner_set(f->b, &o), -1);
+	assert_int_equal(pp_errcode(), PP_EINVAL);
+	/* B now writes A's users; its own replica of them is primary. */
+	assert_int_equal(store_setting_set(f->b, UNIT_ALICE, "lang", "de"), 0);
+	assert_int_equal(store_config_master(f->b, master), 0);
+	assert_string_equal(master, POOL_B);
+	/* A comes back and imports B's package: the owner record first. */
+	keys_set(&b2a, "pair1", POOL_B, &f->kb, UNIT_POOL, &f->ka);
+	keys_set(&a_in, "pair1", UNIT_POOL, &f->ka, POOL_B, &f->kb);
+	fd = export_fd(f->b, &b2a, STORE_MOD_USERDATA, -1, NULL, NULL, &er);
+	if (bk_import(f->a->st, &a_in, fd, &ir) != 0)
+		fail_msg("import at A: %s", pp_errmsg());
+	close(fd);
+	assert_int_equal(store_owner_get(f->a->st, UNIT_POOL, &o), 0);
+	assert_string_equal(o.owner, POOL_B);
+	assert_int_equal(o.epoch, 2);
+	assert_int_equal(store_setting_get(f->a->st, UNIT_ALICE, "lang", &set),
+	    0);
+	assert_string_equal(set.value, "de");
+	/* Fenced: A refuses writes to its own users, and new ones. */
+	assert_int_equal(store_setting_set(f->a->st, UNIT_ALICE, "lang", "fr"),
+	    -1);
+	assert_int_equal(pp_errcode(), PP_EROFS);
+	assert_non_null(strstr(pp_errmsg(), "fenced"));
+	assert_int_equal(store_user_add(f->a->st, "sip:zed@" UNIT_POOL, "Z"),
+	    -1);
+	assert_int_equal(pp_errcode(), PP_EROFS);
+	assert_int_equal(store_config_master(f->a->st, master), 0);
+	assert_string_equal(master, POOL_B);
+	/* The window's change is kept, with its state then. */
+	assert_int_equal(store_orphan_list(f->a->st, ofind_cb, &of), 0);
+	assert_int_equal(of.n, 1);
+	assert_non_null(strstr(of.last, "setting lang"));
+	assert_non_null(strstr(of.last, "\"pt\""));
+}
+
 int
 main(void)
 {
@@ -765,6 +853,7 @@ main(void)
 		T(refuse_any_flipped_bit),
 		T(refuse_touching_own_data),
 		T(journal_floor_forces_snapshot),
+		T(failover_fences_and_keeps_orphans),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
