@@ -129,6 +129,18 @@ int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_replica(struct cli *c, int argc, char **argv);
 int cmd_package(struct cli *c, int argc, char **argv);
 int cmd_audit(struct cli *c, int argc, char **argv);
+int cmd_owners(struct cli *c, int argc, char **argv);
+int cmd_failover(struct cli *c, int argc, char **argv);
+int cmd_failback(struct cli *c, int argc, char **argv);
+int cmd_orphans(struct cli *c, int argc, char **argv);
+
+/*
+ * Send ${req} (stolen) to poolpaird and wait ${timeout_ms} for an
+ * "ok":true response into ${resp} (caller decrefs); else print one line
+ * (after ${what}) and return the exit code (cmd_ctl.c).
+ */
+int ctl_call(struct cli *c, const char *what, json_t *req, int timeout_ms,
+    json_t **resp);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);

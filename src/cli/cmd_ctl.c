@@ -53,7 +53,7 @@ ctl_sock(struct cli *c, char path[static ADMIN_PATH_MAX])
  * for the daemon's "timeout: ..." answer, 1 for its other refusals, 3 when
  * it cannot be asked.
  */
-static int
+int
 ctl_call(struct cli *c, const char *what, json_t *req, int timeout_ms,
     json_t **resp)
 {

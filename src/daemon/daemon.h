@@ -116,6 +116,9 @@ struct daemon {
 	int audit_queued;		/* records waiting for it */
 	int64_t audit_dropped;		/* over the queue's bound */
 	int master;			/* this pool is the config master */
+	int fenced;			/* it owns no user set: ships nothing */
+	struct store_owner owners[2];	/* of this pool's users, the
+					   partner's (polled, under mtx) */
 	int stopping;
 	int64_t started_ms;
 	uint8_t rxbuf[1 << 20];		/* one frame (FRAME_MAX) */

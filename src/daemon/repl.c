@@ -86,9 +86,24 @@ void
 repl_exp_poll(struct worker *w)
 {
 	struct daemon *d = w->d;
+	struct store_owner own[2];
 	struct first_ts f;
+	char master[PP_FQDN_MAX + 1];
 	int64_t epoch, head, acked;
 	int m, known;
+
+	/* Who owns what (a failover moves it), and the config master. */
+	if (store_owner_get(w->st, d->cfg.pool, &own[0]) == 0 &&
+	    store_owner_get(w->st, d->cfg.partner, &own[1]) == 0 &&
+	    store_config_master(w->st, master) == 0) {
+		pthread_mutex_lock(&d->mtx);
+		d->owners[0] = own[0];
+		d->owners[1] = own[1];
+		d->fenced = strcmp(own[0].owner, d->cfg.pool) != 0 &&
+		    strcmp(own[1].owner, d->cfg.pool) != 0;
+		d->master = strcmp(master, d->cfg.pool) == 0;
+		pthread_mutex_unlock(&d->mtx);
+	}
 
 	for (m = 0; m < STORE_NMOD; m++) {
 		if (store_journal_head(w->st, (enum store_module)m, &epoch,
@@ -350,7 +365,8 @@ ship_due(struct daemon *d, struct dmod *dm, int64_t now)
 {
 
 	if (!dm->known || dm->inflight || now < dm->retry_at_ms ||
-	    (dm == &d->mod[STORE_MOD_CONFIG] && !d->master))
+	    (dm == &d->mod[STORE_MOD_CONFIG] && !d->master) ||
+	    (dm != &d->mod[STORE_MOD_CONFIG] && d->fenced))
 		return (0);
 	if (!dm->need_snapshot && dm->head <= dm->acked)
 		return (0);

@@ -100,7 +100,7 @@ mod_json(struct daemon *d, int m, int64_t now)
 json_t *
 status_json(struct daemon *d)
 {
-	json_t *mods = json_array(), *links;
+	json_t *mods = json_array(), *links, *owners = json_array();
 	int64_t now = d_now_ms();
 	int m;
 
@@ -109,9 +109,16 @@ status_json(struct daemon *d)
 	pthread_mutex_lock(&d->mtx);
 	for (m = 0; m < STORE_NMOD; m++)
 		json_array_append_new(mods, mod_json(d, m, now));
+	for (m = 0; m < 2; m++)
+		if (d->owners[m].home[0] != '\0')
+			json_array_append_new(owners, json_pack("{s:s, s:s, "
+			    "s:I, s:s}", "users_of", d->owners[m].home, "owner",
+			    d->owners[m].owner, "epoch",
+			    (json_int_t)d->owners[m].epoch, "mode",
+			    store_mode_name(d->owners[m].mode)));
 	pthread_mutex_unlock(&d->mtx);
 	return (json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:i, s:i, s:i, s:i}, "
-	    "s:i, s:o, s:o}",
+	    "s:i, s:o, s:o, s:o, s:b}",
 	    "pool", d->cfg.pool, "partner", d->cfg.partner, "pair",
 	    d->cfg.pair,
 	    "connection", link_json(d->out.authed ? &d->out : d->in != NULL ?
@@ -121,5 +128,6 @@ status_json(struct daemon *d)
 	    "partner_days_left", days(d->cfg.partner_cert), "ca_days_left",
 	    days(d->cfg.ca), "crl_days_left", crl_days(d->cfg.crl),
 	    "sync_interval_s", d->cfg.sync_interval,
-	    "started", iso(d->started_ms), "modules", mods));
+	    "started", iso(d->started_ms), "modules", mods, "owners", owners,
+	    "fenced", d->fenced));
 }

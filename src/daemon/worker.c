@@ -60,8 +60,11 @@ worker_main(void *arg)
 	struct job *j;
 
 	pthread_mutex_lock(&w->mtx);
-	while (!w->stop) {
+	/* At stop, the queue is drained: jobs end fast once links are gone. */
+	while (!w->stop || w->q != NULL) {
 		if ((j = w->q) == NULL) {
+			if (w->stop)
+				break;
 			if (w->idle == NULL) {
 				pthread_cond_wait(&w->cv, &w->mtx);
 				continue;

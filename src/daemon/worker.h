@@ -50,7 +50,7 @@ struct worker *worker_start(struct daemon *d, const char *name,
 /* Queue ${j} (owned by the worker until its done() returns; then freed). */
 void worker_post(struct worker *w, struct job *j);
 
-/* Stop ${w} after its current job, run the done() of finished jobs, free. */
+/* Stop ${w} once its queue is empty, run the done() of its jobs, free. */
 void worker_stop(struct worker *w);
 
 /* A new job (calloc'ed) with ${run}, ${done}, ${arg}. */

@@ -1,0 +1,66 @@
+#!/bin/sh
+# 16-failover: a disaster failover and a failback, end to end.
+# Proves: with pool A's daemon killed (SIGKILL) and a change committed at A
+# that never left it, 'failover pool-a --disaster' at B takes A's users
+# under epoch 2 and prints the window; B then writes them; A, restarted,
+# learns the higher epoch and fences itself (its writes to its users are
+# refused, naming the owner); its unshipped change is listed and exported
+# as an orphan, never merged; B's writes reach A; 'failback pool-a' hands
+# the users back under epoch 3; A writes again, B receives it, and verify
+# is clean both ways; the config master went to B and came back.
+. "$(dirname "$0")/lib.sh"
+
+daemon_pair_setup
+trap 'stop_daemon a KILL; stop_daemon b KILL' EXIT
+AL=sip:alice@contoso.test
+pa user add "$AL" --name Alice >/dev/null
+pa setting set "$AL" lang en >/dev/null
+start_daemon a
+start_daemon b
+wait_for 10 pb user show "$AL"
+succeeds pa sync --wait >/dev/null
+
+# Disaster: A dies; a change committed at A never leaves it.
+stop_daemon a KILL
+pa setting set "$AL" lang pt >/dev/null
+refused 2 "only --disaster" pb failover pool-a.example.test
+out=$(succeeds pb failover pool-a.example.test --disaster)
+assert_contains "$out" "epoch 2" "failover output"
+assert_contains "$out" "userdata    LSN" "the window"
+assert_contains "$(succeeds pb owners)" "owner pool-b.example.test" "owners at B"
+refused 1 "already" pb failover pool-a.example.test --disaster
+assert_eq "pool-b.example.test" "$(json_eval "$(succeeds pb info --json)" 'd["config_master"]')" "config master at B"
+# B writes A's users now.
+succeeds pb setting set "$AL" lang de >/dev/null
+succeeds pb setting set "$AL" tz UTC >/dev/null
+
+# A comes back: fenced, orphans kept, B's writes arrive.
+start_daemon a
+wait_for 10 sh -c "'$POOLPAIR' -c '$CA_CONF' setting get '$AL' tz"
+assert_eq "de" "$(succeeds pa setting get "$AL" lang)" "B's write at A"
+refused 1 "fenced" pa setting set "$AL" lang fr
+refused 1 "fenced" pa user add sip:zed@contoso.test --name Zed
+o=$(succeeds pa orphans list --json)
+assert_eq "1 setting lang put pt" "$(json_eval "$o" '" ".join([str(len(d)), d[0]["entity"], d[0]["key2"], d[0]["op"], d[0]["state"]["value"]])')" "the orphan"
+succeeds pa orphans export -o "$TESTDIR/orphans.jsonl" >/dev/null
+assert_eq 1 "$(wc -l <"$TESTDIR/orphans.jsonl")" "orphans exported"
+s=$(succeeds pa status --json)
+assert_eq "True" "$(json_eval "$s" 'd["fenced"]')" "A's status says fenced"
+
+# Failback: the users go home under epoch 3.
+out=$(succeeds pb failback pool-a.example.test --timeout 60)
+assert_contains "$out" "epoch 3" "failback output"
+wait_for 10 sh -c "'$POOLPAIR' -c '$CA_CONF' owners | grep -q 'owner pool-a.example.test *epoch 3'"
+assert_eq "pool-a.example.test" "$(json_eval "$(succeeds pa info --json)" 'd["config_master"]')" "config master back at A"
+refused 1 "replica" pb setting set "$AL" lang es
+succeeds pa --wait-replicated setting set "$AL" lang fr >/dev/null
+assert_eq "fr" "$(succeeds pb setting get "$AL" lang)" "A writes again, B has it"
+wait_for 10 pa verify
+wait_for 10 pb verify
+# The orphan is still there for an operator: never dropped.
+assert_eq 1 "$(json_eval "$(succeeds pa orphans list --json)" 'len(d)')" "orphan kept"
+stop_daemon a
+stop_daemon b
+no_sanitizer_report "$TESTDIR/a.log" "poolpaird a"
+no_sanitizer_report "$TESTDIR/b.log" "poolpaird b"
+echo "16-failover: ok"
