@@ -63,8 +63,13 @@ seq_check(const struct pkg_hdr *h, const struct store_replica *rep,
 		}
 		return (0);
 	}
+	/*
+	 * A snapshot at the replica's own LSN is applied all the same: it
+	 * repairs a replica that diverged (poolpair verify --repair).
+	 */
 	if (memcmp(h->id, rep->pkg, sizeof(rep->pkg)) == 0 ||
-	    (h->upto == rep->lsn && h->epoch == rep->epoch)) {
+	    (h->kind == PKG_CHANGES && h->upto == rep->lsn &&
+	    h->epoch == rep->epoch)) {
 		snprintf(res->why, sizeof(res->why), "already imported: the "
 		    "%s replica is at LSN %lld", mod, (long long)rep->lsn);
 		return (1);
