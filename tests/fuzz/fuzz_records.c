@@ -8,8 +8,9 @@
  * the length, and the record (type without that bit) is written k + 1
  * times; type byte FUZZ_REC_PAD (no payload) writes one filler record (the
  * module's first data type, zeros) that leaves the record stream (length
- * mod 256) bytes before the end of the writer's frame (exact unless a
- * compressed chunk came before).  Records of another module, and empty
+ * mod 64) bytes before the end of the writer's frame (exact unless a
+ * compressed chunk came before): near enough for a record header (5 bytes)
+ * and a chunk's head (37) to straddle the boundary.  Records of another module, and empty
  * chunks, are skipped; the rest are written (chunks by pkg_writer_chunk,
  * with their SHA-256 as id) into a package sealed to and signed with the
  * fixed keys, which is then read back.  It aborts unless the reader
@@ -131,7 +132,7 @@ write_pkg(const uint8_t *data, size_t size, struct pkg_hdr *h,
 		off += 3;
 		k = 0;
 		if (type == FUZZ_REC_PAD) {
-			write_pad(w, h->module, len % 256, l);
+			write_pad(w, h->module, len % 64, l);
 			len = 0;
 			continue;
 		}

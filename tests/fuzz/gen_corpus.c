@@ -6,7 +6,7 @@
  * and DIR/fuzz_records/ (inputs in fuzz_records' format with the same
  * records).  The "frames" seeds repeat a record until it crosses the
  * writer's 64 KiB frame, so that records span frames (they stay small: the
- * frames compress).  Records are built by bk_rec_encode from struct
+ * frames compress); the "pad" seeds put records at a frame's end.  Records are built by bk_rec_encode from struct
  * store_rec, so the seeds start the fuzzers from what the exporter writes.
  * Packages carry a random id and ephemeral key: a rerun writes other bytes.
  */
@@ -293,6 +293,34 @@ put_records(const struct gen_set *s, int li, const char *name)
 		exit(1);
 }
 
+/*
+ * fuzz_records' seed ${name}: a pad that leaves ${left} bytes before the
+ * frame's end, then the records of ${s} (the first is then cut there).
+ */
+static void
+put_pad(const struct gen_set *s, size_t left, const char *name)
+{
+	static uint8_t in[GEN_MAX];
+	size_t i, n = 0;
+
+	in[n++] = (uint8_t)s->module;
+	in[n++] = 2;
+	in[n++] = FUZZ_REC_PAD;
+	in[n++] = 0;
+	in[n++] = (uint8_t)left;
+	for (i = 0; i < s->n; i++) {
+		if (n + 3 + s->b[i].len > sizeof(in) || s->rep[i] > 0)
+			exit(1);
+		in[n++] = (uint8_t)s->type[i];
+		in[n++] = (uint8_t)(s->b[i].len >> 8);
+		in[n++] = (uint8_t)s->b[i].len;
+		memcpy(in + n, s->b[i].p, s->b[i].len);
+		n += s->b[i].len;
+	}
+	if (put_file("fuzz_records", name, in, n) != 0)
+		exit(1);
+}
+
 /* Offset of frame ${k} (0: the first after the header) of ${p}, or 0. */
 static size_t
 frame_at(const uint8_t *p, size_t len, size_t k)
@@ -359,7 +387,7 @@ int
 main(int argc, char *argv[])
 {
 	static uint8_t p[GEN_MAX];
-	struct gen_set u, c, f, g;
+	struct gen_set u, c, f, g, k;
 	size_t len;
 
 	if (argc != 2) {
@@ -374,6 +402,9 @@ main(int argc, char *argv[])
 	set_userdata(&u);
 	set_confcontent(&c);
 	set_frames(&f);
+	memset(&k, 0, sizeof(k));
+	k.module = STORE_MOD_CONFCONTENT;
+	add_chunk(&k, 200, 1, 5);
 	set_config(&g);
 	len = make_pkg(&u, u.n, 3, p);
 	if (put_file("fuzz_pkg", "userdata.pkg", p, len) != 0)
@@ -408,11 +439,14 @@ main(int argc, char *argv[])
 	put_records(&c, 0, "confcontent-raw");
 	put_records(&f, 2, "frames");
 	put_records(&f, 0, "frames-raw");
+	put_pad(&k, 50, "pad-chunk");
+	put_pad(&u, 3, "pad-userdata");
 	put_records(&g, 2, "config");
 	put_records(&g, 0, "config-raw");
 	set_free(&u);
 	set_free(&c);
 	set_free(&f);
+	set_free(&k);
 	set_free(&g);
 	fuzz_keys_free(&keys);
 	return (0);
