@@ -70,6 +70,40 @@ window(struct cli *c, const char *pool, enum store_module m, int64_t *lsn,
 	pp_err_clear();
 }
 
+/*
+ * A failover of a pool that answers: through poolpaird, which asks POOL
+ * to go read-only and ship everything, then takes its users (RPO 0).
+ */
+static int
+handover(struct cli *c, const char *pool)
+{
+	json_t *resp;
+	int64_t t0 = util_now_ms();
+	int rc;
+
+	if ((rc = ctl_call(c, "failover: ", json_pack("{s:s, s:s, s:i}",
+	    "cmd", "failover", "home", pool, "timeout_ms", 70000), 70000,
+	    &resp)) != EXIT_OK)
+		return (rc);
+	if (c->json)
+		rc = cli_json_print(resp) == 0 ? EXIT_OK : cli_fail(c);
+	else {
+		printf("%s now writes the users of %s (epoch %lld)%s; nothing "
+		    "lost: %s shipped everything first (userdata LSN %lld, "
+		    "confcontent LSN %lld); failover took %.1f s\n",
+		    json_string_value(json_object_get(resp, "owner")), pool,
+		    (long long)json_integer_value(json_object_get(resp,
+		    "epoch")), json_is_true(json_object_get(resp, "master")) ?
+		    ", and is the config master" : "", pool,
+		    (long long)json_integer_value(json_object_get(resp,
+		    "userdata_lsn")),
+		    (long long)json_integer_value(json_object_get(resp,
+		    "confcontent_lsn")), (double)(util_now_ms() - t0) / 1000.0);
+		json_decref(resp);
+	}
+	return (rc);
+}
+
 int
 cmd_failover(struct cli *c, int argc, char **argv)
 {
@@ -85,9 +119,7 @@ cmd_failover(struct cli *c, int argc, char **argv)
 	if (cli_args(c, argc, argv, o, pos, 1, 1, NULL, &rc) != 0)
 		return (rc);
 	if (!disaster)
-		return (cli_usage(c, "only --disaster is built yet: the "
-		    "backup takes the users with what it has (a failover "
-		    "that first asks POOL to hand over comes next)"));
+		return (handover(c, pos[0]));
 	if (cli_open(c) != 0 || util_fqdn_ok(pos[0]) != 0 ||
 	    store_owner_get(c->st, pos[0], &cur) != 0 ||
 	    store_config_master(c->st, master) != 0)

@@ -44,7 +44,7 @@ static const struct cli_cmd groups[] = {
 	  "the pool's audit log: list it or verify its chain" },
 	{ "owners", cmd_owners, "[--json]",
 	  "who writes each user set: owner, epoch, mode" },
-	{ "failover", cmd_failover, "POOL --disaster [--json]",
+	{ "failover", cmd_failover, "POOL [--disaster] [--json]",
 	  "take over POOL's users (run at its partner)" },
 	{ "failback", cmd_failback, "POOL [--timeout S]",
 	  "hand POOL's users back to it (run at its partner)" },

@@ -116,6 +116,7 @@ struct daemon {
 	int audit_queued;		/* records waiting for it */
 	int64_t audit_dropped;		/* over the queue's bound */
 	int master;			/* this pool is the config master */
+	int partner_master;		/* the partner is */
 	int fenced;			/* it owns no user set: ships nothing */
 	struct store_owner owners[2];	/* of this pool's users, the
 					   partner's (polled, under mtx) */
@@ -170,6 +171,12 @@ void verify_start(struct daemon *d, struct admin_req *r, json_t *req);
 void verify_frame_out(struct daemon *d, const uint8_t *p, size_t len);
 int verify_frame_in(struct daemon *d, const uint8_t *p, size_t len);
 void verify_link_down(struct daemon *d);
+
+/* handover.c: a failover of a partner that answers. */
+void handover_start(struct daemon *d, struct admin_req *r, json_t *req);
+void handover_answer(struct daemon *d, const uint8_t *p, size_t len);
+int handover_request(struct daemon *d, const uint8_t *p, size_t len);
+void handover_check(struct daemon *d);
 
 /* status.c: the status object (docs/protocol-admin.md). */
 json_t *status_json(struct daemon *d);

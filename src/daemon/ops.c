@@ -78,6 +78,7 @@ ops_check(struct daemon *d)
 	int64_t now = d_now_ms();
 	int met;
 
+	handover_check(d);
 	for (w = waiters; w != NULL; w = next) {
 		next = w->next;
 		pthread_mutex_lock(&d->mtx);
@@ -244,6 +245,8 @@ ops_handle(void *arg, struct admin_req *r, json_t *req)
 		op_wait(d, r, req);
 	else if (strcmp(cmd, "verify") == 0)
 		verify_start(d, r, req);
+	else if (strcmp(cmd, "failover") == 0)
+		handover_start(d, r, req);
 	else
 		admin_reply(r, admin_err("unknown command '%.32s'", cmd));
 }

@@ -102,6 +102,7 @@ repl_exp_poll(struct worker *w)
 		d->fenced = strcmp(own[0].owner, d->cfg.pool) != 0 &&
 		    strcmp(own[1].owner, d->cfg.pool) != 0;
 		d->master = strcmp(master, d->cfg.pool) == 0;
+		d->partner_master = strcmp(master, d->cfg.partner) == 0;
 		pthread_mutex_unlock(&d->mtx);
 	}
 
@@ -546,6 +547,9 @@ repl_frame_out(struct daemon *d, int type, const uint8_t *p, size_t len)
 	case FR_VERIFYR:
 		verify_frame_out(d, p, len);
 		return;
+	case FR_HANDOVERR:
+		handover_answer(d, p, len);
+		return;
 	default:
 		d_security(d, "bad-frame", d->out.peer, frame_name(type));
 		link_close(&d->out, "unexpected frame");
@@ -884,6 +888,8 @@ repl_frame_in(struct daemon *d, struct link *l, int type, const uint8_t *p,
 	if (type == FR_HAVEQ && in_haveq(d, p, len) == 0)
 		return;
 	if (type == FR_VERIFYQ && verify_frame_in(d, p, len) == 0)
+		return;
+	if (type == FR_HANDOVERQ && handover_request(d, p, len) == 0)
 		return;
 bad:
 	d_security(d, "bad-frame", l->peer, frame_name(type));

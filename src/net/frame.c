@@ -8,7 +8,7 @@
 
 static const char *const names[FR_NTYPES] = { "?", "hello", "data", "end",
 	"abort", "ack", "nack", "haveq", "haver", "ping", "pong", "verifyq",
-	"verifyr" };
+	"verifyr", "handoverq", "handoverr" };
 
 const char *
 frame_name(int t)

@@ -26,6 +26,8 @@ enum frame_type {
 	FR_PONG,
 	FR_VERIFYQ,	/* client -> server: JSON */
 	FR_VERIFYR,	/* server -> client: JSON */
+	FR_HANDOVERQ,	/* client -> server: JSON {home, epoch}: hand over */
+	FR_HANDOVERR,	/* server -> client: JSON {home, lsn[2]} or {error} */
 	FR_NTYPES
 };
 

@@ -293,8 +293,8 @@ db_home_writable(struct store *st, const char *home, const char *what)
 		return (0);
 	if (strcmp(o.owner, st->pool) == 0)
 		pp_err(PP_EROFS, "%s is read-only here: the users of %s are "
-		    "being failed back to it (epoch %lld)", what, home,
-		    (long long)o.epoch);
+		    "being handed over to the partner (epoch %lld)", what,
+		    home, (long long)o.epoch);
 	else if (strcmp(home, st->pool) == 0)
 		pp_err(PP_EROFS, "%s is read-only here: this pool is fenced; "
 		    "its users are owned by %s since a failover (epoch %lld)",

@@ -23,7 +23,7 @@ succeeds pa sync --wait >/dev/null
 # Disaster: A dies; a change committed at A never leaves it.
 stop_daemon a KILL
 pa setting set "$AL" lang pt >/dev/null
-refused 2 "only --disaster" pb failover pool-a.example.test
+refused 1 "does not answer" pb failover pool-a.example.test
 out=$(succeeds pb failover pool-a.example.test --disaster)
 assert_contains "$out" "epoch 2" "failover output"
 assert_contains "$out" "userdata    LSN" "the window"
