@@ -44,7 +44,7 @@ static const struct cli_cmd import_help = { "import", NULL,
 	"as source and signer, continue what was imported, open frame by\n"
 	"frame and carry a good signature; it is applied in one transaction\n"
 	"or not at all.  Importing a package twice does nothing.  Refusals\n"
-	"exit 1 and are recorded in DATA/refusals.log.\n" };
+	"exit 1 and are recorded in the audit log (poolpair audit).\n" };
 
 static const struct cli_cmd replica_help = { "replica", NULL, "[--json]",
 	"How far the replica of each partner module has come: source,\n"
@@ -250,7 +250,7 @@ import_one(struct cli *c, const struct bk_keys *k, const char *path)
 	close(fd);
 	if (rc != 0) {
 		if (pp_errcode() == PP_EINVAL || pp_errcode() == PP_EROFS) {
-			bk_refusal_record(c->cfg->data, "package",
+			bk_refusal_record(c->data, "package",
 			    util_basename(path), pp_errmsg());
 			pp_err_reclass(PP_EINVAL);
 		}

@@ -28,7 +28,7 @@ arec_run(struct worker *w, struct job *j)
 	struct daemon *d = w->d;
 
 	if (a->dropped > 0)
-		(void)audit_log(d->audit, "audit-queue-full", "poolpaird",
+		(void)audit_log(d->audit, "daemon-audit-dropped", "poolpaird",
 		    "%lld records dropped: the audit queue was full",
 		    (long long)a->dropped);
 	if (audit_log(d->audit, a->kind, a->actor, "%s", a->detail) != 0)

@@ -231,6 +231,13 @@ link_authed(struct link *l)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (l->inbound) {
 		d->n_unauth--;
+		/* The partner is back: our own link need not wait its back-off. */
+		if (d->out.state == LINK_DOWN && d->out.timer != NULL &&
+		    !d->stopping) {
+			evtimer_del(d->out.timer);
+			d->out_backoff_ms = 0;
+			link_connect(d);
+		}
 		if (d->in != NULL) {
 			dlog(LOG_NOTICE, "partner connected again from %s: "
 			    "dropping the older link", l->peer);

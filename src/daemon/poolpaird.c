@@ -124,7 +124,8 @@ d_start(struct daemon *d)
 		pp_err(PP_EINTERNAL, "cannot start the event loop");
 		return (3);
 	}
-	if ((d->audit = audit_open(d->cfg.data)) == NULL ||
+	/* The process's one writer for this log (bk_refusal_record's too). */
+	if ((d->audit = audit_shared(d->cfg.data)) == NULL ||
 	    (d->auditor = worker_start(d, "audit", NULL, NULL, 0)) == NULL)
 		return (3);
 	if ((d->exporter = worker_start(d, "exporter", d->cfg.data,
@@ -174,7 +175,7 @@ d_stop(struct daemon *d)
 	d_audit(d, "daemon-stop", "poolpaird", "stopped");
 	worker_stop(d->auditor);
 	d->auditor = NULL;
-	audit_close(d->audit);
+	(void)audit_flush(d->audit);	/* shared: not closed */
 	if (d->out.timer != NULL)
 		event_free(d->out.timer);
 	if (d->lis != NULL)

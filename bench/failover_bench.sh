@@ -1,0 +1,106 @@
+#!/bin/sh
+# failover_bench.sh BUILD [USERS] [CHANGED]: failover and failback times.
+# Two pools with poolpaird on loopback; pool A holds USERS (default 40,000)
+# users with 10 contacts and 5 settings each, replicated to B.  Measures
+# 'poolpair failover pool-a' at B (A answers: it goes read-only, ships
+# everything, B takes the users) and, after CHANGED (default 4,000, 10%)
+# users were changed at B, 'poolpair failback pool-a' (B ships everything
+# back and hands the users over).  Writes the block between the "failover"
+# markers of docs/benchmarks.md and CSV in bench/results/failover.csv.
+set -eu
+BUILD=${1:-build}
+USERS=${2:-40000}
+CHANGED=${3:-4000}
+top=$(cd "$(dirname "$0")/.." && pwd)
+case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+P=$BUILD/poolpair
+work=$(mktemp -d "${TMPDIR:-/tmp}/pp-fobench.XXXXXX")
+pids=""
+trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
+res="$top/bench/results"
+mkdir -p "$res"
+port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+ms() { date +%s%3N; }
+
+"$P" pki init --pair bench --out "$work/ca" >/dev/null
+PA=$(port) PB=$(port)
+for x in a b; do
+	if [ $x = a ]; then me=$PA other=$PB o=b; else me=$PB other=$PA o=a; fi
+	"$P" pki issue --ca "$work/ca" --pool pool-$x.example.test --out "$work/$x" |
+	    sed -e "s|^data = .*|data = $work/$x.data\nlisten = 127.0.0.1:$me|" \
+	    -e "s|^# fqdn = .*|fqdn = pool-$o.example.test\naddress = 127.0.0.1:$other|" \
+	    -e "s|^# cert = .*|cert = $work/$o/identity.crt|" >"$work/$x.conf"
+	chmod 600 "$work/$x.conf"
+done
+"$P" init --pool pool-b.example.test --data "$work/b.data" \
+    --config-master pool-a.example.test >/dev/null
+echo "failover-bench: pool A: $USERS users x 10 contacts, 5 settings each"
+"$BUILD/bench-gen" --data "$work/a.data" --pool pool-a.example.test \
+    --users "$USERS" --contacts-per-user 10 --settings-per-user 5 \
+    --conferences $((USERS / 10)) --content-mb 64 >/dev/null
+"$BUILD/poolpaird" -c "$work/a.conf" 2>"$work/a.log" & apid=$!
+"$BUILD/poolpaird" -c "$work/b.conf" 2>"$work/b.log" & bpid=$!
+pids="$apid $bpid"
+t0=$(ms)
+n=0
+until "$P" -c "$work/a.conf" sync --wait --timeout 600 >/dev/null 2>&1; do
+	n=$((n + 1)); [ $n -lt 60 ] || { echo "no initial sync"; exit 1; }
+	sleep 1
+done
+init_s=$(awk -v a="$t0" -v b="$(ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+echo "initial sync (snapshots through poolpaird): ${init_s} s"
+
+t0=$(ms)
+"$P" -c "$work/b.conf" failover pool-a.example.test
+fo_s=$(awk -v a="$t0" -v b="$(ms)" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
+until "$P" -c "$work/a.conf" owners | grep -q 'owner pool-b'; do sleep 0.05; done
+fenced_s=$(awk -v a="$t0" -v b="$(ms)" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
+echo "failover: ${fo_s} s (A fenced after ${fenced_s} s)"
+
+# The harder case for failback: A is down while B changes its users, so
+# all of it must travel when failback starts (with A up, B streams the
+# changes as they happen and failback has almost nothing left to ship).
+kill "$apid"; wait "$apid" 2>/dev/null || true
+echo "changing $CHANGED users at B during the failover, with A down"
+i=0
+while [ $i -lt "$CHANGED" ]; do
+	printf 'sip:user%06d@contoso.test\n' $((i * (USERS / CHANGED)))
+	i=$((i + 1))
+done | xargs -P 2 -I U "$P" -c "$work/b.conf" setting set U presence.note "moved to B" >/dev/null
+"$BUILD/poolpaird" -c "$work/a.conf" 2>>"$work/a.log" & apid=$!
+pids="$apid $bpid"
+t0=$(ms)
+"$P" -c "$work/b.conf" failback pool-a.example.test --timeout 600
+fb_s=$(awk -v a="$t0" -v b="$(ms)" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
+echo "failback: ${fb_s} s"
+"$P" -c "$work/a.conf" setting get sip:user000000@contoso.test presence.note
+"$P" -c "$work/a.conf" verify | tail -n 3
+
+csv="$res/failover.csv"
+[ -f "$csv" ] || echo "date,users,changed,initial_sync_s,failover_s,fenced_s,failback_s" >"$csv"
+echo "$(date -u +%Y-%m-%dT%H:%MZ),$USERS,$CHANGED,$init_s,$fo_s,$fenced_s,$fb_s" >>"$csv"
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM"
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+frag="$work/frag.md"
+{
+	echo "<!-- failover:begin (written by bench/failover_bench.sh) -->"
+	echo "Run: $(date -u +%Y-%m-%dT%H:%MZ), commit $commit. Machine: $machine."
+	echo "Pool A: $USERS users, 10 contacts and 5 settings each, $((USERS / 10)) conferences, 64 MiB of content; both poolpaird on loopback."
+	echo
+	echo "| figure | result | target |"
+	echo "| --- | --- | --- |"
+	echo "| failover of $USERS users, A answering (read-only, flush, hand over): until B owns them | ${fo_s} s | <= 5 s |"
+	echo "| ... until A is fenced | ${fenced_s} s | |"
+	echo "| failback of $USERS users, $CHANGED of them changed at B while A was down (all shipped during the failback; A's daemon just restarted) | ${fb_s} s | <= 30 s (20,000 users, 10% changed) |"
+	echo "| initial sync of that population (snapshots) | ${init_s} s | |"
+	echo "<!-- failover:end -->"
+} >"$frag"
+doc="$top/docs/benchmarks.md"
+if grep -q '<!-- failover:begin' "$doc" 2>/dev/null; then
+	awk -v f="$frag" '/<!-- failover:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
+	    /<!-- failover:end/ { skip = 0; next } !skip { print }' "$doc" >"$work/doc" && cp "$work/doc" "$doc"
+else
+	printf '\n## Failover and failback\n\n' >>"$doc"
+	cat "$frag" >>"$doc"
+fi
+echo "failover-bench: results written to docs/benchmarks.md and $csv"
