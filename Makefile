@@ -5,8 +5,9 @@
 #   make check      deps, then the ASan+UBSan build (clang) in build/asan and
 #                   every test against it; the release build must compile too
 #   make demo       deps, release build, scripts/demo.sh
-#   make bench      deps, release build, bench/run.sh and bench/pkg_bench.sh
-#                   (write docs/benchmarks.md); bench-packages: only the latter
+#   make bench      deps, release build, bench/run.sh, bench/pkg_bench.sh
+#                   and bench/failover_bench.sh (write docs/benchmarks.md);
+#                   bench-packages, bench-failover: one of them
 #   make fuzz       libFuzzer harnesses (clang) in build/fuzz, each run for
 #                   FUZZ_SECONDS (docs/fuzzing.md); make check replays their corpus
 
@@ -53,7 +54,7 @@ FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 	      -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 
-.PHONY: all tests check demo bench bench-quick bench-packages deps clean fuzz fuzz-corpus
+.PHONY: all tests check demo bench bench-quick bench-packages bench-failover deps clean fuzz fuzz-corpus
 .SECONDARY:
 all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk
 tests: $(UNIT_BIN) $(REPLAY_BIN)
@@ -142,10 +143,15 @@ bench: deps
 	$(MAKE) --no-print-directory all
 	sh bench/run.sh build full
 	sh bench/pkg_bench.sh build 1024 4000
+	sh bench/failover_bench.sh build 40000 4000
 
 bench-packages: deps
 	$(MAKE) --no-print-directory all
 	sh bench/pkg_bench.sh build 1024 4000
+
+bench-failover: deps
+	$(MAKE) --no-print-directory all
+	sh bench/failover_bench.sh build 40000 4000
 
 bench-quick: deps
 	$(MAKE) --no-print-directory all

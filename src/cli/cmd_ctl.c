@@ -138,6 +138,8 @@ status_head(const json_t *s)
 	const json_t *ce = json_object_get(s, "certificates");
 	char a[64], b[64], d[64], e[64];
 	const char *le;
+	json_t *o;
+	size_t i;
 
 	printf("pool          %s (partner %s, pair %s)\n",
 	    jtext(s, "pool", a), jtext(s, "partner", b), jtext(s, "pair", d));
@@ -149,8 +151,15 @@ status_head(const json_t *s)
 	printf("certificates  days left: own %s, partner %s, CA %s, CRL %s\n",
 	    jtext(ce, "own_days_left", a), jtext(ce, "partner_days_left", b),
 	    jtext(ce, "ca_days_left", d), jtext(ce, "crl_days_left", e));
-	printf("sync interval %s s\n\n", jtext(s, "sync_interval_s", a));
-	printf("%-12s %-6s %-15s %-24s %-22s %-8s %s\n", "MODULE", "DIR",
+	printf("sync interval %s s\n", jtext(s, "sync_interval_s", a));
+	json_array_foreach(json_object_get(s, "owners"), i, o)
+		printf("users of      %s: owner %s, epoch %s, %s\n",
+		    jtext(o, "users_of", a), jtext(o, "owner", b),
+		    jtext(o, "epoch", d), jtext(o, "mode", e));
+	if (json_is_true(json_object_get(s, "fenced")))
+		printf("fenced        this pool owns no user set: it ships "
+		    "nothing and takes no writes for its users\n");
+	printf("\n%-12s %-6s %-15s %-24s %-22s %-8s %s\n", "MODULE", "DIR",
 	    "STATE", "LSN", "PENDING", "LAG", "LAST");
 }
 

@@ -336,6 +336,44 @@ orphans_export(struct cli *c, int argc, char **argv)
 	return (EXIT_OK);
 }
 
+static int
+orphans_get(struct cli *c, int argc, char **argv)
+{
+	const char *out = NULL;
+	struct cli_opt o[] = {
+		{ "output", 'o', OPT_VALUE, &out, NULL },
+		{ NULL, 0, 0, NULL, NULL }
+	};
+	char tmp[PATH_MAX], *pos[1], *end;
+	long long lsn;
+	int rc, fd;
+
+	if (cli_args(c, argc, argv, o, pos, 1, 1, NULL, &rc) != 0)
+		return (rc);
+	lsn = strtoll(pos[0], &end, 10);
+	if (*end != '\0' || end == pos[0] || lsn <= 0)
+		return (cli_usage(c, "LSN must be a confcontent LSN"));
+	if (out == NULL)
+		return (cli_usage(c, "-o FILE is required"));
+	if (cli_open(c) != 0)
+		return (cli_fail(c));
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out) >=
+	    sizeof(tmp) || (fd = mkstemp(tmp)) < 0) {
+		pp_errp(PP_EIO, "cannot create %s", out);
+		return (cli_fail(c));
+	}
+	if (store_orphan_content(c->st, lsn, fd) != 0 || fsync(fd) != 0 ||
+	    close(fd) != 0 || rename(tmp, out) != 0) {
+		if (pp_errcode() == PP_OK)
+			pp_errp(PP_EIO, "cannot write %s", out);
+		close(fd);
+		unlink(tmp);
+		return (cli_fail(c));
+	}
+	printf("%s: the orphaned content of confcontent LSN %lld\n", out, lsn);
+	return (EXIT_OK);
+}
+
 static const struct cli_cmd orphans_cmds[] = {
 	{ "list", orphans_list, "[--json]",
 	  "The changes this pool committed that the pool that took over its\n"
@@ -345,6 +383,9 @@ static const struct cli_cmd orphans_cmds[] = {
 	},
 	{ "export", orphans_export, "-o FILE",
 	  "Write the orphans to FILE as JSON lines (whole or not at all).\n" },
+	{ "get", orphans_get, "LSN -o FILE",
+	  "Write the bytes of the content item orphaned at confcontent LSN\n"
+	  "LSN to FILE (its chunks are kept for this, checked as read).\n" },
 	{ NULL, NULL, NULL, NULL }
 };
 

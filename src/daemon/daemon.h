@@ -51,6 +51,7 @@ struct dmod {
 	int known;			/* acked is known (a HELLO came) */
 	int need_snapshot;
 	int inflight;			/* a package is on its way */
+	int inflight_snapshot;		/* ... and it is a snapshot */
 	int64_t inflight_upto;
 	int64_t pending_bytes;		/* of the package in flight */
 	int64_t last_bytes;		/* of the last package sent */

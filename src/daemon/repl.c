@@ -97,6 +97,18 @@ repl_exp_poll(struct worker *w)
 	    store_owner_get(w->st, d->cfg.partner, &own[1]) == 0 &&
 	    store_config_master(w->st, master) == 0) {
 		pthread_mutex_lock(&d->mtx);
+		/*
+		 * We just took the partner's users: send them whole, so the
+		 * partner's live data becomes ours exactly and what it
+		 * committed in the window stays only among its orphans.
+		 */
+		if (d->owners[1].home[0] != '\0' &&
+		    strcmp(own[1].owner, d->cfg.pool) == 0 &&
+		    own[1].epoch != d->owners[1].epoch &&
+		    own[1].mode == STORE_MODE_FAILEDOVER) {
+			d->mod[STORE_MOD_USERDATA].need_snapshot = 1;
+			d->mod[STORE_MOD_CONFCONTENT].need_snapshot = 1;
+		}
 		d->owners[0] = own[0];
 		d->owners[1] = own[1];
 		d->fenced = strcmp(own[0].owner, d->cfg.pool) != 0 &&
@@ -354,6 +366,7 @@ opkg_start(struct daemon *d, enum store_module m, int64_t since)
 	d->opkg = op;
 	pthread_mutex_lock(&d->mtx);
 	d->mod[m].inflight = 1;
+	d->mod[m].inflight_snapshot = since < 0;
 	d->mod[m].pending_bytes = 0;
 	d->mod[m].sync_now = 0;
 	pthread_mutex_unlock(&d->mtx);
@@ -451,9 +464,9 @@ out_hello(struct daemon *d, json_t *j)
 			d->mod[m].acked = d->mod[m].head;
 			d->mod[m].need_snapshot = 0;
 		} else if (json_is_true(json_object_get(e, "present"))) {
+			/* (A snapshot already due stays due.) */
 			d->mod[m].acked = json_integer_value(json_object_get(e,
 			    "lsn"));
-			d->mod[m].need_snapshot = 0;
 		} else {
 			d->mod[m].acked = 0;
 			d->mod[m].need_snapshot = 1;
@@ -492,7 +505,8 @@ out_answer(struct daemon *d, int type, json_t *j)
 	pthread_mutex_lock(&d->mtx);
 	dm->acked = json_integer_value(lsn);
 	dm->inflight = 0;
-	dm->need_snapshot = 0;
+	if (dm->inflight_snapshot)
+		dm->need_snapshot = 0;
 	dm->backoff_ms = 0;
 	dm->retry_at_ms = 0;
 	dm->pending_bytes = 0;

@@ -350,6 +350,13 @@ typedef int store_orphan_cb(void *arg, const struct store_orphan *o);
 /* Every orphan, by module and LSN. */
 int store_orphan_list(struct store *st, store_orphan_cb *cb, void *arg);
 
+/*
+ * Write the bytes of the content item orphaned at confcontent LSN ${lsn}
+ * (kept: its chunks stay referenced) to ${fd}, each chunk checked.
+ * Returns 0 or -1 (PP_ENOENT: no such orphan).
+ */
+int store_orphan_content(struct store *st, int64_t lsn, int fd);
+
 /* --- replication: export and import (src/backup uses these) ------------ */
 
 /* What a record is about; the order parents come before children. */

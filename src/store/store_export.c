@@ -506,6 +506,25 @@ rec_json(const struct store_rec *r)
 	}
 }
 
+/* Take one more reference to each of ${n} chunks ${ids} (an orphan's). */
+static int
+orphan_chunks_hold(struct store *st, const uint8_t *ids, size_t n)
+{
+	sqlite3_stmt *s;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
+		    " WHERE id = ?")) == NULL)
+			return (-1);
+		sqlite3_bind_blob(s, 1, ids + i * CRYPTO_HASH_LEN,
+		    CRYPTO_HASH_LEN, SQLITE_STATIC);
+		if (db_done(st, s, "orphan chunks") != 0)
+			return (-1);
+	}
+	return (0);
+}
+
 int
 orphans_capture(struct store *st, enum store_module m, int64_t after)
 {
@@ -548,9 +567,7 @@ orphans_capture(struct store *st, enum store_module m, int64_t after)
 		if (exp_key(e, (enum store_ent)(kind >> 1), k1, k2) != 0)
 			goto out;
 		j = rec_json(&e->r);
-		free(e->ids.ids);
 		free(e->body);
-		memset(&e->ids, 0, sizeof(e->ids));
 		e->body = NULL;
 		js = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
@@ -558,8 +575,14 @@ orphans_capture(struct store *st, enum store_module m, int64_t after)
 			pp_err(PP_EINTERNAL, "out of memory");
 			goto out;
 		}
+		/* A content item's bytes are kept too: its chunks stay. */
+		if (e->r.ent == STORE_E_CONTENT && !e->r.del &&
+		    orphan_chunks_hold(st, e->ids.ids, e->ids.n) != 0) {
+			free(js);
+			goto out;
+		}
 		if ((ins = db_stmt(st, "INSERT OR IGNORE INTO orphans"
-		    " VALUES(?,?,?,?,?,?,?,?,?)")) == NULL) {
+		    " VALUES(?,?,?,?,?,?,?,?,?,?)")) == NULL) {
 			free(js);
 			goto out;
 		}
@@ -572,8 +595,13 @@ orphans_capture(struct store *st, enum store_module m, int64_t after)
 		sqlite3_bind_int64(ins, 7, ts);
 		db_bind_text(ins, 8, js);
 		sqlite3_bind_int64(ins, 9, util_now_ms());
+		sqlite3_bind_blob(ins, 10, e->ids.ids != NULL ? e->ids.ids :
+		    (const uint8_t *)"", (int)(e->ids.n * CRYPTO_HASH_LEN),
+		    SQLITE_TRANSIENT);
 		r = db_done(st, ins, "orphans");
 		free(js);
+		free(e->ids.ids);
+		memset(&e->ids, 0, sizeof(e->ids));
 		if (r != 0)
 			goto out;
 	}
@@ -616,6 +644,50 @@ store_orphan_list(struct store *st, store_orphan_cb *cb, void *arg)
 	}
 	rc = r == SQLITE_DONE ? 0 : db_fail(st, "orphan list");
 out:
+	db_rend(st);
+	return (rc);
+}
+
+int
+store_orphan_content(struct store *st, int64_t lsn, int fd)
+{
+	uint8_t *ids = NULL, *sealed = NULL, *pt = NULL;
+	sqlite3_stmt *s;
+	size_t n = 0, i, len;
+	int rc = -1;
+
+	if (db_rbegin(st) != 0)
+		return (-1);
+	if ((s = db_stmt(st, "SELECT chunks FROM orphans WHERE module = ?"
+	    " AND lsn = ?")) == NULL)
+		goto out;
+	sqlite3_bind_int(s, 1, (int)STORE_MOD_CONFCONTENT);
+	sqlite3_bind_int64(s, 2, lsn);
+	if (sqlite3_step(s) != SQLITE_ROW ||
+	    (n = (size_t)sqlite3_column_bytes(s, 0) / CRYPTO_HASH_LEN) == 0) {
+		sqlite3_reset(s);
+		pp_err(PP_ENOENT, "no orphaned content at confcontent LSN %lld",
+		    (long long)lsn);
+		goto out;
+	}
+	if ((ids = malloc(n * CRYPTO_HASH_LEN)) == NULL ||
+	    (sealed = malloc(STORE_SEALED_MAX)) == NULL ||
+	    (pt = malloc(STORE_SEALED_MAX)) == NULL) {
+		sqlite3_reset(s);
+		pp_err(PP_EINTERNAL, "out of memory");
+		goto out;
+	}
+	memcpy(ids, sqlite3_column_blob(s, 0), n * CRYPTO_HASH_LEN);
+	sqlite3_reset(s);
+	for (i = 0; i < n; i++)
+		if (chunk_load(st, NULL, ids + i * CRYPTO_HASH_LEN, sealed, pt,
+		    &len, 1) != 0 || util_write_all(fd, pt, len) != 0)
+			goto out;
+	rc = 0;
+out:
+	free(ids);
+	free(sealed);
+	free(pt);
 	db_rend(st);
 	return (rc);
 }

@@ -70,7 +70,8 @@ static const char schema[] =
     "CREATE TABLE orphans(module INTEGER NOT NULL, lsn INTEGER NOT NULL,"
     " epoch INTEGER NOT NULL, kind INTEGER NOT NULL, k1 TEXT NOT NULL,"
     " k2 TEXT NOT NULL, ts INTEGER NOT NULL, state TEXT NOT NULL,"
-    " saved INTEGER NOT NULL, PRIMARY KEY(module, lsn)) WITHOUT ROWID;"
+    " saved INTEGER NOT NULL, chunks BLOB NOT NULL,"
+    " PRIMARY KEY(module, lsn)) WITHOUT ROWID;"
     "CREATE TABLE config_docs(name TEXT PRIMARY KEY,"
     " version INTEGER NOT NULL, body BLOB NOT NULL,"
     " updated INTEGER NOT NULL) WITHOUT ROWID;";

@@ -1,7 +1,7 @@
 #!/bin/sh
 # 16-failover: a disaster failover and a failback, end to end.
-# Proves: with pool A's daemon killed (SIGKILL) and a change committed at A
-# that never left it, 'failover pool-a --disaster' at B takes A's users
+# Proves: with pool A's daemon killed (SIGKILL) while it streams a deck,
+# and a change committed at A that never left it, 'failover pool-a --disaster' at B takes A's users
 # under epoch 2 and prints the window; B then writes them; A, restarted,
 # learns the higher epoch and fences itself (its writes to its users are
 # refused, naming the owner); its unshipped change is listed and exported
@@ -20,7 +20,13 @@ start_daemon b
 wait_for 10 pb user show "$AL"
 succeeds pa sync --wait >/dev/null
 
-# Disaster: A dies; a change committed at A never leaves it.
+# Disaster: A dies by SIGKILL while it streams a deck to B; a change
+# committed at A after that never leaves it.
+CF=$(pa conf create "$AL" --subject Kickoff)
+succeeds pa sync --wait >/dev/null
+head -c 4000000 /dev/urandom >"$TESTDIR/deck.pptx"
+pa content put "$CF" "$TESTDIR/deck.pptx" --kind presentation >/dev/null
+sleep 0.05
 stop_daemon a KILL
 pa setting set "$AL" lang pt >/dev/null
 refused 1 "does not answer" pb failover pool-a.example.test
@@ -40,10 +46,23 @@ wait_for 10 sh -c "'$POOLPAIR' -c '$CA_CONF' setting get '$AL' tz"
 assert_eq "de" "$(succeeds pa setting get "$AL" lang)" "B's write at A"
 refused 1 "fenced" pa setting set "$AL" lang fr
 refused 1 "fenced" pa user add sip:zed@contoso.test --name Zed
+# The setting is an orphan; the deck too if it had not reached B.
 o=$(succeeds pa orphans list --json)
-assert_eq "1 setting lang put pt" "$(json_eval "$o" '" ".join([str(len(d)), d[0]["entity"], d[0]["key2"], d[0]["op"], d[0]["state"]["value"]])')" "the orphan"
+assert_eq "setting lang put pt" "$(json_eval "$o" '[" ".join([r["entity"], r["key2"], r["op"], r["state"]["value"]]) for r in d if r["entity"] == "setting"][0]')" "the orphan"
+n=$(json_eval "$o" 'len(d)')
+cc=$(json_eval "$(succeeds pb replica --json)" '[r["lsn"] for r in d if r["module"] == "confcontent"][0]')
+if [ "$cc" -eq 0 ]; then
+	assert_eq 2 "$n" "orphans: the setting and the deck B never had"
+	lsn=$(json_eval "$o" '[r["lsn"] for r in d if r["entity"] == "content"][0]')
+	succeeds pa orphans get "$lsn" -o "$TESTDIR/orphan.pptx" >/dev/null
+	cmp -s "$TESTDIR/deck.pptx" "$TESTDIR/orphan.pptx" || fail "the orphaned deck's bytes differ"
+else
+	assert_eq 1 "$n" "orphans: the setting (B had the deck)"
+	succeeds pb content get "$CF" deck.pptx -o "$TESTDIR/got.pptx" >/dev/null
+	cmp -s "$TESTDIR/deck.pptx" "$TESTDIR/got.pptx" || fail "B's copy of the deck differs"
+fi
 succeeds pa orphans export -o "$TESTDIR/orphans.jsonl" >/dev/null
-assert_eq 1 "$(wc -l <"$TESTDIR/orphans.jsonl")" "orphans exported"
+assert_eq "$n" "$(wc -l <"$TESTDIR/orphans.jsonl")" "orphans exported"
 s=$(succeeds pa status --json)
 assert_eq "True" "$(json_eval "$s" 'd["fenced"]')" "A's status says fenced"
 
@@ -57,8 +76,16 @@ succeeds pa --wait-replicated setting set "$AL" lang fr >/dev/null
 assert_eq "fr" "$(succeeds pb setting get "$AL" lang)" "A writes again, B has it"
 wait_for 10 pa verify
 wait_for 10 pb verify
-# The orphan is still there for an operator: never dropped.
-assert_eq 1 "$(json_eval "$(succeeds pa orphans list --json)" 'len(d)')" "orphan kept"
+# An orphan is not merged: the deck B never had is not live anywhere.
+if [ "$cc" -eq 0 ]; then
+	refused 1 "no content" pa content get "$CF" deck.pptx -o "$TESTDIR/x"
+	refused 1 "no content" pb content get "$CF" deck.pptx -o "$TESTDIR/x"
+	# ... but its bytes are kept with the orphan, after all that.
+	succeeds pa orphans get "$lsn" -o "$TESTDIR/orphan2.pptx" >/dev/null
+	cmp -s "$TESTDIR/deck.pptx" "$TESTDIR/orphan2.pptx" || fail "the orphaned deck was lost"
+fi
+# The orphans are still there for an operator: never dropped.
+assert_eq "$n" "$(json_eval "$(succeeds pa orphans list --json)" 'len(d)')" "orphans kept"
 stop_daemon a
 stop_daemon b
 no_sanitizer_report "$TESTDIR/a.log" "poolpaird a"
