@@ -5,6 +5,7 @@
 #ifndef PP_CLI_H
 #define PP_CLI_H
 
+#include <limits.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -91,6 +92,15 @@ int cli_config(struct cli *c);
  * that the config names.  Returns 0 or -1.
  */
 int cli_open(struct cli *c);
+
+/*
+ * Whole files or nothing: cli_tmp_open makes a temporary file beside
+ * ${path} (its name into ${tmp}) and returns its descriptor, or -1;
+ * cli_tmp_close syncs and closes ${fd} and renames ${tmp} to ${path} if
+ * ${ok}, else (or if any of that fails) removes ${tmp}.  Returns 0 or -1.
+ */
+int cli_tmp_open(const char *path, char tmp[static PATH_MAX]);
+int cli_tmp_close(int fd, const char *tmp, const char *path, int ok);
 
 /* Print the recorded error (err.h) once; return its exit code. */
 int cli_fail(struct cli *c);

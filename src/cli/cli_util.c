@@ -3,7 +3,9 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <strings.h>
 
@@ -306,4 +308,41 @@ cli_time_ms(char buf[static 32], int64_t ms)
 
 	util_time_fmt(buf, 32, ms / 1000);
 	return (buf);
+}
+
+int
+cli_tmp_open(const char *path, char tmp[static PATH_MAX])
+{
+	int fd;
+
+	if ((size_t)snprintf(tmp, PATH_MAX, "%s.XXXXXX", path) >= PATH_MAX) {
+		pp_err(PP_EINVAL, "output path is too long");
+		return (-1);
+	}
+	if ((fd = mkstemp(tmp)) < 0) {
+		pp_errp(PP_EIO, "cannot create %s", tmp);
+		return (-1);
+	}
+	return (fd);
+}
+
+int
+cli_tmp_close(int fd, const char *tmp, const char *path, int ok)
+{
+
+	if (ok && fsync(fd) != 0) {
+		pp_errp(PP_EIO, "cannot write %s", tmp);
+		ok = 0;
+	}
+	if (close(fd) != 0 && ok) {
+		pp_errp(PP_EIO, "cannot write %s", tmp);
+		ok = 0;
+	}
+	if (ok && rename(tmp, path) != 0) {
+		pp_errp(PP_EIO, "cannot rename %s to %s", tmp, path);
+		ok = 0;
+	}
+	if (!ok)
+		(void)unlink(tmp);
+	return (ok ? 0 : -1);
 }

@@ -125,17 +125,8 @@ export_file(struct cli *c, const struct bk_keys *k,
 			return (-1);
 		}
 		tmp[0] = '\0';
-	} else {
-		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-		    sizeof(tmp)) {
-			pp_err(PP_EINVAL, "output path is too long");
-			return (-1);
-		}
-		if ((fd = mkstemp(tmp)) < 0) {
-			pp_errp(PP_EIO, "cannot create %s", tmp);
-			return (-1);
-		}
-	}
+	} else if ((fd = cli_tmp_open(path, tmp)) < 0)
+		return (-1);
 	if (bk_export(c->st, k, o, fd, &res) != 0)
 		goto err;
 	if (direct) {
@@ -143,22 +134,14 @@ export_file(struct cli *c, const struct bk_keys *k,
 			close(fd);
 		return (export_report(c, k, o, path, &res));
 	}
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		pp_errp(PP_EIO, "cannot write %s", tmp);
-		goto err;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		pp_errp(PP_EIO, "cannot rename %s to %s", tmp, path);
-		goto err;
-	}
+	if (cli_tmp_close(fd, tmp, path, 1) != 0)
+		return (-1);
 	return (export_report(c, k, o, path, &res));
 err:
-	if (fd >= 0 && fd != STDOUT_FILENO)
-		close(fd);
 	if (tmp[0] != '\0')
-		(void)unlink(tmp);
+		(void)cli_tmp_close(fd, tmp, path, 0);
+	else if (fd != STDOUT_FILENO)
+		close(fd);
 	return (-1);
 }
 

@@ -119,37 +119,10 @@ content_get_file(struct cli *c, const char *conf, const char *name,
 	char tmp[PATH_MAX];
 	int fd;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-	    sizeof(tmp)) {
-		pp_err(PP_EINVAL, "output path is too long");
+	if ((fd = cli_tmp_open(path, tmp)) < 0)
 		return (-1);
-	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		pp_errp(PP_EIO, "cannot create %s", tmp);
-		return (-1);
-	}
-	if (store_content_get(c->st, conf, name, fd, NULL) != 0)
-		goto err;
-	if (fsync(fd) != 0) {
-		pp_errp(PP_EIO, "cannot write %s", tmp);
-		goto err;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		pp_errp(PP_EIO, "cannot write %s", tmp);
-		goto err;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		pp_errp(PP_EIO, "cannot rename %s to %s", tmp, path);
-		goto err;
-	}
-	return (0);
-err:
-	if (fd >= 0)
-		close(fd);
-	unlink(tmp);
-	return (-1);
+	return (cli_tmp_close(fd, tmp, path,
+	    store_content_get(c->st, conf, name, fd, NULL) == 0));
 }
 
 static int

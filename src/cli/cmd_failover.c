@@ -275,7 +275,7 @@ orphans_list(struct cli *c, int argc, char **argv)
 }
 
 struct ox {
-	FILE *f;
+	int fd;
 	size_t n;
 };
 
@@ -286,8 +286,8 @@ orphan_line(void *arg, const struct store_orphan *o)
 	json_t *j = orphan_json(o);
 	int rc = -1;
 
-	if (j != NULL && json_dumpf(j, x->f, JSON_COMPACT) == 0 &&
-	    fputc('\n', x->f) != EOF)
+	if (j != NULL && json_dumpfd(j, x->fd, JSON_COMPACT) == 0 &&
+	    util_write_all(x->fd, "\n", 1) == 0)
 		rc = 0;
 	json_decref(j);
 	x->n++;
@@ -302,34 +302,20 @@ orphans_export(struct cli *c, int argc, char **argv)
 		{ "output", 'o', OPT_VALUE, &out, NULL },
 		{ NULL, 0, 0, NULL, NULL }
 	};
-	struct ox x = { NULL, 0 };
+	struct ox x = { -1, 0 };
 	char tmp[PATH_MAX];
-	int rc, fd;
+	int rc;
 
 	if (cli_args(c, argc, argv, o, NULL, 0, 0, NULL, &rc) != 0)
 		return (rc);
 	if (out == NULL)
 		return (cli_usage(c, "-o FILE is required"));
-	if (cli_open(c) != 0)
+	if (cli_open(c) != 0 || (x.fd = cli_tmp_open(out, tmp)) < 0)
 		return (cli_fail(c));
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out) >=
-	    sizeof(tmp) || (fd = mkstemp(tmp)) < 0 ||
-	    (x.f = fdopen(fd, "w")) == NULL) {
-		pp_errp(PP_EIO, "cannot create %s", out);
-		return (cli_fail(c));
-	}
-	if (store_orphan_list(c->st, orphan_line, &x) != 0 ||
-	    fflush(x.f) != 0 || fsync(fileno(x.f)) != 0) {
+	if (cli_tmp_close(x.fd, tmp, out,
+	    store_orphan_list(c->st, orphan_line, &x) == 0) != 0) {
 		if (pp_errcode() == PP_OK)
-			pp_errp(PP_EIO, "cannot write %s", tmp);
-		fclose(x.f);
-		unlink(tmp);
-		return (cli_fail(c));
-	}
-	fclose(x.f);
-	if (rename(tmp, out) != 0) {
-		pp_errp(PP_EIO, "cannot rename %s", tmp);
-		unlink(tmp);
+			pp_err(PP_EIO, "cannot write %s", out);
 		return (cli_fail(c));
 	}
 	printf("%s: %zu orphans (JSON lines)\n", out, x.n);
@@ -355,21 +341,11 @@ orphans_get(struct cli *c, int argc, char **argv)
 		return (cli_usage(c, "LSN must be a confcontent LSN"));
 	if (out == NULL)
 		return (cli_usage(c, "-o FILE is required"));
-	if (cli_open(c) != 0)
+	if (cli_open(c) != 0 || (fd = cli_tmp_open(out, tmp)) < 0)
 		return (cli_fail(c));
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", out) >=
-	    sizeof(tmp) || (fd = mkstemp(tmp)) < 0) {
-		pp_errp(PP_EIO, "cannot create %s", out);
+	if (cli_tmp_close(fd, tmp, out,
+	    store_orphan_content(c->st, lsn, fd) == 0) != 0)
 		return (cli_fail(c));
-	}
-	if (store_orphan_content(c->st, lsn, fd) != 0 || fsync(fd) != 0 ||
-	    close(fd) != 0 || rename(tmp, out) != 0) {
-		if (pp_errcode() == PP_OK)
-			pp_errp(PP_EIO, "cannot write %s", out);
-		close(fd);
-		unlink(tmp);
-		return (cli_fail(c));
-	}
 	printf("%s: the orphaned content of confcontent LSN %lld\n", out, lsn);
 	return (EXIT_OK);
 }

@@ -93,6 +93,28 @@ conf_exists(struct store *st, const char *id)
 }
 
 int
+conf_write(struct store *st, const struct store_conf *c, int replace)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, replace ? "INSERT OR REPLACE INTO conferences"
+	    " VALUES(?,?,?,?,?,?,?,?,?)" : "INSERT INTO conferences"
+	    " VALUES(?,?,?,?,?,?,?,?,?)")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, c->id);
+	db_bind_text(s, 2, c->organizer);
+	db_bind_text(s, 3, c->subject);
+	sqlite3_bind_int64(s, 4, c->start);
+	sqlite3_bind_int64(s, 5, c->end);
+	sqlite3_bind_int(s, 6, (int)c->access);
+	db_bind_text(s, 7, c->home);
+	sqlite3_bind_int64(s, 8, c->created_ms);
+	sqlite3_bind_int64(s, 9, c->updated_ms);
+	return (db_done(st, s, replace ? "replica conference" :
+	    "conference create"));
+}
+
+int
 conf_fields_ok(const struct store_conf *c)
 {
 
@@ -119,7 +141,6 @@ store_conf_create(struct store *st, struct store_conf *c)
 	uint8_t rnd[PP_CONF_ID_LEN / 2];
 	char norm[PP_URI_MAX + 1];
 	struct store_user u;
-	sqlite3_stmt *s;
 	int64_t now = util_now_ms();
 	int rc = -1;
 
@@ -135,19 +156,7 @@ store_conf_create(struct store *st, struct store_conf *c)
 	snprintf(c->home, sizeof(c->home), "%s", st->pool);
 	c->primary = 1;
 	c->created_ms = c->updated_ms = now;
-	if ((s = db_stmt(st, "INSERT INTO conferences"
-	    " VALUES(?,?,?,?,?,?,?,?,?)")) == NULL)
-		goto out;
-	db_bind_text(s, 1, c->id);
-	db_bind_text(s, 2, c->organizer);
-	db_bind_text(s, 3, c->subject);
-	sqlite3_bind_int64(s, 4, c->start);
-	sqlite3_bind_int64(s, 5, c->end);
-	sqlite3_bind_int(s, 6, (int)c->access);
-	db_bind_text(s, 7, c->home);
-	sqlite3_bind_int64(s, 8, now);
-	sqlite3_bind_int64(s, 9, now);
-	if (db_done(st, s, "conference create") != 0 ||
+	if (conf_write(st, c, 0) != 0 ||
 	    jrnl_append(st, STORE_MOD_USERDATA, "conf", c->id, NULL,
 	    "put") != 0)
 		goto out;

@@ -42,6 +42,31 @@ bad:
 	return (-1);
 }
 
+int
+chunks_ref(struct store *st, const uint8_t *ids, size_t n)
+{
+	sqlite3_stmt *s;
+	char hex[17];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
+		    " WHERE id = ?")) == NULL)
+			return (-1);
+		sqlite3_bind_blob(s, 1, ids + i * CRYPTO_HASH_LEN,
+		    CRYPTO_HASH_LEN, SQLITE_STATIC);
+		if (db_done(st, s, "chunk reference") != 0)
+			return (-1);
+		if (sqlite3_changes(st->db) == 0) {
+			util_hex(hex, ids + i * CRYPTO_HASH_LEN, 8);
+			pp_err(PP_ENOENT, "chunk %s... is not in this store",
+			    hex);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
 /* Drop one reference to each of the ${n} chunks ${ids}; free unused ones. */
 int
 chunks_release(struct store *st, const uint8_t *ids, size_t n)

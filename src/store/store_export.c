@@ -107,62 +107,24 @@ exp_key(struct exp *e, enum store_ent ent, const char *k1, const char *k2)
 	return (0);
 }
 
-/* The keys changed in (${since}, ${upto}], one record each. */
-static int
-exp_changes(struct exp *e, enum store_module m, int64_t since, int64_t upto)
-{
-	struct store *st = e->st;
-	char k1[PP_URI_MAX + 1], k2[PP_URI_MAX + 1];
-	sqlite3_stmt *s;
-	int r, ent;
-
-	/* Its own statement: the lookups below use the cached ones. */
-	/* Owner records first: they decide what the rest may write. */
-	if ((s = db_stmt(st, "SELECT kind >> 1 AS ent, k1, k2 FROM journal"
-	    " WHERE seq > ?1 AND seq <= ?2 GROUP BY ent, k1, k2"
-	    " ORDER BY ent <> 7, ent, k1, k2")) == NULL)
-		return (-1);
-	sqlite3_bind_int64(s, 1, JRNL_SEQ(m, since));
-	sqlite3_bind_int64(s, 2, JRNL_SEQ(m, upto));
-	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		ent = sqlite3_column_int(s, 0);
-		db_col_text(s, 1, k1, sizeof(k1));
-		db_col_text(s, 2, k2, sizeof(k2));
-		if (exp_key(e, (enum store_ent)ent, k1, k2) != 0 ||
-		    exp_emit(e) != 0)
-			goto fail;
-	}
-	if (r != SQLITE_DONE) {
-		db_fail(st, "export");
-		goto fail;
-	}
-	sqlite3_reset(s);
-	return (0);
-fail:
-	sqlite3_reset(s);
-	return (-1);
-}
-
 /*
- * Run ${sql} (one text parameter: ${p1}) and emit the key of each row
- * (columns k1[, k2]) as entity ${ent}.
+ * Emit a record for each row of ${s} (prepared and bound): columns k1[, k2]
+ * of entity ${ent}, or, with ${ent} < 0, entity, k1, k2.  Resets ${s}.
  */
 static int
-exp_rows(struct exp *e, const char *sql, const char *p1, enum store_ent ent)
+exp_walk(struct exp *e, sqlite3_stmt *s, int ent)
 {
 	char k1[PP_URI_MAX + 1], k2[PP_URI_MAX + 1];
-	sqlite3_stmt *s;
-	int r;
+	int r, c = ent < 0, et;
 
-	if ((s = db_stmt(e->st, sql)) == NULL)
-		return (-1);
-	db_bind_text(s, 1, p1);
 	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		db_col_text(s, 0, k1, sizeof(k1));
+		et = c ? sqlite3_column_int(s, 0) : ent;
+		db_col_text(s, c, k1, sizeof(k1));
 		k2[0] = '\0';
-		if (sqlite3_column_count(s) > 1)
-			db_col_text(s, 1, k2, sizeof(k2));
-		if (exp_key(e, ent, k1, k2) != 0 || exp_emit(e) != 0)
+		if (sqlite3_column_count(s) > c + 1)
+			db_col_text(s, c + 1, k2, sizeof(k2));
+		if (exp_key(e, (enum store_ent)et, k1, k2) != 0 ||
+		    exp_emit(e) != 0)
 			goto fail;
 	}
 	if (r != SQLITE_DONE) {
@@ -174,6 +136,38 @@ exp_rows(struct exp *e, const char *sql, const char *p1, enum store_ent ent)
 fail:
 	sqlite3_reset(s);
 	return (-1);
+}
+
+/* The keys changed in (${since}, ${upto}], one record each. */
+static int
+exp_changes(struct exp *e, enum store_module m, int64_t since, int64_t upto)
+{
+	sqlite3_stmt *s;
+
+	/* Its own statement: the lookups use the cached ones.  Owner
+	 * records first: they decide what the rest may write. */
+	if ((s = db_stmt(e->st, "SELECT kind >> 1 AS ent, k1, k2 FROM journal"
+	    " WHERE seq > ?1 AND seq <= ?2 GROUP BY ent, k1, k2"
+	    " ORDER BY ent <> 7, ent, k1, k2")) == NULL)
+		return (-1);
+	sqlite3_bind_int64(s, 1, JRNL_SEQ(m, since));
+	sqlite3_bind_int64(s, 2, JRNL_SEQ(m, upto));
+	return (exp_walk(e, s, -1));
+}
+
+/*
+ * Run ${sql} (one text parameter: ${p1}) and emit the key of each row
+ * (columns k1[, k2]) as entity ${ent}.
+ */
+static int
+exp_rows(struct exp *e, const char *sql, const char *p1, enum store_ent ent)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(e->st, sql)) == NULL)
+		return (-1);
+	db_bind_text(s, 1, p1);
+	return (exp_walk(e, s, (int)ent));
 }
 
 /* Everything of module ${m} homed at ${pool}. */
@@ -392,6 +386,7 @@ store_chunk_has(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN])
 		return (-1);
 	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
 	r = sqlite3_step(s);
+	/* Reset at once: an open statement would pin a read snapshot. */
 	sqlite3_reset(s);
 	if (r != SQLITE_ROW && r != SQLITE_DONE)
 		return (db_fail(st, "chunk lookup"));
@@ -506,25 +501,6 @@ rec_json(const struct store_rec *r)
 	}
 }
 
-/* Take one more reference to each of ${n} chunks ${ids} (an orphan's). */
-static int
-orphan_chunks_hold(struct store *st, const uint8_t *ids, size_t n)
-{
-	sqlite3_stmt *s;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
-		    " WHERE id = ?")) == NULL)
-			return (-1);
-		sqlite3_bind_blob(s, 1, ids + i * CRYPTO_HASH_LEN,
-		    CRYPTO_HASH_LEN, SQLITE_STATIC);
-		if (db_done(st, s, "orphan chunks") != 0)
-			return (-1);
-	}
-	return (0);
-}
-
 int
 orphans_capture(struct store *st, enum store_module m, int64_t after)
 {
@@ -577,7 +553,7 @@ orphans_capture(struct store *st, enum store_module m, int64_t after)
 		}
 		/* A content item's bytes are kept too: its chunks stay. */
 		if (e->r.ent == STORE_E_CONTENT && !e->r.del &&
-		    orphan_chunks_hold(st, e->ids.ids, e->ids.n) != 0) {
+		    chunks_ref(st, e->ids.ids, e->ids.n) != 0) {
 			free(js);
 			goto out;
 		}

@@ -85,10 +85,9 @@ imp_user(struct store *st, const struct store_user *u)
 static int
 imp_conf(struct store *st, const struct store_conf *c)
 {
-	struct store_conf old;
+	struct store_conf old, row;
 	struct store_user u;
 	char norm[PP_URI_MAX + 1];
-	sqlite3_stmt *s;
 
 	if (conf_id_ok(c->id) != 0 || conf_fields_ok(c) != 0 ||
 	    times_ok(c->created_ms, c->updated_ms) != 0 ||
@@ -103,45 +102,9 @@ imp_conf(struct store *st, const struct store_conf *c)
 			return (-1);
 	} else if (pp_errcode() != PP_ENOENT)
 		return (-1);
-	if ((s = db_stmt(st, "INSERT OR REPLACE INTO conferences"
-	    " VALUES(?,?,?,?,?,?,?,?,?)")) == NULL)
-		return (-1);
-	db_bind_text(s, 1, c->id);
-	db_bind_text(s, 2, c->organizer);
-	db_bind_text(s, 3, c->subject);
-	sqlite3_bind_int64(s, 4, c->start);
-	sqlite3_bind_int64(s, 5, c->end);
-	sqlite3_bind_int(s, 6, (int)c->access);
-	db_bind_text(s, 7, old.home);
-	sqlite3_bind_int64(s, 8, c->created_ms);
-	sqlite3_bind_int64(s, 9, c->updated_ms);
-	return (db_done(st, s, "replica conference"));
-}
-
-/* Take a reference to each chunk of the item; every one must be held. */
-static int
-imp_refs(struct store *st, const uint8_t *ids, size_t n)
-{
-	char hex[17];
-	sqlite3_stmt *s;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
-		    " WHERE id = ?")) == NULL)
-			return (-1);
-		sqlite3_bind_blob(s, 1, ids + i * CRYPTO_HASH_LEN,
-		    CRYPTO_HASH_LEN, SQLITE_STATIC);
-		if (db_done(st, s, "chunk reference") != 0)
-			return (-1);
-		if (sqlite3_changes(st->db) == 0) {
-			util_hex(hex, ids + i * CRYPTO_HASH_LEN, 8);
-			pp_err(PP_EINVAL, "chunk %s... is in neither the package "
-			    "nor this store", hex);
-			return (-1);
-		}
-	}
-	return (0);
+	row = *c;
+	memcpy(row.home, old.home, sizeof(row.home));
+	return (conf_write(st, &row, 1));
 }
 
 static int
@@ -172,7 +135,7 @@ imp_content(struct store *st, const struct store_content *c,
 		goto out;
 	snprintf(row.home, sizeof(row.home), "%s", cf.home);
 	/* New references first, so chunks shared with the old list stay. */
-	if (imp_refs(st, ids, c->nchunks) != 0 ||
+	if (chunks_ref(st, ids, c->nchunks) != 0 ||
 	    content_row(st, &row, ids, c->nchunks) != 0 ||
 	    (had && chunks_release(st, oldids.ids, oldids.n) != 0))
 		goto out;

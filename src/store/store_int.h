@@ -197,6 +197,9 @@ int conf_writable(struct store *st, const char *id);
 /* Check a conference id's form; a conference's subject, times, access. */
 int conf_id_ok(const char *id);
 int conf_fields_ok(const struct store_conf *c);
+/* Write conference row ${c} (its home and times as they are); ${replace}:
+ * INSERT OR REPLACE (imports), else INSERT. */
+int conf_write(struct store *st, const struct store_conf *c, int replace);
 
 /*
  * Content internals (store_content.c): check an item's name and MIME type;
@@ -206,6 +209,9 @@ int conf_fields_ok(const struct store_conf *c);
  */
 int content_meta_ok(const char *name, const char *mime);
 int chunks_release(struct store *st, const uint8_t *ids, size_t n);
+/* Take one more reference to each of ${n} chunks ${ids}; PP_ENOENT if one
+ * is not held (the caller's write then fails part-way). */
+int chunks_ref(struct store *st, const uint8_t *ids, size_t n);
 int content_row(struct store *st, const struct store_content *c,
     const uint8_t *ids, size_t n);
 int content_room(struct store *st, const char *conf);

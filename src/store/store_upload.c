@@ -47,24 +47,6 @@ upload_add(struct upload *u, const uint8_t *id, int64_t off, uint32_t len)
 	return (0);
 }
 
-/* Does the store hold chunk ${id}?  1, 0, or -1 on error. */
-static int
-chunk_held(struct store *st, const uint8_t *id)
-{
-	sqlite3_stmt *s;
-	int r;
-
-	if ((s = db_stmt(st, "SELECT 1 FROM chunks WHERE id = ?")) == NULL)
-		return (-1);
-	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	/* Reset at once: an open statement would pin a read snapshot. */
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return (db_fail(st, "chunk lookup"));
-	return (r == SQLITE_ROW);
-}
-
 int
 upload_read(struct store *st, int fd, struct upload *u)
 {
@@ -79,7 +61,7 @@ upload_read(struct store *st, int fd, struct upload *u)
 	    (in = ingest_start(fd, PP_CONTENT_MAX)) == NULL)
 		goto out;
 	while ((r = ingest_next(in, &p, &len, id)) == 1) {
-		if ((held = chunk_held(st, id)) < 0)
+		if ((held = store_chunk_has(st, id)) < 0)
 			goto out;
 		off = -1;
 		/* Sealed straight into the stage's buffer. */
