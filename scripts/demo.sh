@@ -3,8 +3,8 @@
 # directory: the pair's CA and identities, both stores, both poolpaird;
 # writes at pool A reach pool B in milliseconds (users, contacts, a
 # conference with sealed content, configuration) and back; the status
-# operators know; a one-slide edit moving a few chunks; verify; a stranger
-# refused at the TLS handshake; the audit log.
+# operators know; a one-slide edit moving a few chunks; verify; failover
+# and failback; a stranger refused at the TLS handshake; the audit log.
 set -eu
 BUILD=${1:-build}
 BIN="$(cd "$BUILD" && pwd)"
@@ -97,6 +97,18 @@ a status
 
 step "verify: primary at A against the replica at B, bucket by bucket"
 a verify
+
+step "failover: pool B takes pool A's users (A answers: nothing is lost)"
+b failover pool-a.example.test
+a setting set sip:alice@contoso.test presence.note "back at A" || echo "(pool A is fenced: its users are written at B now)"
+b --wait-replicated setting set sip:alice@contoso.test presence.note "served from B"
+a setting get sip:alice@contoso.test presence.note
+b owners
+
+step "failback: the users go home under a new epoch"
+b failback pool-a.example.test
+a --wait-replicated setting set sip:alice@contoso.test presence.note "home again"
+b setting get sip:alice@contoso.test presence.note
 
 step "a stranger with another CA's certificate is refused at the handshake"
 "$PP" pki init --pair evil --out evil >/dev/null
