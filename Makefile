@@ -54,9 +54,10 @@ FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 	      -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 
-.PHONY: all tests check demo bench bench-quick bench-packages bench-failover deps clean fuzz fuzz-corpus
+.PHONY: all tests check demo bench bench-quick bench-packages bench-failover bench-lag deps clean fuzz fuzz-corpus
 .SECONDARY:
-all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk
+all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk \
+	$(BUILD)/bench-lag
 tests: $(UNIT_BIN) $(REPLAY_BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -77,6 +78,10 @@ $(BUILD)/poolpaird: $(DAEMON_OBJ) $(BUILD)/libpoolpair.a
 	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench-gen: $(BUILD)/obj/bench/gen.o $(BUILD)/libpoolpair.a
+	@echo "  LD $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench-lag: $(BUILD)/obj/bench/lag.o $(BUILD)/libpoolpair.a
 	@echo "  LD $@"
 	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -140,23 +145,34 @@ demo: deps
 	sh scripts/demo.sh build
 
 bench: deps
+	@sh scripts/deps.sh bench
 	$(MAKE) --no-print-directory all
 	sh bench/run.sh build full
 	sh bench/pkg_bench.sh build 1024 4000
 	sh bench/failover_bench.sh build 40000 4000
+	sh bench/lag_bench.sh build 10
 
 bench-packages: deps
+	@sh scripts/deps.sh bench
 	$(MAKE) --no-print-directory all
 	sh bench/pkg_bench.sh build 1024 4000
 
 bench-failover: deps
+	@sh scripts/deps.sh bench
 	$(MAKE) --no-print-directory all
 	sh bench/failover_bench.sh build 40000 4000
 
+bench-lag: deps
+	@sh scripts/deps.sh bench
+	$(MAKE) --no-print-directory all
+	sh bench/lag_bench.sh build 10
+
 bench-quick: deps
+	@sh scripts/deps.sh bench
 	$(MAKE) --no-print-directory all
 	sh bench/run.sh build quick
 	sh bench/pkg_bench.sh build 128 400
+	sh bench/lag_bench.sh build 3
 
 clean:
 	rm -rf build

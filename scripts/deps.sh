@@ -2,11 +2,16 @@
 # deps.sh: install the Debian packages poolpair builds and tests with, when missing.
 # Idempotent and quiet when there is nothing to do.  Needs root (or sudo) only
 # when something is missing.
+# "deps.sh bench" also installs what the benchmarks use (plots, and the
+# rsync-over-ssh pipeline they compare against).
 set -eu
 
 PKGS="build-essential pkg-config clang libssl-dev libsqlite3-dev libzstd-dev \
 libevent-dev libjansson-dev libinih-dev libcmocka-dev sqlite3 openssl \
 python3 coreutils time"
+if [ "${1:-}" = bench ]; then
+	PKGS="$PKGS gnuplot-nox rsync openssh-server openssh-client"
+fi
 
 missing=""
 for p in $PKGS; do

@@ -28,7 +28,7 @@
 #include "config.h"
 #include "store.h"
 
-#define D_TICK_MS	50	/* journal polling and export decisions */
+#define D_TICK_MS	10	/* journal polling and export decisions */
 #define D_HANDSHAKE_S	10	/* a TLS handshake must finish within */
 #define D_IDLE_S	45	/* a link without a frame for this long dies */
 #define D_PING_S	10	/* keepalive */
@@ -116,6 +116,8 @@ struct daemon {
 	struct worker *auditor;		/* writes it, off the loop */
 	int audit_queued;		/* records waiting for it */
 	int64_t audit_dropped;		/* over the queue's bound */
+	int64_t poll_sig;		/* the exporter's: WAL and acks seen */
+	int poll_skips;
 	int master;			/* this pool is the config master */
 	int partner_master;		/* the partner is */
 	int fenced;			/* it owns no user set: ships nothing */

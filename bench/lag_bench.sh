@@ -1,0 +1,95 @@
+#!/bin/sh
+# lag_bench.sh BUILD [SECONDS]: change-to-replica lag in steady state.
+# Two pools with poolpaird on loopback (sync_interval 0); pool A has 1,000
+# users; bench/lag writes settings at A at 100, 1,000 and 5,000 changes a
+# second for SECONDS (default 10) each and measures when each commit
+# reaches B's replica.  Writes the block between the "lag" markers of
+# docs/benchmarks.md, CSV in bench/results/ (lag-RATE.csv: time, lag ms)
+# and, if gnuplot is installed, bench/results/lag.png.
+set -eu
+BUILD=${1:-build}
+SECS=${2:-10}
+top=$(cd "$(dirname "$0")/.." && pwd)
+case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+P=$BUILD/poolpair
+work=$(mktemp -d "${TMPDIR:-/tmp}/pp-lagbench.XXXXXX")
+pids=""
+trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
+res="$top/bench/results"
+mkdir -p "$res"
+port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+"$P" pki init --pair bench --out "$work/ca" >/dev/null
+PA=$(port) PB=$(port)
+for x in a b; do
+	if [ $x = a ]; then me=$PA other=$PB o=b; else me=$PB other=$PA o=a; fi
+	"$P" pki issue --ca "$work/ca" --pool pool-$x.example.test --out "$work/$x" |
+	    sed -e "s|^data = .*|data = $work/$x.data\nlisten = 127.0.0.1:$me|" \
+	    -e "s|^# fqdn = .*|fqdn = pool-$o.example.test\naddress = 127.0.0.1:$other|" \
+	    -e "s|^# cert = .*|cert = $work/$o/identity.crt|" >"$work/$x.conf"
+	chmod 600 "$work/$x.conf"
+done
+"$P" init --pool pool-b.example.test --data "$work/b.data" \
+    --config-master pool-a.example.test >/dev/null
+"$BUILD/bench-gen" --data "$work/a.data" --pool pool-a.example.test \
+    --users 1000 --contacts-per-user 10 --settings-per-user 5 \
+    --conferences 10 --content-mb 1 >/dev/null
+"$BUILD/poolpaird" -c "$work/a.conf" 2>"$work/a.log" & pids="$!"
+"$BUILD/poolpaird" -c "$work/b.conf" 2>"$work/b.log" & pids="$pids $!"
+n=0
+until "$P" -c "$work/a.conf" sync --wait --timeout 120 >/dev/null 2>&1; do
+	n=$((n + 1)); [ $n -lt 60 ] || { echo "no initial sync"; exit 1; }
+	sleep 1
+done
+rows=""
+for rate in 100 1000 5000; do
+	out=$("$BUILD/bench-lag" -a "$work/a.data" -b "$work/b.data" \
+	    -p pool-a.example.test -r $rate -s "$SECS" -u 1000 \
+	    -o "$res/lag-$rate.csv")
+	echo "$out"
+	p50=$(echo "$out" | sed 's/.*p50 \([0-9.]*\) ms.*/\1/')
+	p99=$(echo "$out" | sed 's/.*p99 \([0-9.]*\) ms.*/\1/')
+	max=$(echo "$out" | sed 's/.*max \([-0-9.]*\) ms.*/\1/')
+	rows="$rows| $rate changes/s for $SECS s | $p50 ms | $p99 ms | $max ms |
+"
+done
+if command -v gnuplot >/dev/null 2>&1; then
+	gnuplot <<GP
+set terminal png size 900,420
+set output "$res/lag.png"
+set title "poolpair: change-to-replica lag (commit at A to import at B), loopback"
+set xlabel "seconds into the run"
+set ylabel "lag (ms)"
+set datafile separator ","
+set key top left
+plot "$res/lag-100.csv" using 1:2 with points pt 7 ps 0.3 title "100/s", \
+     "$res/lag-1000.csv" using 1:2 with points pt 7 ps 0.3 title "1,000/s", \
+     "$res/lag-5000.csv" using 1:2 with points pt 7 ps 0.3 title "5,000/s"
+GP
+	plot="bench/results/lag.png"
+else
+	plot="(gnuplot not installed: no plot)"
+fi
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+frag="$work/frag.md"
+{
+	echo "<!-- lag:begin (written by bench/lag_bench.sh) -->"
+	echo "Run: $(date -u +%Y-%m-%dT%H:%MZ), commit $commit. Machine: $machine. Two poolpaird on loopback, sync_interval 0; writes committed every 2 ms in batches, each change timed from its commit at A to its import at B. Plot: $plot."
+	echo
+	echo "| load | p50 | p99 | max |"
+	echo "| --- | --- | --- | --- |"
+	printf '%s' "$rows"
+	echo
+	echo "Target: p99 at most 200 ms at 1,000 changes/s."
+	echo "<!-- lag:end -->"
+} >"$frag"
+doc="$top/docs/benchmarks.md"
+if grep -q '<!-- lag:begin' "$doc" 2>/dev/null; then
+	awk -v f="$frag" '/<!-- lag:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
+	    /<!-- lag:end/ { skip = 0; next } !skip { print }' "$doc" >"$work/doc" && cp "$work/doc" "$doc"
+else
+	printf '\n## Steady state: change-to-replica lag\n\n' >>"$doc"
+	cat "$frag" >>"$doc"
+fi
+echo "lag-bench: results written to docs/benchmarks.md and bench/results/lag-*.csv"
