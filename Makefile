@@ -54,7 +54,7 @@ FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 	      -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 
-.PHONY: all tests check demo bench bench-quick bench-packages bench-failover bench-lag deps clean fuzz fuzz-corpus
+.PHONY: all tests check demo bench bench-quick bench-packages bench-failover bench-lag bench-compare deps clean fuzz fuzz-corpus
 .SECONDARY:
 all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk \
 	$(BUILD)/bench-lag
@@ -151,6 +151,7 @@ bench: deps
 	sh bench/pkg_bench.sh build 1024 4000
 	sh bench/failover_bench.sh build 40000 4000
 	sh bench/lag_bench.sh build 10
+	sh bench/compare.sh build full
 
 bench-packages: deps
 	@sh scripts/deps.sh bench
@@ -161,6 +162,11 @@ bench-failover: deps
 	@sh scripts/deps.sh bench
 	$(MAKE) --no-print-directory all
 	sh bench/failover_bench.sh build 40000 4000
+
+bench-compare: deps
+	@sh scripts/deps.sh bench
+	$(MAKE) --no-print-directory all
+	sh bench/compare.sh build quick
 
 bench-lag: deps
 	@sh scripts/deps.sh bench
@@ -173,6 +179,7 @@ bench-quick: deps
 	sh bench/run.sh build quick
 	sh bench/pkg_bench.sh build 128 400
 	sh bench/lag_bench.sh build 3
+	sh bench/compare.sh build quick
 
 clean:
 	rm -rf build

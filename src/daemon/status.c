@@ -3,8 +3,15 @@
  * docs/protocol-admin.md): the links, the certificates, and per module the
  * export and import states the replaced system's operators know.
  */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <linux/tcp.h>	/* tcp_info with byte counts */
+
 #include <stdio.h>
 #include <string.h>
+
+#include <event2/bufferevent.h>
 
 #include <jansson.h>
 
@@ -56,9 +63,27 @@ crl_days(X509_CRL *crl)
 	return (dd);
 }
 
+/* TCP payload bytes sent (acked) and received on ${l}'s socket. */
+static void
+link_bytes(const struct link *l, json_int_t *tx, json_int_t *rx)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int fd;
+
+	*tx = *rx = 0;
+	if (l->bev == NULL || (fd = bufferevent_getfd(l->bev)) < 0 ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+		return;
+	*tx = (json_int_t)ti.tcpi_bytes_acked;
+	*rx = (json_int_t)ti.tcpi_bytes_received;
+}
+
 static json_t *
 link_json(const struct link *l)
 {
+	json_int_t tx, rx;
+	json_t *j;
 	static const char *const st[] = { "disconnected", "connecting",
 		"connected" };
 
@@ -66,9 +91,13 @@ link_json(const struct link *l)
 		return (json_pack("{s:s, s:s, s:o, s:s}", "state",
 		    "disconnected", "peer", "", "since", json_null(),
 		    "last_error", ""));
-	return (json_pack("{s:s, s:s, s:o, s:s}", "state", st[l->state],
+	j = json_pack("{s:s, s:s, s:o, s:s}", "state", st[l->state],
 	    "peer", l->peer, "since", iso(l->authed ? l->since_ms : 0),
-	    "last_error", l->last_error));
+	    "last_error", l->last_error);
+	link_bytes(l, &tx, &rx);
+	json_object_set_new(j, "bytes_sent", json_integer(tx));
+	json_object_set_new(j, "bytes_received", json_integer(rx));
+	return (j);
 }
 
 /* One module's object (under d->mtx). */

@@ -1,0 +1,184 @@
+#!/bin/sh
+# compare.sh BUILD quick|full: poolpair against what an operator would do
+# without it: sqlite3 .backup of the store plus rsync -a over ssh (sshd on
+# loopback, default ciphers) of the snapshot and the pack files, on the
+# same data, on the same machine, in one run.  Measures the full initial
+# sync and an incremental change (1% of the users change one contact, 50
+# presentations change one slide): time and bytes on the wire (TCP payload,
+# both ways: TCP_INFO of poolpaird's link; rsync --stats); peak RSS; and the
+# machine's limits.  Writes the block between the "compare" markers of
+# docs/benchmarks.md and CSV in bench/results/compare-MODE.csv.
+set -eu
+BUILD=${1:-build}
+MODE=${2:-quick}
+top=$(cd "$(dirname "$0")/.." && pwd)
+case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+case "$MODE" in
+full) U=40000 F=4000 M=2048 ;;
+quick) U=4000 F=400 M=205 ;;
+*) echo "usage: bench/compare.sh BUILD full|quick" >&2; exit 2 ;;
+esac
+P=$BUILD/poolpair
+work=$(mktemp -d "${TMPDIR:-/tmp}/pp-compare.XXXXXX")
+pids=""
+trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
+res="$top/bench/results"
+mkdir -p "$res"
+port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+ms() { date +%s%3N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1000 }'; }
+jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+echo "compare: population ($MODE): $U users x 100 contacts, $M MiB of content"
+"$P" pki init --pair bench --out "$work/ca" >/dev/null
+PA=$(port) PB=$(port) PS=$(port)
+for x in a b; do
+	if [ $x = a ]; then me=$PA other=$PB o=b; else me=$PB other=$PA o=a; fi
+	"$P" pki issue --ca "$work/ca" --pool pool-$x.example.test --out "$work/$x" |
+	    sed -e "s|^data = .*|data = $work/$x.data\nlisten = 127.0.0.1:$me|" \
+	    -e "s|^# fqdn = .*|fqdn = pool-$o.example.test\naddress = 127.0.0.1:$other|" \
+	    -e "s|^# cert = .*|cert = $work/$o/identity.crt|" >"$work/$x.conf"
+	chmod 600 "$work/$x.conf"
+done
+"$P" init --pool pool-b.example.test --data "$work/b.data" \
+    --config-master pool-a.example.test >/dev/null
+"$BUILD/bench-gen" --data "$work/a.data" --pool pool-a.example.test \
+    --users $U --contacts-per-user 100 --settings-per-user 20 --conferences $F \
+    --content-mb $M --compressible-pct 20 >/dev/null
+du_a=$(du -sb "$work/a.data" | cut -f1)
+
+# sshd on loopback, keys of its own; rsync over it.
+mkdir -p /run/sshd "$work/ssh" "$work/dst"
+ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/host"
+ssh-keygen -q -t ed25519 -N '' -f "$work/ssh/user"
+cp "$work/ssh/user.pub" "$work/ssh/authorized_keys"
+cat >"$work/ssh/sshd_config" <<CFG
+Port $PS
+ListenAddress 127.0.0.1
+HostKey $work/ssh/host
+AuthorizedKeysFile $work/ssh/authorized_keys
+PidFile $work/ssh/sshd.pid
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PermitRootLogin yes
+CFG
+/usr/sbin/sshd -f "$work/ssh/sshd_config" -D -e 2>"$work/ssh/log" & pids="$!"
+sleep 0.5
+SSH="ssh -p $PS -i $work/ssh/user -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
+
+# rsync_run NAME: sqlite3 .backup, then rsync -a of the snapshot and the
+# packs; sets r_s, r_bytes, r_rss (MiB).
+rsync_run() {
+	t0=$(ms)
+	mkdir -p "$work/snap"
+	/usr/bin/time -f "%M" -o "$work/t.sql" sqlite3 "$work/a.data/pool.db" ".backup '$work/snap/pool.db'"
+	/usr/bin/time -f "%M" -o "$work/t.rs" rsync -a --stats -e "$SSH" \
+	    "$work/snap/pool.db" "$work/a.data/chunks" "$work/a.data/storage.key" \
+	    "root@127.0.0.1:$work/dst/" >"$work/rsync.$1.out"
+	r_s=$(secs "$t0" "$(ms)")
+	sent=$(sed -n 's/^Total bytes sent: \([0-9,]*\).*/\1/p' "$work/rsync.$1.out" | tr -d ,)
+	recv=$(sed -n 's/^Total bytes received: \([0-9,]*\).*/\1/p' "$work/rsync.$1.out" | tr -d ,)
+	r_bytes=$((sent + recv))
+	r_rss=$(awk '{ if ($1 > m) m = $1 } END { printf "%.1f", m / 1024 }' "$work/t.sql" "$work/t.rs")
+}
+
+# pp_bytes: TCP payload both ways on A's link to B, now.
+pp_bytes() {
+	"$P" -c "$work/a.conf" status --json | jget 'd["links"]["out"]["bytes_sent"] + d["links"]["out"]["bytes_received"]'
+}
+
+echo "compare: full initial sync: sqlite3 .backup + rsync -a over ssh"
+rsync_run full
+rf_s=$r_s rf_b=$r_bytes rf_rss=$r_rss
+echo "  $rf_s s, $rf_b bytes"
+
+echo "compare: full initial sync: poolpaird"
+t0=$(ms)
+"$BUILD/poolpaird" -c "$work/a.conf" 2>"$work/a.log" & apid=$!
+"$BUILD/poolpaird" -c "$work/b.conf" 2>"$work/b.log" & bpid=$!
+pids="$pids $apid $bpid"
+n=0
+until "$P" -c "$work/a.conf" sync --wait --timeout 1200 >/dev/null 2>&1; do
+	n=$((n + 1)); [ $n -lt 600 ] || { echo "no initial sync"; exit 1; }
+	sleep 0.2
+done
+pf_s=$(secs "$t0" "$(ms)")
+pf_b=$(pp_bytes)
+echo "  $pf_s s, $pf_b bytes"
+
+echo "compare: incremental: 1% of users change one contact, 50 presentations one slide"
+nu=$((U / 100))
+i=0
+while [ $i -lt $nu ]; do
+	printf 'sip:user%06d@contoso.test\n' $((i * 100))
+	i=$((i + 1))
+done >"$work/users.txt"
+"$P" --data "$work/a.data" content list --json | python3 -c '
+import json, sys
+items = [c for c in json.load(sys.stdin) if c["size"] > 1000000][:50]
+for c in items: print(c["conf"], c["name"], c["kind"])' >"$work/items.txt"
+b0=$(pp_bytes)
+t0=$(ms)
+while read -r u; do
+	"$P" --data "$work/a.data" contact add "$u" sip:new.colleague@fabrikam.test \
+	    --relationship colleague >/dev/null
+done <"$work/users.txt"
+while read -r conf name kind; do
+	"$P" --data "$work/a.data" content get "$conf" "$name" -o "$work/item" >/dev/null
+	size=$(stat -c %s "$work/item")
+	head -c 4096 /dev/urandom | dd of="$work/item" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+	"$P" --data "$work/a.data" content put "$conf" "$work/item" --name "$name" --kind "$kind" >/dev/null
+done <"$work/items.txt"
+tw=$(ms)
+"$P" -c "$work/a.conf" sync --wait --timeout 600 >/dev/null
+pi_s=$(secs "$tw" "$(ms)")
+pi_b=$(( $(pp_bytes) - b0 ))
+echo "  poolpaird: $pi_s s after the last change, $pi_b bytes (changes took $(secs "$t0" "$tw") s to make)"
+rsync_run inc
+ri_s=$r_s ri_b=$r_bytes
+echo "  rsync: $ri_s s, $ri_b bytes"
+rss_a=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$apid/status)
+rss_b=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$bpid/status)
+
+echo "compare: the machine's limits"
+head -c 268435456 /dev/urandom >"$work/rand"
+dd_lim=$(dd if="$work/rand" of="$work/dd.out" bs=1M conv=fdatasync 2>&1 | tail -n 1 | sed 's/.*, //')
+rm -f "$work/dd.out"
+aes=$(openssl speed -evp aes-256-gcm -bytes 16384 -seconds 1 2>/dev/null | tail -n 1 | awk '{ printf "%.0f MB/s", $2 / 1000 }')
+sha=$(openssl speed -evp sha256 -bytes 16384 -seconds 1 2>/dev/null | tail -n 1 | awk '{ printf "%.0f MB/s", $2 / 1000 }')
+zst=$(zstd -b1 -B16K "$work/rand" 2>&1 | tr '\r' '\n' | grep 'MB/s' | tail -n 1 | grep -o '[0-9.]* MB/s' | head -n 1)
+rm -f "$work/rand"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }'; }
+csv="$res/compare-$MODE.csv"
+[ -f "$csv" ] || echo "date,mode,store_bytes,rsync_full_s,rsync_full_bytes,pp_full_s,pp_full_bytes,rsync_inc_s,rsync_inc_bytes,pp_inc_s,pp_inc_bytes,rss_poolpaird_a,rss_poolpaird_b,rss_rsync" >"$csv"
+echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss" >>"$csv"
+machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM"
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+frag="$work/frag.md"
+{
+	echo "<!-- compare:begin (written by bench/compare.sh $MODE) -->"
+	echo "Run: $(date -u +%Y-%m-%dT%H:%MZ), commit $commit, $MODE population ($U users x 100 contacts, 20 settings, $F conferences, $M MiB of content, 80% incompressible; $du_a bytes of store). Machine: $machine."
+	echo
+	echo "| figure | poolpair | rsync+ssh | limit | ratio |"
+	echo "| --- | --- | --- | --- | --- |"
+	echo "| full initial sync, time | $pf_s s | $rf_s s | | $(ratio "$rf_s" "$pf_s") faster |"
+	echo "| full initial sync, bytes on the wire | $pf_b | $rf_b | | $(ratio "$rf_b" "$pf_b") fewer |"
+	echo "| incremental (1% users, 50 slides), time | $pi_s s | $ri_s s | | $(ratio "$ri_s" "$pi_s") less |"
+	echo "| incremental, bytes on the wire | $pi_b | $ri_b | | $(ratio "$ri_b" "$pi_b") fewer |"
+	echo "| peak RSS | poolpaird $rss_a / $rss_b MiB | rsync, sqlite3 $rf_rss MiB | | |"
+	echo "| disk write with fdatasync (256 MiB) | | | $dd_lim | |"
+	echo "| AES-256-GCM, SHA-256, zstd -1 (16 KiB) | | | $aes, $sha, $zst | |"
+	echo "<!-- compare:end -->"
+} >"$frag"
+doc="$top/docs/benchmarks.md"
+if grep -q '<!-- compare:begin' "$doc" 2>/dev/null; then
+	awk -v f="$frag" '/<!-- compare:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
+	    /<!-- compare:end/ { skip = 0; next } !skip { print }' "$doc" >"$work/doc" && cp "$work/doc" "$doc"
+else
+	printf '\n## Side by side: poolpair against sqlite3 .backup + rsync over ssh\n\n' >>"$doc"
+	cat "$frag" >>"$doc"
+fi
+echo "compare: results written to docs/benchmarks.md and $csv"
