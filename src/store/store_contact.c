@@ -448,7 +448,7 @@ out:
 }
 
 /* Split the \x1f-separated group names of column ${i} into ${c}->groups. */
-static void
+void
 contact_groups_split(sqlite3_stmt *s, int i, struct store_contact *c)
 {
 	const char *p = (const char *)sqlite3_column_text(s, i), *e;

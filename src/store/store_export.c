@@ -170,6 +170,50 @@ exp_rows(struct exp *e, const char *sql, const char *p1, enum store_ent ent)
 	return (exp_walk(e, s, (int)ent));
 }
 
+/*
+ * The bulk of a snapshot, settings and contacts, read whole by the walk's
+ * own query (${sql}: the key columns, then the values) instead of one
+ * lookup per key.
+ */
+static int
+exp_bulk(struct exp *e, const char *sql, const char *p1, enum store_ent ent)
+{
+	struct store_rec *r = &e->r;
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = db_stmt(e->st, sql)) == NULL)
+		return (-1);
+	db_bind_text(s, 1, p1);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		memset(r, 0, sizeof(*r));
+		r->ent = ent;
+		if (ent == STORE_E_SETTING) {
+			db_col_text(s, 0, r->user.uri, sizeof(r->user.uri));
+			db_col_text(s, 1, r->setting.key,
+			    sizeof(r->setting.key));
+			db_col_text(s, 2, r->setting.value,
+			    sizeof(r->setting.value));
+		} else {
+			db_col_text(s, 0, r->contact.owner,
+			    sizeof(r->contact.owner));
+			db_col_text(s, 1, r->contact.uri,
+			    sizeof(r->contact.uri));
+			db_col_text(s, 2, r->contact.name,
+			    sizeof(r->contact.name));
+			r->contact.rel = (enum store_rel)sqlite3_column_int(s,
+			    3);
+			contact_groups_split(s, 4, &r->contact);
+		}
+		if (exp_emit(e) != 0) {
+			sqlite3_reset(s);
+			return (-1);
+		}
+	}
+	sqlite3_reset(s);
+	return (rc == SQLITE_DONE ? 0 : db_fail(e->st, "export"));
+}
+
 /* Everything of module ${m} homed at ${pool}. */
 static int
 exp_home(struct exp *e, enum store_module m, const char *pool)
@@ -180,15 +224,16 @@ exp_home(struct exp *e, enum store_module m, const char *pool)
 	case STORE_MOD_USERDATA:
 		if (exp_rows(e, "SELECT uri FROM users WHERE home = ?1"
 		    " ORDER BY uri", pool, STORE_E_USER) != 0 ||
-		    exp_rows(e, "SELECT s.uri, s.k FROM settings s JOIN users u"
-		    " ON u.uri = s.uri WHERE u.home = ?1 ORDER BY 1, 2", pool,
-		    STORE_E_SETTING) != 0 ||
+		    exp_bulk(e, "SELECT s.uri, s.k, s.v FROM settings s JOIN"
+		    " users u ON u.uri = s.uri WHERE u.home = ?1 ORDER BY 1, 2",
+		    pool, STORE_E_SETTING) != 0 ||
 		    exp_rows(e, "SELECT g.owner, g.name FROM groups g JOIN users"
 		    " u ON u.uri = g.owner WHERE u.home = ?1 ORDER BY 1, 2",
 		    pool, STORE_E_GROUP) != 0 ||
-		    exp_rows(e, "SELECT c.owner, c.uri FROM contacts c JOIN"
-		    " users u ON u.uri = c.owner WHERE u.home = ?1"
-		    " ORDER BY 1, 2", pool, STORE_E_CONTACT) != 0)
+		    exp_bulk(e, "SELECT c.owner, c.uri, c.name, c.rel, c.groups"
+		    " FROM contacts c JOIN users u ON u.uri = c.owner"
+		    " WHERE u.home = ?1 ORDER BY 1, 2", pool,
+		    STORE_E_CONTACT) != 0)
 			return (-1);
 		return (exp_rows(e, "SELECT id FROM conferences WHERE home = ?1"
 		    " ORDER BY id", pool, STORE_E_CONF));

@@ -183,6 +183,8 @@ imp_config_del(struct store *st, const char *name)
 	return (db_done(st, s, "replica config"));
 }
 
+static int imp_fresh(struct store *);
+
 /*
  * An owner record: taken if its epoch follows what this pool knows (an
  * older one is stale: ignored).  If it hands this pool's own users to
@@ -193,6 +195,7 @@ static int
 imp_owner(struct store *st, const struct store_owner *o)
 {
 	struct store_owner cur;
+	int fresh;
 
 	if (util_fqdn_ok(o->home) != 0 || util_fqdn_ok(o->owner) != 0 ||
 	    (unsigned)o->mode > STORE_MODE_FAILINGBACK || o->epoch < 1 ||
@@ -210,7 +213,20 @@ imp_owner(struct store *st, const struct store_owner *o)
 	    (orphans_capture(st, STORE_MOD_USERDATA, o->lsn[0]) != 0 ||
 	    orphans_capture(st, STORE_MOD_CONFCONTENT, o->lsn[1]) != 0))
 		return (-1);
-	return (owner_write(st, o));
+	if (owner_write(st, o) != 0)
+		return (-1);
+	/*
+	 * The source may now own rows this pool holds: a snapshot that
+	 * looked like a first sync must track and sweep after all (owner
+	 * records come first in a package: no data record went by yet).
+	 */
+	if (st->import_fresh && (fresh = imp_fresh(st)) <= 0) {
+		if (fresh < 0)
+			return (-1);
+		st->import_fresh = 0;
+		st->import_snapshot = 1;
+	}
+	return (0);
 }
 
 /* Run delete ${rc} of an absent key: an unknown key is no error. */
@@ -258,8 +274,9 @@ imp_apply(struct store *st, const struct store_rec *r)
 			return (-1);
 		for (i = 0; i < c->ngroups; i++)
 			groups[i] = c->groups[i];
+		/* Into an empty replica there is nothing to replace. */
 		return (store_contact_put(st, c->owner, c->uri, c->name,
-		    c->rel, groups, c->ngroups, 1));
+		    c->rel, groups, c->ngroups, !st->import_fresh));
 	case STORE_E_CONF:
 		return (r->del ? gone(store_conf_del(st, r->conf.id)) :
 		    imp_conf(st, &r->conf));
@@ -317,11 +334,48 @@ imp_seen(struct store *st, const struct store_rec *r)
 	return (db_done(st, s, "import"));
 }
 
+/*
+ * 1 if the replica holds nothing of this import's module in any user set
+ * the source owns (a first sync: nothing to sweep), 0 if it does, -1.
+ */
+static int
+imp_fresh(struct store *st)
+{
+	static const char *const sql[STORE_NMOD] = {
+		"SELECT NOT EXISTS(SELECT 1 FROM users WHERE home IN ("
+		" SELECT ?1 WHERE coalesce((SELECT owner FROM owners"
+		" WHERE home = ?1), ?1) = ?1 UNION SELECT home FROM owners"
+		" WHERE owner = ?1)) AND NOT EXISTS(SELECT 1 FROM conferences"
+		" WHERE home IN (SELECT ?1 WHERE coalesce((SELECT owner FROM"
+		" owners WHERE home = ?1), ?1) = ?1 UNION SELECT home FROM"
+		" owners WHERE owner = ?1))",
+		"SELECT NOT EXISTS(SELECT 1 FROM content WHERE home IN ("
+		" SELECT ?1 WHERE coalesce((SELECT owner FROM owners"
+		" WHERE home = ?1), ?1) = ?1 UNION SELECT home FROM owners"
+		" WHERE owner = ?1))",
+		"SELECT NOT EXISTS(SELECT 1 FROM config_docs) AND ?1 <> ''",
+	};
+	sqlite3_stmt *s;
+	int r, v;
+
+	if ((s = db_stmt(st, sql[st->import_module])) == NULL)
+		return (-1);
+	db_bind_text(s, 1, st->import_src);
+	if ((r = sqlite3_step(s)) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return (db_fail(st, "import"));
+	}
+	v = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	return (v);
+}
+
 int
 store_import_begin(struct store *st, const char *source,
     enum store_module module, int snapshot)
 {
 	char master[PP_FQDN_MAX + 1];
+	int fresh;
 
 	if (st->in_tx || st->importing) {
 		pp_err(PP_EINTERNAL, "store_import_begin: a transaction is open");
@@ -351,9 +405,19 @@ store_import_begin(struct store *st, const char *source,
 	    " DELETE FROM temp.imp_chunks;") != 0)
 		goto fail;
 	st->importing = 1;
+	st->import_fresh = 0;
 	st->import_snapshot = snapshot;
 	st->import_module = module;
 	snprintf(st->import_src, sizeof(st->import_src), "%s", source);
+	/* Into an empty replica a snapshot need not track what it saw. */
+	if (snapshot && (fresh = imp_fresh(st)) != 0) {
+		if (fresh < 0) {
+			st->importing = 0;
+			goto fail;
+		}
+		st->import_snapshot = 0;
+		st->import_fresh = 1;
+	}
 	return (0);
 fail:
 	store_rollback(st);

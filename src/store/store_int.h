@@ -52,6 +52,7 @@ struct store {
 	 */
 	int importing;
 	int import_snapshot;
+	int import_fresh;		/* a snapshot into an empty replica */
 	struct stage *import_sg;	/* the import's new chunks, staged */
 	int64_t import_staged;		/* bytes staged */
 	enum store_module import_module;
@@ -221,6 +222,9 @@ int conf_find(struct store *st, const char *id, struct store_conf *c);
 
 /* 1 if ${owner} has group ${name}, 0 if not, -1 on error. */
 int group_exists(struct store *st, const char *owner, const char *name);
+
+/* Split the \x1f-separated group names of column ${i} into ${c}->groups. */
+void contact_groups_split(sqlite3_stmt *s, int i, struct store_contact *c);
 
 /* Fill ${c} with ${owner}'s contact ${uri} (both normalized); PP_ENOENT. */
 int contact_find(struct store *st, const char *owner, const char *uri,
