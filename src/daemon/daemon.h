@@ -116,7 +116,7 @@ struct daemon {
 	struct worker *auditor;		/* writes it, off the loop */
 	int audit_queued;		/* records waiting for it */
 	int64_t audit_dropped;		/* over the queue's bound */
-	int64_t poll_sig;		/* the exporter's: WAL and acks seen */
+	uint64_t poll_sig;		/* the exporter's: WAL and acks seen */
 	int poll_skips;
 	int master;			/* this pool is the config master */
 	int partner_master;		/* the partner is */

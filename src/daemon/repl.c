@@ -93,7 +93,8 @@ repl_exp_poll(struct worker *w)
 	struct first_ts f;
 	struct stat sb;
 	char master[PP_FQDN_MAX + 1], wal[PATH_MAX + 16];
-	int64_t epoch, head, acked, sig = 0;
+	int64_t epoch, head, acked;
+	uint64_t sig = 0;
 	int m, known;
 
 	/*
@@ -102,13 +103,14 @@ repl_exp_poll(struct worker *w)
 	 * (a look every 10 ms costs a stat, not six queries).
 	 */
 	snprintf(wal, sizeof(wal), "%s/pool.db-wal", d->cfg.data);
+	/* (Unsigned: a fingerprint, wrapping is fine.) */
 	if (stat(wal, &sb) == 0)
-		sig = (int64_t)sb.st_size ^ ((int64_t)sb.st_mtim.tv_sec << 20) ^
-		    sb.st_mtim.tv_nsec ^ ((int64_t)sb.st_ino << 40);
+		sig = (uint64_t)sb.st_size ^ ((uint64_t)sb.st_mtim.tv_sec << 20) ^
+		    (uint64_t)sb.st_mtim.tv_nsec ^ ((uint64_t)sb.st_ino << 40);
 	pthread_mutex_lock(&d->mtx);
 	for (m = 0; m < STORE_NMOD; m++)
-		sig ^= (d->mod[m].acked + 1) * (m + 1) * 1000003 +
-		    d->mod[m].known * 7919;
+		sig ^= ((uint64_t)d->mod[m].acked + 1) * (uint64_t)(m + 1) *
+		    1000003u + (uint64_t)d->mod[m].known * 7919u;
 	pthread_mutex_unlock(&d->mtx);
 	if (sig == d->poll_sig && sig != 0 && d->poll_skips++ < 100)
 		return;		/* (and at least once a second anyway) */
