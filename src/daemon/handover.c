@@ -81,48 +81,80 @@ take_done(struct daemon *d, struct job *j)
 	free(h);
 }
 
-void
-handover_start(struct daemon *d, struct admin_req *r, json_t *req)
+/* A failover request, between a fresh look at the store and its start. */
+struct ho_start {
+	struct admin_req *r;
+	char home[PP_FQDN_MAX + 1];
+	json_int_t timeout;
+};
+
+/* On the exporter: read ownership afresh (a failback may just have ended). */
+static void
+start_poll(struct worker *w, struct job *j)
 {
-	const char *home = json_string_value(json_object_get(req, "home"));
-	json_int_t t = json_integer_value(json_object_get(req, "timeout_ms"));
+
+	(void)j;
+	repl_exp_poll(w);
+}
+
+static void
+start_go(struct daemon *d, struct job *j)
+{
+	struct ho_start *hs = j->arg;
+	struct admin_req *r = hs->r;
 	struct store_owner cur;
 
 	pthread_mutex_lock(&d->mtx);
 	cur = d->owners[1];
 	pthread_mutex_unlock(&d->mtx);
+	if (ho_req != NULL)
+		admin_reply(r, admin_err("a failover is already running"));
+	else if (strcmp(cur.owner, d->cfg.partner) != 0)
+		admin_reply(r, admin_err("the users of %s are owned by %s "
+		    "already (epoch %lld)", hs->home, cur.owner,
+		    (long long)cur.epoch));
+	else if (!d->out.authed)
+		admin_reply(r, admin_err("%s does not answer (the link is "
+		    "down): use failover --disaster", hs->home));
+	else {
+		ho_epoch = cur.epoch + 1;
+		ho_deadline = d_now_ms() + (hs->timeout > 0 &&
+		    hs->timeout < 600000 ? hs->timeout : HO_TIMEOUT_MS + 10000);
+		if (link_send_json(&d->out, FR_HANDOVERQ, json_pack("{s:s, "
+		    "s:I}", "home", hs->home, "epoch", (json_int_t)ho_epoch))
+		    != 0)
+			admin_reply(r, admin_err("the link to %s went down",
+			    hs->home));
+		else {
+			ho_req = r;
+			admin_req_on_cancel(r, ho_cancel, d);
+			dlog(LOG_NOTICE, "failover: asking %s to hand its "
+			    "users over (epoch %lld)", hs->home,
+			    (long long)ho_epoch);
+		}
+	}
+	free(hs);
+}
+
+void
+handover_start(struct daemon *d, struct admin_req *r, json_t *req)
+{
+	const char *home = json_string_value(json_object_get(req, "home"));
+	struct ho_start *hs;
+
 	if (home == NULL || strcmp(home, d->cfg.partner) != 0) {
 		admin_reply(r, admin_err("failover: only the partner's users "
 		    "(%s) can be taken here", d->cfg.partner));
 		return;
 	}
-	if (ho_req != NULL) {
-		admin_reply(r, admin_err("a failover is already running"));
+	if ((hs = calloc(1, sizeof(*hs))) == NULL) {
+		admin_reply(r, NULL);
 		return;
 	}
-	if (strcmp(cur.owner, d->cfg.partner) != 0) {
-		admin_reply(r, admin_err("the users of %s are owned by %s "
-		    "already (epoch %lld)", home, cur.owner,
-		    (long long)cur.epoch));
-		return;
-	}
-	if (!d->out.authed) {
-		admin_reply(r, admin_err("%s does not answer (the link is down):"
-		    " use failover --disaster", home));
-		return;
-	}
-	ho_epoch = cur.epoch + 1;
-	ho_deadline = d_now_ms() + (t > 0 && t < 600000 ? t : HO_TIMEOUT_MS +
-	    10000);
-	if (link_send_json(&d->out, FR_HANDOVERQ, json_pack("{s:s, s:I}",
-	    "home", home, "epoch", (json_int_t)ho_epoch)) != 0) {
-		admin_reply(r, admin_err("the link to %s went down", home));
-		return;
-	}
-	ho_req = r;
-	admin_req_on_cancel(r, ho_cancel, d);
-	dlog(LOG_NOTICE, "failover: asking %s to hand its users over (epoch "
-	    "%lld)", home, (long long)ho_epoch);
+	hs->r = r;
+	snprintf(hs->home, sizeof(hs->home), "%s", home);
+	hs->timeout = json_integer_value(json_object_get(req, "timeout_ms"));
+	worker_post(d->exporter, job_new(start_poll, start_go, hs));
 }
 
 /* HANDOVERR: the partner flushed up to these LSNs (or could not). */
@@ -211,39 +243,55 @@ give_done(struct daemon *d, struct job *j)
 	repl_tick(d);
 }
 
+/*
+ * On the exporter, for HANDOVERQ: read ownership afresh, check that this
+ * pool owns its users at the epoch before the one asked, and make them
+ * read-only (mode FailingBack: handing over).
+ */
+static void
+give_run(struct worker *w, struct job *j)
+{
+	struct ho_job *h = j->arg;
+	struct daemon *d = w->d;
+	int64_t epoch = h->o.epoch;
+
+	repl_exp_poll(w);
+	pthread_mutex_lock(&d->mtx);
+	h->o = d->owners[0];
+	pthread_mutex_unlock(&d->mtx);
+	if (strcmp(h->o.owner, d->cfg.pool) != 0 || epoch != h->o.epoch + 1) {
+		snprintf(h->err, sizeof(h->err), "not the owner of those users "
+		    "at the epoch before %lld", (long long)epoch);
+		j->rc = -1;
+		return;
+	}
+	h->o.mode = STORE_MODE_FAILINGBACK;	/* read-only: handing over */
+	owner_run(w, j);
+}
+
 /* HANDOVERQ at the home pool: go read-only for our users, then flush. */
 int
 handover_request(struct daemon *d, const uint8_t *p, size_t len)
 {
 	json_error_t je;
 	json_t *j;
-	struct store_owner cur;
 	struct ho_job *h;
 	const char *home;
-	int64_t epoch;
 
 	if ((j = json_loadb((const char *)p, len, 0, &je)) == NULL)
 		return (-1);
 	home = json_string_value(json_object_get(j, "home"));
-	epoch = json_integer_value(json_object_get(j, "epoch"));
-	pthread_mutex_lock(&d->mtx);
-	cur = d->owners[0];
-	pthread_mutex_unlock(&d->mtx);
 	if (home == NULL || strcmp(home, d->cfg.pool) != 0 ||
-	    strcmp(cur.owner, d->cfg.pool) != 0 || epoch != cur.epoch + 1 ||
-	    ho_give_deadline != 0) {
-		ho_reply(d, json_pack("{s:s}", "error", "not the owner of "
-		    "those users at the epoch before, or busy"));
+	    ho_give_deadline != 0 || (h = calloc(1, sizeof(*h))) == NULL) {
+		ho_reply(d, json_pack("{s:s}", "error", "not these users, or "
+		    "a handover is already running"));
 		json_decref(j);
 		return (0);
 	}
+	h->o.epoch = json_integer_value(json_object_get(j, "epoch"));
 	json_decref(j);
-	if ((h = calloc(1, sizeof(*h))) == NULL)
-		return (-1);
-	h->o = cur;
-	h->o.mode = STORE_MODE_FAILINGBACK;	/* read-only: handing over */
-	ho_give_epoch = epoch;
-	worker_post(d->exporter, job_new(owner_run, give_done, h));
+	ho_give_epoch = h->o.epoch;
+	worker_post(d->exporter, job_new(give_run, give_done, h));
 	return (0);
 }
 

@@ -114,7 +114,6 @@ repl_exp_poll(struct worker *w)
 	pthread_mutex_unlock(&d->mtx);
 	if (sig == d->poll_sig && sig != 0 && d->poll_skips++ < 100)
 		return;		/* (and at least once a second anyway) */
-	d->poll_sig = sig;
 	d->poll_skips = 0;
 
 	/* Who owns what (a failover moves it), and the config master. */
@@ -141,6 +140,7 @@ repl_exp_poll(struct worker *w)
 		d->master = strcmp(master, d->cfg.pool) == 0;
 		d->partner_master = strcmp(master, d->cfg.partner) == 0;
 		pthread_mutex_unlock(&d->mtx);
+		d->poll_sig = sig;	/* only once what it covers was read */
 	}
 
 	for (m = 0; m < STORE_NMOD; m++) {
