@@ -107,6 +107,12 @@ repl_exp_poll(struct worker *w)
 	if (stat(wal, &sb) == 0)
 		sig = (uint64_t)sb.st_size ^ ((uint64_t)sb.st_mtim.tv_sec << 20) ^
 		    (uint64_t)sb.st_mtim.tv_nsec ^ ((uint64_t)sb.st_ino << 40);
+	/* (and the database: a checkpoint may reset the WAL to its size) */
+	snprintf(wal, sizeof(wal), "%s/pool.db", d->cfg.data);
+	if (stat(wal, &sb) == 0)
+		sig = sig * 31 + ((uint64_t)sb.st_size ^
+		    (uint64_t)sb.st_mtim.tv_nsec ^
+		    ((uint64_t)sb.st_mtim.tv_sec << 24));
 	pthread_mutex_lock(&d->mtx);
 	for (m = 0; m < STORE_NMOD; m++)
 		sig ^= ((uint64_t)d->mod[m].acked + 1) * (uint64_t)(m + 1) *

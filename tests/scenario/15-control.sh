@@ -29,10 +29,13 @@ wait_for 10 pb user show "$AL"
 s=$(succeeds pa status --json)
 # (A certificate issued for 397 days has 396 or 397 left, by the clock.)
 assert_eq "connected True 600" "$(json_eval "$s" '" ".join(str(x) for x in [d["connection"]["state"], d["certificates"]["own_days_left"] in (396, 397), d["sync_interval_s"]])')" "status header"
-wait_for 5 sh -c "'$POOLPAIR' -c '$CA_CONF' status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"modules\"][0][\"export\"][\"state\"] == \"FinalState\" else 1)'"
+wait_for 10 sh -c "'$POOLPAIR' -c '$CA_CONF' status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"modules\"][0][\"export\"][\"state\"] == \"FinalState\" else 1)'"
 
 # Held back: pending at A, not at B, until sync --wait.
 pa setting set "$AL" lang en >/dev/null
+# The daemon sees it pending (within its next looks at the journal) ...
+wait_for 10 sh -c "'$POOLPAIR' -c '$CA_CONF' status --json | python3 -c 'import json,sys; d=json.load(sys.stdin); m=[m for m in d[\"modules\"] if m[\"module\"] == \"userdata\"][0][\"export\"]; sys.exit(0 if (m[\"state\"], m[\"pending_records\"]) == (\"SteadyState\", 1) else 1)'"
+# ... and holds it back.
 sleep 1
 s=$(succeeds pa status --json)
 assert_eq "SteadyState 1" "$(json_eval "$s" '[m["export"]["state"] + " " + str(m["export"]["pending_records"]) for m in d["modules"] if m["module"] == "userdata"][0]')" "held back"
