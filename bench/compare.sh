@@ -24,24 +24,12 @@ pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
 res="$top/bench/results"
 mkdir -p "$res"
-port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-ms() { date +%s%3N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1000 }'; }
+. "$top/bench/lib.sh"
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 echo "compare: population ($MODE): $U users x 100 contacts, $M MiB of content"
-"$P" pki init --pair bench --out "$work/ca" >/dev/null
-PA=$(port) PB=$(port) PS=$(port)
-for x in a b; do
-	if [ $x = a ]; then me=$PA other=$PB o=b; else me=$PB other=$PA o=a; fi
-	"$P" pki issue --ca "$work/ca" --pool pool-$x.example.test --out "$work/$x" |
-	    sed -e "s|^data = .*|data = $work/$x.data\nlisten = 127.0.0.1:$me|" \
-	    -e "s|^# fqdn = .*|fqdn = pool-$o.example.test\naddress = 127.0.0.1:$other|" \
-	    -e "s|^# cert = .*|cert = $work/$o/identity.crt|" >"$work/$x.conf"
-	chmod 600 "$work/$x.conf"
-done
-"$P" init --pool pool-b.example.test --data "$work/b.data" \
-    --config-master pool-a.example.test >/dev/null
+bench_pair
+PS=$(port)
 "$BUILD/bench-gen" --data "$work/a.data" --pool pool-a.example.test \
     --users $U --contacts-per-user 100 --settings-per-user 20 --conferences $F \
     --content-mb $M --compressible-pct 20 >/dev/null
@@ -155,7 +143,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }
 csv="$res/compare-$MODE.csv"
 [ -f "$csv" ] || echo "date,mode,store_bytes,rsync_full_s,rsync_full_bytes,pp_full_s,pp_full_bytes,rsync_inc_s,rsync_inc_bytes,pp_inc_s,pp_inc_bytes,rss_poolpaird_a,rss_poolpaird_b,rss_rsync" >"$csv"
 echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss" >>"$csv"
-machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM"
+machine=$(machine)
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 frag="$work/frag.md"
 {
@@ -173,12 +161,5 @@ frag="$work/frag.md"
 	echo "| AES-256-GCM, SHA-256, zstd -1 (16 KiB) | | | $aes, $sha, $zst | |"
 	echo "<!-- compare:end -->"
 } >"$frag"
-doc="$top/docs/benchmarks.md"
-if grep -q '<!-- compare:begin' "$doc" 2>/dev/null; then
-	awk -v f="$frag" '/<!-- compare:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-	    /<!-- compare:end/ { skip = 0; next } !skip { print }' "$doc" >"$work/doc" && cp "$work/doc" "$doc"
-else
-	printf '\n## Side by side: poolpair against sqlite3 .backup + rsync over ssh\n\n' >>"$doc"
-	cat "$frag" >>"$doc"
-fi
+bench_doc compare "Side by side: poolpair against sqlite3 .backup + rsync over ssh" "$frag"
 echo "compare: results written to docs/benchmarks.md and $csv"

@@ -19,21 +19,9 @@ pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
 res="$top/bench/results"
 mkdir -p "$res"
-port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-ms() { date +%s%3N; }
+. "$top/bench/lib.sh"
 
-"$P" pki init --pair bench --out "$work/ca" >/dev/null
-PA=$(port) PB=$(port)
-for x in a b; do
-	if [ $x = a ]; then me=$PA other=$PB o=b; else me=$PB other=$PA o=a; fi
-	"$P" pki issue --ca "$work/ca" --pool pool-$x.example.test --out "$work/$x" |
-	    sed -e "s|^data = .*|data = $work/$x.data\nlisten = 127.0.0.1:$me|" \
-	    -e "s|^# fqdn = .*|fqdn = pool-$o.example.test\naddress = 127.0.0.1:$other|" \
-	    -e "s|^# cert = .*|cert = $work/$o/identity.crt|" >"$work/$x.conf"
-	chmod 600 "$work/$x.conf"
-done
-"$P" init --pool pool-b.example.test --data "$work/b.data" \
-    --config-master pool-a.example.test >/dev/null
+bench_pair
 echo "failover-bench: pool A: $USERS users x 10 contacts, 5 settings each"
 "$BUILD/bench-gen" --data "$work/a.data" --pool pool-a.example.test \
     --users "$USERS" --contacts-per-user 10 --settings-per-user 5 \
@@ -47,14 +35,14 @@ until "$P" -c "$work/a.conf" sync --wait --timeout 600 >/dev/null 2>&1; do
 	n=$((n + 1)); [ $n -lt 60 ] || { echo "no initial sync"; exit 1; }
 	sleep 1
 done
-init_s=$(awk -v a="$t0" -v b="$(ms)" 'BEGIN { printf "%.1f", (b - a) / 1000 }')
+init_s=$(secs "$t0" "$(ms)")
 echo "initial sync (snapshots through poolpaird): ${init_s} s"
 
 t0=$(ms)
 "$P" -c "$work/b.conf" failover pool-a.example.test
-fo_s=$(awk -v a="$t0" -v b="$(ms)" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
+fo_s=$(secs "$t0" "$(ms)")
 until "$P" -c "$work/a.conf" owners | grep -q 'owner pool-b'; do sleep 0.05; done
-fenced_s=$(awk -v a="$t0" -v b="$(ms)" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
+fenced_s=$(secs "$t0" "$(ms)")
 echo "failover: ${fo_s} s (A fenced after ${fenced_s} s)"
 
 # The harder case for failback: A is down while B changes its users, so
@@ -71,7 +59,7 @@ done | xargs -P 2 -I U "$P" -c "$work/b.conf" setting set U presence.note "moved
 pids="$apid $bpid"
 t0=$(ms)
 "$P" -c "$work/b.conf" failback pool-a.example.test --timeout 600
-fb_s=$(awk -v a="$t0" -v b="$(ms)" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
+fb_s=$(secs "$t0" "$(ms)")
 echo "failback: ${fb_s} s"
 "$P" -c "$work/a.conf" setting get sip:user000000@contoso.test presence.note
 "$P" -c "$work/a.conf" verify | tail -n 3
@@ -79,7 +67,7 @@ echo "failback: ${fb_s} s"
 csv="$res/failover.csv"
 [ -f "$csv" ] || echo "date,users,changed,initial_sync_s,failover_s,fenced_s,failback_s" >"$csv"
 echo "$(date -u +%Y-%m-%dT%H:%MZ),$USERS,$CHANGED,$init_s,$fo_s,$fenced_s,$fb_s" >>"$csv"
-machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM"
+machine=$(machine)
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 frag="$work/frag.md"
 {
@@ -95,12 +83,5 @@ frag="$work/frag.md"
 	echo "| initial sync of that population (snapshots) | ${init_s} s | |"
 	echo "<!-- failover:end -->"
 } >"$frag"
-doc="$top/docs/benchmarks.md"
-if grep -q '<!-- failover:begin' "$doc" 2>/dev/null; then
-	awk -v f="$frag" '/<!-- failover:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-	    /<!-- failover:end/ { skip = 0; next } !skip { print }' "$doc" >"$work/doc" && cp "$work/doc" "$doc"
-else
-	printf '\n## Failover and failback\n\n' >>"$doc"
-	cat "$frag" >>"$doc"
-fi
+bench_doc failover "Failover and failback" "$frag"
 echo "failover-bench: results written to docs/benchmarks.md and $csv"

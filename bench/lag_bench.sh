@@ -17,20 +17,9 @@ pids=""
 trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
 res="$top/bench/results"
 mkdir -p "$res"
-port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+. "$top/bench/lib.sh"
 
-"$P" pki init --pair bench --out "$work/ca" >/dev/null
-PA=$(port) PB=$(port)
-for x in a b; do
-	if [ $x = a ]; then me=$PA other=$PB o=b; else me=$PB other=$PA o=a; fi
-	"$P" pki issue --ca "$work/ca" --pool pool-$x.example.test --out "$work/$x" |
-	    sed -e "s|^data = .*|data = $work/$x.data\nlisten = 127.0.0.1:$me|" \
-	    -e "s|^# fqdn = .*|fqdn = pool-$o.example.test\naddress = 127.0.0.1:$other|" \
-	    -e "s|^# cert = .*|cert = $work/$o/identity.crt|" >"$work/$x.conf"
-	chmod 600 "$work/$x.conf"
-done
-"$P" init --pool pool-b.example.test --data "$work/b.data" \
-    --config-master pool-a.example.test >/dev/null
+bench_pair
 "$BUILD/bench-gen" --data "$work/a.data" --pool pool-a.example.test \
     --users 1000 --contacts-per-user 10 --settings-per-user 5 \
     --conferences 10 --content-mb 1 >/dev/null
@@ -70,7 +59,7 @@ GP
 else
 	plot="(gnuplot not installed: no plot)"
 fi
-machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+machine=$(machine)
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 frag="$work/frag.md"
 {
@@ -84,12 +73,5 @@ frag="$work/frag.md"
 	echo "Target: p99 at most 200 ms at 1,000 changes/s."
 	echo "<!-- lag:end -->"
 } >"$frag"
-doc="$top/docs/benchmarks.md"
-if grep -q '<!-- lag:begin' "$doc" 2>/dev/null; then
-	awk -v f="$frag" '/<!-- lag:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-	    /<!-- lag:end/ { skip = 0; next } !skip { print }' "$doc" >"$work/doc" && cp "$work/doc" "$doc"
-else
-	printf '\n## Steady state: change-to-replica lag\n\n' >>"$doc"
-	cat "$frag" >>"$doc"
-fi
+bench_doc lag "Steady state: change-to-replica lag" "$frag"
 echo "lag-bench: results written to docs/benchmarks.md and bench/results/lag-*.csv"

@@ -19,20 +19,8 @@ trap 'rm -rf "$work"' EXIT
 res="$top/bench/results"
 mkdir -p "$res"
 
-# The pair, as tests/scenario/lib.sh pair_setup makes it.
-"$P" pki init --pair bench --out "$work/ca" >/dev/null
-for x in a b; do
-	other=$([ $x = a ] && echo b || echo a)
-	"$P" pki issue --ca "$work/ca" --pool pool-$x.example.test \
-	    --out "$work/$x" |
-	    sed -e "s|^data = .*|data = $work/$x.data|" \
-	    -e "s|^# fqdn = .*|fqdn = pool-$other.example.test|" \
-	    -e "s|^# cert = .*|cert = $work/$other/identity.crt|" \
-	    >"$work/$x.conf"
-	chmod 600 "$work/$x.conf"
-done
-"$P" init --pool pool-b.example.test --data "$work/b.data" \
-    --config-master pool-a.example.test >/dev/null
+. "$top/bench/lib.sh"
+bench_pair
 
 echo "pkg-bench: pool A: $USERS users x 100 contacts, $MB MiB of content"
 "$BUILD/bench-gen" --data "$work/a.data" --pool pool-a.example.test \
@@ -89,7 +77,7 @@ csv="$res/packages.csv"
 [ -f "$csv" ] || echo "date,content_mb,export_null_mb_s,dd_limit,export_s,export_mb_s,export_rss_mib,import_s,import_mb_s,import_rss_mib,package_bytes,records,ud_export_s,ud_export_rec_s,ud_import_s,ud_import_rec_s,ud_package_bytes" >"$csv"
 echo "$(date -u +%Y-%m-%dT%H:%MZ),$MB,$nmb,$lim,$ecs,$emb,$erss,$ics,$imb,$irss,$pbytes,$records,$eus,$erec,$ius,$irec,$ubytes" >>"$csv"
 
-machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB RAM, $(uname -sr)"
+machine=$(machine)
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 frag="$work/frag.md"
 {
@@ -109,12 +97,5 @@ frag="$work/frag.md"
 	echo "| peak RSS, userdata export / import | $eurss MiB / $iurss MiB | <= 64 MiB |"
 	echo "<!-- packages:end -->"
 } >"$frag"
-doc="$top/docs/benchmarks.md"
-if grep -q '<!-- packages:begin' "$doc" 2>/dev/null; then
-	awk -v f="$frag" '/<!-- packages:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-	    /<!-- packages:end/ { skip = 0; next } !skip { print }' "$doc" >"$work/doc" && cp "$work/doc" "$doc"
-else
-	printf '\n## Packages: export and import\n\n' >>"$doc"
-	cat "$frag" >>"$doc"
-fi
+bench_doc packages "Packages: export and import" "$frag"
 echo "pkg-bench: results written to docs/benchmarks.md and $csv"

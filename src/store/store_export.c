@@ -342,6 +342,22 @@ fail:
 	return (-1);
 }
 
+/* A new walk of ${st} calling ${cb}(${arg}) (caller frees), or NULL. */
+static struct exp *
+exp_new(struct store *st, store_rec_cb *cb, void *arg)
+{
+	struct exp *e;
+
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (NULL);
+	}
+	e->st = st;
+	e->cb = cb;
+	e->arg = arg;
+	return (e);
+}
+
 int
 store_export_walk(struct store *st, store_rec_cb *cb, void *arg)
 {
@@ -352,13 +368,8 @@ store_export_walk(struct store *st, store_rec_cb *cb, void *arg)
 		pp_err(PP_EINTERNAL, "store_export_walk outside an export");
 		return (-1);
 	}
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		pp_err(PP_EINTERNAL, "out of memory");
+	if ((e = exp_new(st, cb, arg)) == NULL)
 		return (-1);
-	}
-	e->st = st;
-	e->cb = cb;
-	e->arg = arg;
 	rc = st->exp_since >= 0 ? exp_changes(e, st->exp_module,
 	    st->exp_since, st->exp_upto) : exp_snapshot(e, st->exp_module);
 	free(e);
@@ -376,13 +387,8 @@ store_walk_home(struct store *st, enum store_module module, const char *home,
 		pp_err(PP_EINTERNAL, "store_walk_home: bad module or state");
 		return (-1);
 	}
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		pp_err(PP_EINTERNAL, "out of memory");
+	if ((e = exp_new(st, cb, arg)) == NULL)
 		return (-1);
-	}
-	e->st = st;
-	e->cb = cb;
-	e->arg = arg;
 	if ((rc = db_rbegin(st)) == 0) {
 		st->in_read = 1;
 		rc = exp_home(e, module, home);
@@ -556,11 +562,8 @@ orphans_capture(struct store *st, enum store_module m, int64_t after)
 	json_t *j;
 	int r, kind, rc = -1;
 
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
-		pp_err(PP_EINTERNAL, "out of memory");
+	if ((e = exp_new(st, NULL, NULL)) == NULL)
 		return (-1);
-	}
-	e->st = st;
 	/* In rounds: the lookups below reset the cached statements. */
 	for (last = after;; ) {
 		if ((s = db_stmt(st, "SELECT seq, epoch, kind, k1, k2, ts FROM"
