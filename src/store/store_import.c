@@ -1,11 +1,12 @@
 /*
  * store_import.c: applying a package's records to the replica of the
  * partner's data, in one write transaction.  While an import is open
- * (st->importing) nothing is journaled and only rows whose home is the
- * source pool may be written (db_home_writable), so the public write
- * functions serve the replica too; rows with timestamps of their own are
- * written here.  A snapshot import remembers the keys it saw and, at commit,
- * deletes the replica's keys it did not see.
+ * (st->importing) nothing is journaled and only rows of user sets the
+ * source pool owns may be written (db_home_writable: its own, or this
+ * pool's after a failover to it), so the public write functions serve the
+ * replica too; rows with timestamps of their own are written here.  A
+ * snapshot import remembers the keys it saw (unless the replica was empty)
+ * and, at commit, deletes the replica's keys it did not see.
  */
 #include <stdio.h>
 #include <stdlib.h>
