@@ -88,6 +88,19 @@ int bk_import(struct store *st, const struct bk_keys *k, int fd,
     struct bk_import_result *res);
 
 /*
+ * bk_prestage reads the package at ${fd} (a content package: checked frame
+ * by frame like an import, but nothing is applied) and seals and stages
+ * the chunks ${st} does not hold, without the write lock, into *${out}
+ * (NULL for another module).  bk_import_prestaged is bk_import with that
+ * prestage (NULL: none), which it takes and frees whatever happens.
+ * Return 0 or -1.
+ */
+int bk_prestage(struct store *st, const struct bk_keys *k, int fd,
+    struct store_prestage **out);
+int bk_import_prestaged(struct store *st, const struct bk_keys *k, int fd,
+    struct store_prestage *pre, struct bk_import_result *res);
+
+/*
  * Record a refused package or connection in the audit log of the pool whose
  * data directory is ${dir} (audit.h): kind "${what}-refused" ("package",
  * "connection"), actor ${from} (the file name or the peer; NULL: "-"),

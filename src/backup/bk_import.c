@@ -142,30 +142,74 @@ int
 bk_import(struct store *st, const struct bk_keys *k, int fd,
     struct bk_import_result *res)
 {
+
+	return (bk_import_prestaged(st, k, fd, NULL, res));
+}
+
+int
+bk_prestage(struct store *st, const struct bk_keys *k, int fd,
+    struct store_prestage **out)
+{
+	struct store_prestage *ps = NULL;
+	struct pkg_reader *r = NULL;
+	struct pkg_hdr h;
+	struct pkg_rec pr;
+	int n;
+
+	*out = NULL;
+	if (pkg_header_read(fd, &h) != 0 || hdr_check(&h, k) != 0)
+		return (-1);
+	if (h.module != STORE_MOD_CONFCONTENT)
+		return (0);
+	if ((r = pkg_reader_new(fd, &h, k->seal_priv, k->partner_pub)) ==
+	    NULL || (ps = store_prestage_new(st)) == NULL)
+		goto fail;
+	while ((n = pkg_reader_next(r, &pr)) == 1)
+		if (pr.type == PKG_R_CHUNK &&
+		    store_prestage_chunk(ps, pr.chunk_id, pr.p, pr.len) != 0)
+			goto fail;
+	if (n != 0 || store_prestage_sync(ps) != 0)
+		goto fail;
+	pkg_reader_free(r);
+	*out = ps;
+	return (0);
+fail:
+	pkg_reader_free(r);
+	store_prestage_free(ps);
+	return (-1);
+}
+
+int
+bk_import_prestaged(struct store *st, const struct bk_keys *k, int fd,
+    struct store_prestage *pre, struct bk_import_result *res)
+{
 	struct store_replica rep;
 	struct pkg_hdr *h = &res->hdr;
 	struct pkg_reader *r = NULL;
-	int have, c;
+	int have, c, rc = -1;
 
 	memset(res, 0, sizeof(*res));
 	if (pkg_header_read(fd, h) != 0 || hdr_check(h, k) != 0)
-		return (-1);
+		goto out;
 	if ((have = store_replica_get(st, h->source,
 	    (enum store_module)h->module, &rep) == 0) == 0 &&
 	    pp_errcode() != PP_ENOENT)
-		return (-1);
+		goto out;
 	if ((c = seq_check(h, &rep, have, res)) != 0) {
 		res->noop = c == 1;
-		return (c == 1 ? 0 : -1);
+		rc = c == 1 ? 0 : -1;
+		goto out;
 	}
-	if ((r = pkg_reader_new(fd, h, k->seal_priv, k->partner_pub)) == NULL)
-		return (-1);
-	if (store_import_begin(st, h->source, (enum store_module)h->module,
+	if ((r = pkg_reader_new(fd, h, k->seal_priv, k->partner_pub)) == NULL ||
+	    store_import_begin(st, h->source, (enum store_module)h->module,
 	    h->kind == PKG_SNAPSHOT) != 0)
-		goto fail;
-	if (apply_all(st, r) != 0) {
+		goto out;
+	/* The import takes the prestage, whatever happens. */
+	c = pre != NULL ? store_import_prestaged(st, pre) : 0;
+	pre = NULL;
+	if (c != 0 || apply_all(st, r) != 0) {
 		store_import_rollback(st);
-		goto fail;
+		goto out;
 	}
 	pkg_reader_stats(r, &res->stats);
 	memset(&rep, 0, sizeof(rep));
@@ -173,13 +217,11 @@ bk_import(struct store *st, const struct bk_keys *k, int fd,
 	rep.lsn = h->upto;
 	memcpy(rep.pkg, h->id, sizeof(rep.pkg));
 	rep.records = (int64_t)res->stats.records;
-	if (store_import_commit(st, &rep) != 0)
-		goto fail;
+	rc = store_import_commit(st, &rep);
+out:
+	store_prestage_free(pre);
 	pkg_reader_free(r);
-	return (0);
-fail:
-	pkg_reader_free(r);
-	return (-1);
+	return (rc);
 }
 
 void

@@ -1,10 +1,14 @@
 /*
  * daemon.h: poolpaird, the backup service of one pool: what its parts
  * share.  The main thread runs the event loop (TLS links, the admin
- * socket, timers) and never touches the disk or does heavy work; two
- * worker threads do that: the exporter (journal polling, packages out) and
- * the importer (packages in, chunk queries).  They meet in struct daemon
- * under d->mtx and through mailboxes (worker.c).
+ * socket, timers) and never touches the disk or does heavy work; worker
+ * threads do that: the exporter (journal polling, packages out), the
+ * spooler (packages in, to a spool file each), the importer (applies them
+ * in order, or as they come), the stager (seals a content package's
+ * chunks while the importer is still busy) and the chunk reader (the
+ * partner's HAVEQ, on a store handle of its own, so a long import does not
+ * hold up the next package's transfer).  They meet in struct daemon under
+ * d->mtx and through mailboxes (worker.c).
  *
  * Links: each pool connects to its partner and sends its own packages on
  * that connection (the "out" link); it accepts the partner's connection
@@ -36,6 +40,12 @@
 #define D_OUT_HIGH	(1 << 20)	/* TLS output held before pausing */
 #define D_BACKOFF_MAX_MS 30000	/* reconnect and retry back-off bound */
 #define D_HAVE_MAX	(1 << 16)	/* chunk ids asked about at once */
+#define D_SPOOL_PREFIX	"spool-in."	/* DATA/spool-in.MODULE.N.ppkg */
+/* A streaming import is cut (applied from the spool after END instead)
+ * when the link keeps it waiting, write lock held, this long at once or
+ * in all. */
+#define D_STREAM_STALL_MS 250
+#define D_STREAM_WAIT_MS 1000
 
 enum exp_state { EXP_NOTINIT = 0, EXP_STEADY, EXP_NONSTEADY, EXP_FINAL,
 	EXP_ERROR };
@@ -98,7 +108,11 @@ struct daemon {
 	struct link *in;		/* the partner's authenticated one */
 	int out_backoff_ms;
 	struct event *tick, *sigint, *sigterm, *sighup;
-	struct worker *exporter, *importer;
+	struct worker *exporter, *importer, *haver;
+	struct worker *spooler;		/* no store: files only */
+	struct worker *stager;		/* prestages content packages */
+	unsigned spools;		/* names the next spool file */
+	int imports;			/* import jobs at the importer */
 	struct out_pkg *opkg;		/* the package being sent */
 	struct in_pkg *ipkg;		/* the package being received */
 	pthread_mutex_t mtx;		/* guards mod[] with the workers */

@@ -5,6 +5,8 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +104,29 @@ load_replica(struct daemon *d)
 	return (0);
 }
 
+/* Remove the spool files a stopped or killed daemon left (never imported). */
+static void
+spool_clean(struct daemon *d)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	size_t n = strlen(D_SPOOL_PREFIX), len;
+	DIR *dir;
+
+	if ((dir = opendir(d->cfg.data)) == NULL)
+		return;
+	while ((e = readdir(dir)) != NULL) {
+		len = strlen(e->d_name);
+		if (strncmp(e->d_name, D_SPOOL_PREFIX, n) != 0 || len < 5 ||
+		    strcmp(e->d_name + len - 5, ".ppkg") != 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", d->cfg.data,
+		    e->d_name) < sizeof(path))
+			(void)unlink(path);
+	}
+	closedir(dir);
+}
+
 /* Everything up to the event loop.  Returns 0 or an exit code. */
 static int
 d_start(struct daemon *d)
@@ -116,6 +141,7 @@ d_start(struct daemon *d)
 	}
 	if (bk_keys_from_config(&d->cfg, &d->keys) != 0 || load_replica(d) != 0)
 		return (3);
+	spool_clean(d);
 	if ((d->srv_ctx = tls_ctx_new(&d->cfg, 1)) == NULL ||
 	    (d->cli_ctx = tls_ctx_new(&d->cfg, 0)) == NULL)
 		return (3);
@@ -131,6 +157,11 @@ d_start(struct daemon *d)
 	if ((d->exporter = worker_start(d, "exporter", d->cfg.data,
 	    repl_exp_poll, D_TICK_MS)) == NULL ||
 	    (d->importer = worker_start(d, "importer", d->cfg.data, NULL, 0)) ==
+	    NULL ||
+	    (d->haver = worker_start(d, "haver", d->cfg.data, NULL, 0)) ==
+	    NULL ||
+	    (d->spooler = worker_start(d, "spooler", NULL, NULL, 0)) == NULL ||
+	    (d->stager = worker_start(d, "stager", d->cfg.data, NULL, 0)) ==
 	    NULL)
 		return (3);
 	if (link_listen(d) != 0)
@@ -170,7 +201,10 @@ d_stop(struct daemon *d)
 	}
 	pthread_mutex_unlock(&d->mtx);
 	worker_stop(d->exporter);
+	worker_stop(d->spooler);	/* queues its last imports first */
+	worker_stop(d->stager);
 	worker_stop(d->importer);
+	worker_stop(d->haver);
 	admin_server_free(d->admin);
 	d_audit(d, "daemon-stop", "poolpaird", "stopped");
 	worker_stop(d->auditor);

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ struct out_pkg {
 	char err[512];
 	struct bk_export_result res;
 	int64_t sent;
+	int64_t t0_ms;			/* started */
 };
 
 /* A package on its way in. */
@@ -69,6 +71,27 @@ struct imp_job {
 	int end;			/* under d->mtx: END came */
 	struct bk_import_result res;
 	enum pp_err code;
+	int64_t t0_ms, t_end_ms;	/* first byte, END (for the log) */
+	char path[PATH_MAX + 64];	/* its spool file */
+	/*
+	 * Streaming: the spooler also feeds the importer through a pipe
+	 * (tee), which applies the package as it comes; if the link makes
+	 * the import wait too long with the store's write lock held, the
+	 * spooler cuts the pipe (cut = 1), the import fails and rolls back,
+	 * and the spool file is imported after END instead.
+	 */
+	int streamed, tee, stream_rfd;	/* tee, stream_rfd: -1 when closed */
+	/*
+	 * Or prestaged: while the importer is busy, the stager reads the tee
+	 * and seals the new chunks of a content package ahead of its import
+	 * (bk_prestage), without the write lock.
+	 */
+	int staging;
+	struct store_prestage *pre;
+	int cut;			/* under d->mtx */
+	int spool_rc, stream_rc;	/* loop: -2 until that job is done */
+	enum pp_err spool_code;		/* the spooler's (code: the importer's) */
+	char spool_err[256], stream_err[256];
 };
 
 /* --- the exporter thread ------------------------------------------------- */
@@ -303,6 +326,12 @@ opkg_finish(struct daemon *d, struct out_pkg *op)
 		d->mod[op->module].last_export_ms = d_now_ms();
 		d->mod[op->module].last_bytes = op->sent;
 		pthread_mutex_unlock(&d->mtx);
+		dlog(LOG_INFO, "sent %s %s: %llu records, %llu chunks, %lld "
+		    "bytes in %lld ms", store_module_name(op->module),
+		    op->since < 0 || op->res.fell_back ? "snapshot" : "changes",
+		    (unsigned long long)op->res.stats.records,
+		    (unsigned long long)op->res.stats.chunks,
+		    (long long)op->sent, (long long)(d_now_ms() - op->t0_ms));
 	} else {
 		link_send(&d->out, FR_ABORT, &m, 1);
 		exp_fail(d, op->module, op->rc != 0 ? op->err :
@@ -388,6 +417,7 @@ opkg_start(struct daemon *d, enum store_module m, int64_t since)
 	op->d = d;
 	op->module = m;
 	op->since = since;
+	op->t0_ms = d_now_ms();
 	op->rfd = p[0];
 	op->wfd = p[1];
 	evutil_make_socket_nonblocking(op->rfd);
@@ -657,54 +687,231 @@ repl_out_down(struct daemon *d)
 
 /* --- in: receiving packages --------------------------------------------- */
 
-/* Importer thread: spool the pipe to a file, then import it if whole. */
+/*
+ * Spooler thread: wait up to ${ms} for the pipe from the loop to have bytes.
+ * 1 ready, 0 timed out.
+ */
+static int
+spool_wait(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int r;
+
+	while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
+		;
+	return (r != 0);
+}
+
+/* Spooler thread: stop feeding the streaming import (it rolls back). */
 static void
-imp_run(struct worker *w, struct job *j)
+spool_cut(struct imp_job *ij, const char *why)
+{
+
+	pthread_mutex_lock(&ij->d->mtx);
+	ij->cut = 1;
+	pthread_mutex_unlock(&ij->d->mtx);
+	close(ij->tee);
+	ij->tee = -1;
+	dlog(LOG_INFO, "import of %s: %s; applied after END instead",
+	    store_module_name(ij->module), why);
+}
+
+/*
+ * Spooler thread: copy the pipe to a spool file of this package's own and,
+ * if the package streams, to the importer (tee); then (the loop,
+ * spool_done) queue the import of the spool if it did not stream.
+ * Spooling apart from importing lets the next package arrive while this
+ * one is applied.
+ */
+static void
+spool_run(struct worker *w, struct job *j)
 {
 	struct imp_job *ij = j->arg;
 	struct daemon *d = ij->d;
-	char path[PATH_MAX + 32], buf[65536];
+	char buf[65536];
+	int64_t t, waited = 0;
 	ssize_t n;
 	int fd, end;
 
-	snprintf(path, sizeof(path), "%s/spool-in.ppkg", d->cfg.data);
-	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
-	    0) {
-		pp_errp(PP_EIO, "cannot create %s", path);
+	(void)w;
+	if ((fd = open(ij->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) < 0) {
+		pp_errp(PP_EIO, "cannot create %s", ij->path);
 		goto fail;
 	}
-	while ((n = read(ij->rfd, buf, sizeof(buf))) != 0) {
+	for (;;) {
+		/* The import waits for the link with the write lock held. */
+		if (ij->tee >= 0 && ij->streamed) {
+			t = d_now_ms();
+			if (!spool_wait(ij->rfd, D_STREAM_STALL_MS))
+				spool_cut(ij, "the link stalled");
+			else if ((waited += d_now_ms() - t) > D_STREAM_WAIT_MS)
+				spool_cut(ij, "the link is slower than the "
+				    "import");
+		}
+		if ((n = read(ij->rfd, buf, sizeof(buf))) == 0)
+			break;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 || util_write_all(fd, buf, (size_t)n) != 0) {
 			pp_errp(PP_EIO, "cannot spool the package");
 			goto fail;
 		}
+		/* The importer failed early: it reads no more. */
+		if (ij->tee >= 0 && util_write_all(ij->tee, buf, (size_t)n) !=
+		    0) {
+			close(ij->tee);
+			ij->tee = -1;
+		}
 	}
 	pthread_mutex_lock(&d->mtx);
 	end = ij->end;
 	pthread_mutex_unlock(&d->mtx);
-	if (!end) {
-		j->rc = 1;	/* aborted: nothing to say */
-		goto out;
-	}
-	if (lseek(fd, 0, SEEK_SET) != 0) {
-		pp_errp(PP_EIO, "cannot read the spool");
-		goto fail;
-	}
-	if ((j->rc = bk_import(w->st, &d->keys, fd, &ij->res)) != 0)
-		goto fail;
+	ij->t_end_ms = d_now_ms();
+	j->rc = end ? 0 : 1;	/* 1: aborted, nothing to say */
 	goto out;
+fail:
+	j->rc = -1;
+	ij->spool_code = pp_errcode();
+	snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
+out:
+	if (ij->tee >= 0) {
+		/* Cut short: the import must not commit what it has. */
+		if (j->rc != 0 && ij->streamed)
+			spool_cut(ij, "the package did not end");
+		else {
+			close(ij->tee);
+			ij->tee = -1;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	close(ij->rfd);
+}
+
+/* Importer thread: apply the package as the spooler feeds it. */
+static void
+stream_run(struct worker *w, struct job *j)
+{
+	struct imp_job *ij = j->arg;
+
+	if ((j->rc = bk_import(w->st, &ij->d->keys, ij->stream_rfd,
+	    &ij->res)) != 0) {
+		ij->code = pp_errcode();
+		snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
+	}
+	close(ij->stream_rfd);
+	ij->stream_rfd = -1;
+}
+
+/* Stager thread: seal a content package's new chunks as it comes. */
+static void
+stage_run(struct worker *w, struct job *j)
+{
+	struct imp_job *ij = j->arg;
+
+	if ((j->rc = bk_prestage(w->st, &ij->d->keys, ij->stream_rfd,
+	    &ij->pre)) != 0)
+		dlog(LOG_INFO, "prestaging %s: %s",
+		    store_module_name(ij->module), pp_errmsg());
+	close(ij->stream_rfd);
+	ij->stream_rfd = -1;
+}
+
+/* Importer thread: import the spool file (with what was prestaged). */
+static void
+imp_run(struct worker *w, struct job *j)
+{
+	struct imp_job *ij = j->arg;
+	struct store_prestage *pre = ij->pre;
+	int fd;
+
+	ij->pre = NULL;
+	if ((fd = open(ij->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		store_prestage_free(pre);
+		pp_errp(PP_EIO, "cannot read the spool %s", ij->path);
+		goto fail;
+	}
+	if ((j->rc = bk_import_prestaged(w->st, &ij->d->keys, fd, pre,
+	    &ij->res)) == 0)
+		goto out;
 fail:
 	j->rc = -1;
 	ij->code = pp_errcode();
 	snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
 out:
-	if (fd >= 0) {
+	if (fd >= 0)
 		close(fd);
-		unlink(path);
+}
+
+static void imp_done(struct daemon *, struct job *);
+
+static void
+imp_run_done(struct daemon *d, struct job *j)
+{
+
+	d->imports--;
+	imp_done(d, j);
+}
+
+/*
+ * Both the spool and (if it streamed) the streaming import are done: answer,
+ * or import the spool.  Loop thread.
+ */
+static void
+imp_settle(struct daemon *d, struct imp_job *ij)
+{
+	struct job fake = { 0 };
+	int cut;
+
+	if (ij->spool_rc == -2 ||
+	    ((ij->streamed || ij->staging) && ij->stream_rc == -2))
+		return;
+	pthread_mutex_lock(&d->mtx);
+	cut = ij->cut;
+	pthread_mutex_unlock(&d->mtx);
+	fake.arg = ij;
+	if (ij->streamed && ij->stream_rc == 0)
+		fake.rc = 0;	/* applied as it came: whole, signed, ended */
+	else if (ij->spool_rc == 0 && (!ij->streamed || cut)) {
+		/* Not streamed, or cut: import the spool now. */
+		d->imports++;
+		worker_post(d->importer, job_new(imp_run, imp_run_done, ij));
+		return;
+	} else if (ij->spool_rc != 0) {
+		/* Aborted (1: nothing to say) or not spooled (-1). */
+		fake.rc = ij->spool_rc;
+		ij->code = ij->spool_code;
+		snprintf(fake.err, sizeof(fake.err), "%s", ij->spool_err);
+	} else {
+		/* Streamed whole and refused. */
+		fake.rc = -1;
+		snprintf(fake.err, sizeof(fake.err), "%s", ij->stream_err);
 	}
-	close(ij->rfd);
+	imp_done(d, &fake);
+}
+
+static void
+spool_done(struct daemon *d, struct job *j)
+{
+	struct imp_job *ij = j->arg;
+
+	ij->spool_rc = j->rc;
+	snprintf(ij->spool_err, sizeof(ij->spool_err), "%.255s", j->err);
+	imp_settle(d, ij);
+}
+
+static void
+stream_done(struct daemon *d, struct job *j)
+{
+	struct imp_job *ij = j->arg;
+
+	if (ij->streamed)
+		d->imports--;
+	ij->stream_rc = j->rc;
+	snprintf(ij->stream_err, sizeof(ij->stream_err), "%.255s",
+	    j->err);
+	imp_settle(d, ij);
 }
 
 static void
@@ -716,6 +923,9 @@ imp_done(struct daemon *d, struct job *j)
 	json_t *ans;
 	int64_t lsn;
 
+	(void)unlink(ij->path);
+	store_prestage_free(ij->pre);
+	ij->pre = NULL;
 	if (j->rc == 1) {
 		free(ij);
 		return;
@@ -736,6 +946,15 @@ imp_done(struct daemon *d, struct job *j)
 	}
 	lsn = dm->imp_lsn;
 	pthread_mutex_unlock(&d->mtx);
+	if (j->rc == 0 && !ij->res.noop)
+		dlog(LOG_INFO, "imported %s up to %lld: %llu records, %llu "
+		    "chunks, %llu bytes: received in %lld ms, applied in %lld ms",
+		    mod, (long long)lsn,
+		    (unsigned long long)ij->res.stats.records,
+		    (unsigned long long)ij->res.stats.chunks,
+		    (unsigned long long)ij->res.stats.bytes,
+		    (long long)(ij->t_end_ms - ij->t0_ms),
+		    (long long)(d_now_ms() - ij->t_end_ms));
 	if (j->rc == 0)
 		ans = json_pack("{s:s, s:I, s:I, s:b}", "module", mod, "epoch",
 		    (json_int_t)ij->res.hdr.epoch, "lsn", (json_int_t)lsn,
@@ -768,7 +987,8 @@ ipkg_free(struct daemon *d, struct in_pkg *ip)
 		event_free(ip->wev);
 	if (ip->wfd >= 0)
 		close(ip->wfd);
-	evbuffer_free(ip->pending);
+	if (ip->pending != NULL)
+		evbuffer_free(ip->pending);
 	free(ip);
 }
 
@@ -812,14 +1032,17 @@ ipkg_start(struct daemon *d, enum store_module m)
 {
 	struct in_pkg *ip;
 	struct imp_job *ij;
-	int p[2];
+	int p[2], t[2];
 
 	if ((ip = calloc(1, sizeof(*ip))) == NULL ||
 	    (ij = calloc(1, sizeof(*ij))) == NULL) {
 		free(ip);
 		return (NULL);
 	}
-	if (pipe2(p, O_CLOEXEC) != 0) {
+	/* Its own name: the last one of a module may still be queued. */
+	if ((size_t)snprintf(ij->path, sizeof(ij->path), "%s/" D_SPOOL_PREFIX
+	    "%s.%u.ppkg", d->cfg.data, store_module_name(m), ++d->spools) >=
+	    sizeof(ij->path) || pipe2(p, O_CLOEXEC) != 0) {
 		free(ip);
 		free(ij);
 		return (NULL);
@@ -828,15 +1051,42 @@ ipkg_start(struct daemon *d, enum store_module m)
 	ip->d = d;
 	ip->module = m;
 	ip->wfd = p[1];
-	ip->pending = evbuffer_new();
-	ip->wev = event_new(d->base, ip->wfd, EV_WRITE | EV_PERSIST,
-	    ipkg_write_cb, ip);
 	ip->job = ij;
+	if ((ip->pending = evbuffer_new()) == NULL ||
+	    (ip->wev = event_new(d->base, ip->wfd, EV_WRITE | EV_PERSIST,
+	    ipkg_write_cb, ip)) == NULL) {
+		close(p[0]);
+		ipkg_free(d, ip);
+		free(ij);
+		return (NULL);
+	}
 	ij->d = d;
 	ij->module = m;
 	ij->rfd = p[0];
+	ij->t0_ms = d_now_ms();
+	ij->tee = ij->stream_rfd = -1;
+	ij->spool_rc = ij->stream_rc = -2;
+	/*
+	 * Streamed if the importer has nothing else to apply first; else a
+	 * content package's chunks are prestaged while it arrives.
+	 */
+	if ((d->imports == 0 || m == STORE_MOD_CONFCONTENT) &&
+	    pipe2(t, O_CLOEXEC) == 0) {
+		ij->stream_rfd = t[0];
+		ij->tee = t[1];
+		if (d->imports == 0) {
+			ij->streamed = 1;
+			d->imports++;
+			worker_post(d->importer, job_new(stream_run,
+			    stream_done, ij));
+		} else {
+			ij->staging = 1;
+			worker_post(d->stager, job_new(stage_run, stream_done,
+			    ij));
+		}
+	}
 	d->ipkg = ip;
-	worker_post(d->importer, job_new(imp_run, imp_done, ij));
+	worker_post(d->spooler, job_new(spool_run, spool_done, ij));
 	return (ip);
 }
 
@@ -885,7 +1135,14 @@ have_done(struct daemon *d, struct job *j)
 	free(q);
 }
 
-/* HAVEQ: which of these chunks do we hold?  Answered by the importer. */
+/*
+ * HAVEQ: which of these chunks do we hold?  Answered on the chunk reader's
+ * own handle (WAL: it reads while the importer writes), so the partner's
+ * next package streams into the spool while this one is applied.  A chunk
+ * said to be held may still go before that package is applied (a local
+ * delete, the end of the import before); the import then fails on it and
+ * the partner sends again, asking afresh.
+ */
 static int
 in_haveq(struct daemon *d, const uint8_t *p, size_t len)
 {
@@ -900,7 +1157,7 @@ in_haveq(struct daemon *d, const uint8_t *p, size_t len)
 	if ((q = malloc(len + 4 + (n + 7) / 8)) == NULL)
 		return (-1);
 	memcpy(q, p, len);
-	worker_post(d->importer, job_new(have_run, have_done, q));
+	worker_post(d->haver, job_new(have_run, have_done, q));
 	return (0);
 }
 

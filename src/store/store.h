@@ -510,4 +510,23 @@ int store_import_chunk(struct store *st,
 int store_import_commit(struct store *st, const struct store_replica *rep);
 void store_import_rollback(struct store *st);
 
+/*
+ * Prestaging (store_prestage.c): the new chunks of a content package sealed
+ * and staged ahead of its import, without the write lock, on any handle of
+ * the store.  store_prestage_chunk stages chunk ${id} (already checked
+ * against its SHA-256) unless the store holds it; store_prestage_sync
+ * makes what was staged durable (so the import's sync finds little left to
+ * do).  store_import_prestaged
+ * hands ${ps} to the open content import of ${st}, which takes it whatever
+ * happens (and frees it at its end); its chunks are then not sealed again.
+ * store_prestage_free discards one never handed over.  Return 0 or -1.
+ */
+struct store_prestage;
+struct store_prestage *store_prestage_new(struct store *st);
+int store_prestage_chunk(struct store_prestage *ps,
+    const uint8_t id[static CRYPTO_HASH_LEN], const uint8_t *data, size_t len);
+int store_prestage_sync(struct store_prestage *ps);
+int store_import_prestaged(struct store *st, struct store_prestage *ps);
+void store_prestage_free(struct store_prestage *ps);
+
 #endif

@@ -451,7 +451,7 @@ store_import_chunk(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
 {
 	uint8_t *sealed;
 	sqlite3_stmt *s;
-	int64_t off;
+	int64_t off, slen;
 	int held;
 
 	if (!st->importing || st->import_module != STORE_MOD_CONFCONTENT ||
@@ -466,14 +466,20 @@ store_import_chunk(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
 	 * into the page cache overlaps with opening the next frames; the
 	 * stage becomes part of the store at commit (imp_adopt).
 	 */
-	if (st->import_sg == NULL && (st->import_sg = stage_open(st)) == NULL)
-		goto fail;
-	if ((sealed = stage_reserve(st->import_sg, len + CRYPTO_SEAL_OVERHEAD,
-	    &off)) == NULL ||
-	    crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN, data, len,
-	    sealed) != 0)
-		goto fail;
-	st->import_staged += (int64_t)(len + CRYPTO_SEAL_OVERHEAD);
+	if (prestage_find(st->import_pre, id, &off, &slen) &&
+	    slen == (int64_t)(len + CRYPTO_SEAL_OVERHEAD))
+		;	/* sealed and staged before the import began */
+	else {
+		if (st->import_sg == NULL &&
+		    (st->import_sg = stage_open(st)) == NULL)
+			goto fail;
+		if ((sealed = stage_reserve(st->import_sg,
+		    len + CRYPTO_SEAL_OVERHEAD, &off)) == NULL ||
+		    crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN, data, len,
+		    sealed) != 0)
+			goto fail;
+		st->import_staged += (int64_t)(len + CRYPTO_SEAL_OVERHEAD);
+	}
 	/* Pack 0 (none) until adopted; refs 0 until an item takes it. */
 	if ((s = db_stmt(st, "INSERT INTO chunks(id, refs, size, pack, off,"
 	    " len) VALUES(?, 0, ?, 0, ?, ?)")) == NULL)
@@ -737,6 +743,8 @@ store_import_commit(struct store *st, const struct store_replica *rep)
 	stage_free(st->import_sg);
 	st->import_sg = NULL;
 	st->import_staged = 0;
+	store_prestage_free(st->import_pre);
+	st->import_pre = NULL;
 	return (rc);
 fail:
 	store_import_rollback(st);
@@ -752,6 +760,8 @@ store_import_rollback(struct store *st)
 	stage_free(st->import_sg);
 	st->import_sg = NULL;
 	st->import_staged = 0;
+	store_prestage_free(st->import_pre);
+	st->import_pre = NULL;
 }
 
 /* Fill ${out} from a row of (source, module, epoch, lsn, pkg, imported, records). */

@@ -54,6 +54,7 @@ struct store {
 	int import_snapshot;
 	int import_fresh;		/* a snapshot into an empty replica */
 	struct stage *import_sg;	/* the import's new chunks, staged */
+	struct store_prestage *import_pre; /* chunks staged before it began */
 	int64_t import_staged;		/* bytes staged */
 	enum store_module import_module;
 	char import_src[PP_FQDN_MAX + 1];
@@ -74,6 +75,15 @@ struct store {
 		size_t ngroups;
 		char groups[PP_GROUPS_PER_USER][PP_GROUP_NAME_MAX + 1];
 	} owner;
+	/*
+	 * Alike for store_setting_set: the user it wrote last and an upper
+	 * bound of that user's settings (counted exactly near the limit).
+	 */
+	struct {
+		int64_t tx, wop;
+		char uri[PP_URI_MAX + 1];
+		int64_t nmax;
+	} suser;
 	struct {
 		int loaded, dirty;
 		int64_t epoch, next_lsn;
@@ -295,6 +305,14 @@ int stage_sync(struct stage *sg);
 int stage_adopt(struct stage *sg, int64_t *pack, int64_t *base,
     int *counted);
 void stage_free(struct stage *sg);
+/* stage_rehome: the stage belongs to handle ${st} of the same store now
+ * (its writes and adoption go there); stage_size: bytes staged. */
+void stage_rehome(struct stage *sg, struct store *st);
+int64_t stage_size(const struct stage *sg);
+
+/* Is chunk ${id} prestaged (store_prestage.c)?  1 with where, or 0. */
+int prestage_find(const struct store_prestage *ps,
+    const uint8_t id[static CRYPTO_HASH_LEN], int64_t *off, int64_t *len);
 
 /* One content item's chunks on their way in (store_upload.c). */
 struct upload {

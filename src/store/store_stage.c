@@ -268,6 +268,20 @@ stage_adopt(struct stage *sg, int64_t *pack, int64_t *base, int *counted)
 }
 
 void
+stage_rehome(struct stage *sg, struct store *st)
+{
+
+	sg->st = st;
+}
+
+int64_t
+stage_size(const struct stage *sg)
+{
+
+	return (sg->size);
+}
+
+void
 stage_free(struct stage *sg)
 {
 

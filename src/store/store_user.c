@@ -217,31 +217,68 @@ setting_prep(struct store *st, const char *uri, const char *key,
 	return (db_user_find(st, uri, norm, &u));
 }
 
+/*
+ * Settings of ${norm}, exactly if it might be at the limit, else the cached
+ * upper bound; into ${n}.  ${exists}: whether key ${key} is one (only
+ * known, and only needed, at the limit; else 0).
+ */
+static int
+setting_count(struct store *st, const char *norm, const char *key,
+    int64_t *n, int *exists)
+{
+	sqlite3_stmt *s;
+
+	*exists = 0;
+	if (st->suser.tx == st->tx_id && st->suser.wop + 1 == st->wops &&
+	    strcmp(st->suser.uri, norm) == 0 &&
+	    st->suser.nmax < PP_SETTINGS_PER_USER) {
+		*n = st->suser.nmax;
+		return (0);
+	}
+	if ((s = db_stmt(st, "SELECT (SELECT count(*) FROM settings"
+	    " WHERE uri = ?1), EXISTS(SELECT 1 FROM settings"
+	    " WHERE uri = ?1 AND k = ?2)")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, norm);
+	db_bind_text(s, 2, key);
+	if (sqlite3_step(s) != SQLITE_ROW)
+		return (db_fail(st, "setting count"));
+	*n = sqlite3_column_int64(s, 0);
+	*exists = sqlite3_column_int(s, 1);
+	sqlite3_reset(s);
+	return (0);
+}
+
 int
 store_setting_set(struct store *st, const char *uri, const char *key,
     const char *value)
 {
 	char norm[PP_URI_MAX + 1];
 	sqlite3_stmt *s;
-	int rc = -1, exists;
+	int64_t n = 0;
+	int rc = -1, exists = 0, cached;
 
 	if (util_text_ok(value, PP_SETTING_VALUE_MAX, "setting value") != 0 ||
 	    db_wbegin(st) != 0)
 		return (-1);
-	if (setting_prep(st, uri, key, norm, 1) != 0)
+	/*
+	 * The user of the last write, if it was a setting of theirs in this
+	 * transaction, is known to exist and to be writable: a snapshot's
+	 * runs of one user's settings skip the lookups.
+	 */
+	cached = st->suser.tx == st->tx_id && st->suser.wop + 1 == st->wops &&
+	    strcmp(st->suser.uri, uri) == 0;
+	if (cached) {
+		if (util_token_ok(key, PP_SETTING_KEY_MAX, "setting key") != 0)
+			goto out;
+		memcpy(norm, st->suser.uri, sizeof(norm));
+	} else if (setting_prep(st, uri, key, norm, 1) != 0)
 		goto out;
-	if ((s = db_stmt(st, "SELECT (SELECT count(*) FROM settings"
-	    " WHERE uri = ?1), EXISTS(SELECT 1 FROM settings"
-	    " WHERE uri = ?1 AND k = ?2)")) == NULL)
+	if (!cached)
+		st->suser.tx = 0;
+	if (setting_count(st, norm, key, &n, &exists) != 0)
 		goto out;
-	db_bind_text(s, 1, norm);
-	db_bind_text(s, 2, key);
-	if (sqlite3_step(s) != SQLITE_ROW) {
-		db_fail(st, "setting count");
-		goto out;
-	}
-	exists = sqlite3_column_int(s, 1);
-	if (!exists && sqlite3_column_int(s, 0) >= PP_SETTINGS_PER_USER) {
+	if (!exists && n >= PP_SETTINGS_PER_USER) {
 		pp_err(PP_ELIMIT, "user %s already has %d settings, the most "
 		    "allowed", norm, PP_SETTINGS_PER_USER);
 		goto out;
@@ -258,6 +295,14 @@ store_setting_set(struct store *st, const char *uri, const char *key,
 		goto out;
 	rc = 0;
 out:
+	if (rc == 0) {
+		/* One more, or the same count if the key was there. */
+		memcpy(st->suser.uri, norm, sizeof(norm));
+		st->suser.nmax = n + !exists;
+		st->suser.tx = st->tx_id;
+		st->suser.wop = st->wops;
+	} else
+		st->suser.tx = 0;
 	return (db_wend(st, rc));
 }
 

@@ -5,6 +5,10 @@
  * changes nothing.
  */
 #include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <fcntl.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -440,6 +444,98 @@ content_roundtrip_sends_what_lacks(void **state)
 	free(buf);
 }
 
+/* Bytes of the files under B's pack directory. */
+static int64_t
+b_pack_bytes(struct fx *f)
+{
+	char *dir = unit_path(f->bdir, "chunks");
+	struct dirent *e;
+	struct stat sb;
+	int64_t n = 0;
+	DIR *d;
+
+	assert_non_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' &&
+		    fstatat(dirfd(d), e->d_name, &sb, 0) == 0)
+			n += sb.st_size;
+	closedir(d);
+	free(dir);
+	return (n);
+}
+
+/*
+ * A content package prestaged on another handle of B (as the daemon's
+ * stager does while its importer is busy) imports with the chunks staged
+ * once: the packs grow by the new chunks, not twice; chunks B held are
+ * not staged; a refused or tampered package leaves nothing behind.
+ */
+static void
+content_prestaged(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct store_prestage *ps;
+	struct store_stats sa, sb;
+	struct store *b2;
+	size_t len = 3 << 20, n;
+	uint8_t *buf = malloc(len), *pkg;
+	int64_t before, after, upto;
+	int fd, bad;
+
+	assert_non_null(buf);
+	unit_fill(buf, len, 11);
+	put_bytes(f->a->st, f->a->conf, "head.pdf", buf, 1 << 20);
+	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
+	ship(f, STORE_MOD_CONFCONTENT, -1, &er, &ir);
+	upto = er.hdr.upto;
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_CONFCONTENT, upto, NULL,
+	    NULL, &er);
+	assert_non_null(b2 = store_open(f->bdir));
+	/* Tampered: no prestage, nothing left on disk. */
+	before = b_pack_bytes(f);
+	pkg = slurp(fd, &n);
+	pkg[n / 2] ^= 1;
+	bad = memfile_of(pkg, n);
+	assert_int_equal(lseek(bad, 0, SEEK_SET), 0);
+	assert_int_equal(bk_prestage(b2, &f->b_in, bad, &ps), -1);
+	assert_null(ps);
+	close(bad);
+	free(pkg);
+	assert_true(b_pack_bytes(f) == before);
+	/* Prestaged on b2: about 2 MiB of new chunks staged, once. */
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(bk_prestage(b2, &f->b_in, fd, &ps), 0);
+	assert_non_null(ps);
+	after = b_pack_bytes(f);
+	assert_true(after - before > (int64_t)(len - (1 << 20)) * 9 / 10);
+	assert_true(after - before < (int64_t)(len - (1 << 20)) * 11 / 10);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(bk_import_prestaged(f->b, &f->b_in, fd, ps, &ir), 0);
+	assert_int_equal(ir.noop, 0);
+	/* The stage became the pack: nothing sealed twice. */
+	assert_true(b_pack_bytes(f) - after < (1 << 16));
+	b_content_is(f, "deck.pdf", buf, len);
+	b_content_is(f, "head.pdf", buf, 1 << 20);
+	assert_int_equal(store_stats(f->a->st, &sa), 0);
+	assert_int_equal(store_stats(f->b, &sb), 0);
+	assert_int_equal(sb.chunks, sa.chunks);
+	assert_int_equal(sb.chunk_bytes, sa.chunk_bytes);
+	/* Prestaged again, the same package is a no-op: its stage goes. */
+	before = b_pack_bytes(f);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(bk_prestage(b2, &f->b_in, fd, &ps), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(bk_import_prestaged(f->b, &f->b_in, fd, ps, &ir), 0);
+	assert_int_equal(ir.noop, 1);
+	assert_true(b_pack_bytes(f) == before);
+	close(fd);
+	store_close(b2);
+	free(buf);
+}
+
 static void
 config_roundtrip(void **state)
 {
@@ -843,6 +939,7 @@ main(void)
 		T(userdata_roundtrip),
 		T(userdata_changes_coalesce),
 		T(content_roundtrip_sends_what_lacks),
+		T(content_prestaged),
 		T(config_roundtrip),
 		T(import_twice_is_noop),
 		T(refuse_other_pair),
