@@ -207,48 +207,6 @@ dec_fields(struct pkg_cur *c, struct store_rec *r)
 	}
 }
 
-/*
- * Clear what a record of entity ${e} holds (strings are written whole by
- * pkg_get_str): not all of *r, which is 16 KiB, for each of a snapshot's
- * records.
- */
-static void
-rec_clear(struct store_rec *r, enum store_ent e)
-{
-
-	r->ids = NULL;
-	r->body = NULL;
-	switch (e) {
-	case STORE_E_USER:
-		memset(&r->user, 0, sizeof(r->user));
-		break;
-	case STORE_E_SETTING:
-		r->user.uri[0] = '\0';
-		r->setting.key[0] = r->setting.value[0] = '\0';
-		break;
-	case STORE_E_GROUP:
-	case STORE_E_CONTACT:
-		r->contact.owner[0] = r->contact.uri[0] = '\0';
-		r->contact.name[0] = '\0';
-		r->contact.rel = (enum store_rel)0;
-		r->contact.ngroups = 0;
-		memset(&r->group, 0, sizeof(r->group));
-		break;
-	case STORE_E_CONF:
-		memset(&r->conf, 0, sizeof(r->conf));
-		break;
-	case STORE_E_CONTENT:
-		memset(&r->content, 0, sizeof(r->content));
-		break;
-	case STORE_E_OWNER:
-		memset(&r->owner, 0, sizeof(r->owner));
-		break;
-	default:
-		memset(&r->config, 0, sizeof(r->config));
-		break;
-	}
-}
-
 int
 bk_rec_decode(const struct pkg_rec *pr, struct store_rec *r)
 {
@@ -263,7 +221,7 @@ bk_rec_decode(const struct pkg_rec *pr, struct store_rec *r)
 	    "record", pr->type);
 	return (-1);
 found:
-	rec_clear(r, (enum store_ent)e);
+	store_rec_clear(r, (enum store_ent)e);
 	r->ent = (enum store_ent)e;
 	r->del = d;
 	dec_fields(&c, r);

@@ -400,6 +400,13 @@ struct store_rec {
 	struct store_owner owner;
 };
 
+/*
+ * Clear what a record of entity ${e} holds (its strings, counts and
+ * pointers), not all of *${r}, which is 16 KiB: for each of a snapshot's
+ * records, on the way out and in.
+ */
+void store_rec_clear(struct store_rec *r, enum store_ent e);
+
 typedef int store_rec_cb(void *arg, const struct store_rec *r);
 
 /* --- ownership of user sets: failover and failback (store_owner.c) ----- */

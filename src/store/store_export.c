@@ -56,7 +56,7 @@ exp_key(struct exp *e, enum store_ent ent, const char *k1, const char *k2)
 	char norm[PP_URI_MAX + 1];
 	int rc = -1, x;
 
-	memset(r, 0, sizeof(*r));
+	store_rec_clear(r, ent);
 	r->ent = ent;
 	pp_err_clear();
 	switch (ent) {
@@ -155,6 +155,44 @@ exp_changes(struct exp *e, enum store_module m, int64_t since, int64_t upto)
 	return (exp_walk(e, s, -1));
 }
 
+/* See store.h. */
+void
+store_rec_clear(struct store_rec *r, enum store_ent e)
+{
+
+	r->ids = NULL;
+	r->body = NULL;
+	switch (e) {
+	case STORE_E_USER:
+		memset(&r->user, 0, sizeof(r->user));
+		break;
+	case STORE_E_SETTING:
+		r->user.uri[0] = '\0';
+		r->setting.key[0] = r->setting.value[0] = '\0';
+		break;
+	case STORE_E_GROUP:
+	case STORE_E_CONTACT:
+		r->contact.owner[0] = r->contact.uri[0] = '\0';
+		r->contact.name[0] = '\0';
+		r->contact.rel = (enum store_rel)0;
+		r->contact.ngroups = 0;
+		memset(&r->group, 0, sizeof(r->group));
+		break;
+	case STORE_E_CONF:
+		memset(&r->conf, 0, sizeof(r->conf));
+		break;
+	case STORE_E_CONTENT:
+		memset(&r->content, 0, sizeof(r->content));
+		break;
+	case STORE_E_OWNER:
+		memset(&r->owner, 0, sizeof(r->owner));
+		break;
+	default:
+		memset(&r->config, 0, sizeof(r->config));
+		break;
+	}
+}
+
 /*
  * Run ${sql} (one text parameter: ${p1}) and emit the key of each row
  * (columns k1[, k2]) as entity ${ent}.
@@ -186,7 +224,7 @@ exp_bulk(struct exp *e, const char *sql, const char *p1, enum store_ent ent)
 		return (-1);
 	db_bind_text(s, 1, p1);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		memset(r, 0, sizeof(*r));
+		store_rec_clear(r, ent);
 		r->ent = ent;
 		if (ent == STORE_E_SETTING) {
 			db_col_text(s, 0, r->user.uri, sizeof(r->user.uri));
