@@ -516,6 +516,7 @@ out_answer(struct daemon *d, int type, json_t *j)
 	enum store_module m;
 	int64_t *a;
 	struct dmod *dm;
+	char why[256];
 
 	if (mod == NULL || store_module_parse(mod, &m) != 0) {
 		link_close(&d->out, "bad ACK");
@@ -529,8 +530,11 @@ out_answer(struct daemon *d, int type, json_t *j)
 		if (json_is_integer(lsn))
 			dm->acked = json_integer_value(lsn);
 		pthread_mutex_unlock(&d->mtx);
-		exp_fail(d, m, json_string_value(json_object_get(j,
-		    "reason")) ?: "refused");
+		/* (Named as the partner's: its disk, not ours, may be full.) */
+		snprintf(why, sizeof(why), "the partner: %.200s",
+		    json_string_value(json_object_get(j, "reason")) ?:
+		    "refused");
+		exp_fail(d, m, why);
 		return;
 	}
 	pthread_mutex_lock(&d->mtx);
@@ -657,7 +661,12 @@ repl_out_down(struct daemon *d)
 
 /* --- in: receiving packages --------------------------------------------- */
 
-/* Importer thread: spool the pipe to a file, then import it if whole. */
+/*
+ * Importer thread: spool the pipe to a file, then import it if whole.  The
+ * pipe is always read to its end, even after the spool failed (a full
+ * disk): the loop keeps writing into it and touches this job until END or
+ * ABORT closes it, so the job must not end before that.
+ */
 static void
 imp_run(struct worker *w, struct job *j)
 {
@@ -665,20 +674,25 @@ imp_run(struct worker *w, struct job *j)
 	struct daemon *d = ij->d;
 	char path[PATH_MAX + 32], buf[65536];
 	ssize_t n;
-	int fd, end;
+	int fd, end, spool_err = 0;
 
 	snprintf(path, sizeof(path), "%s/spool-in.ppkg", d->cfg.data);
 	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
 	    0) {
 		pp_errp(PP_EIO, "cannot create %s", path);
-		goto fail;
+		spool_err = 1;
 	}
 	while ((n = read(ij->rfd, buf, sizeof(buf))) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || util_write_all(fd, buf, (size_t)n) != 0) {
+		if (n < 0) {
 			pp_errp(PP_EIO, "cannot spool the package");
 			goto fail;
+		}
+		if (!spool_err && util_write_all(fd, buf, (size_t)n) != 0) {
+			pp_errp(PP_EIO, "cannot spool the package");
+			spool_err = 1;	/* go on reading: see above */
+			(void)ftruncate(fd, 0);	/* give the space back now */
 		}
 	}
 	pthread_mutex_lock(&d->mtx);
@@ -688,6 +702,8 @@ imp_run(struct worker *w, struct job *j)
 		j->rc = 1;	/* aborted: nothing to say */
 		goto out;
 	}
+	if (spool_err)
+		goto fail;
 	if (lseek(fd, 0, SEEK_SET) != 0) {
 		pp_errp(PP_EIO, "cannot read the spool");
 		goto fail;
@@ -716,6 +732,9 @@ imp_done(struct daemon *d, struct job *j)
 	json_t *ans;
 	int64_t lsn;
 
+	/* (imp_run reads its pipe to the end: the package is over.) */
+	if (d->ipkg != NULL && d->ipkg->job == ij)
+		d->ipkg->job = NULL;
 	if (j->rc == 1) {
 		free(ij);
 		return;
@@ -778,8 +797,13 @@ ipkg_flush(struct daemon *d, struct in_pkg *ip)
 {
 
 	while (evbuffer_get_length(ip->pending) > 0)
-		if (evbuffer_write(ip->pending, ip->wfd) <= 0)
+		if (evbuffer_write(ip->pending, ip->wfd) <= 0) {
+			/* The importer is gone (it failed): drop the rest. */
+			if (errno != EAGAIN && errno != EINTR)
+				evbuffer_drain(ip->pending,
+				    evbuffer_get_length(ip->pending));
 			break;
+		}
 	if (evbuffer_get_length(ip->pending) > 0) {
 		event_add(ip->wev, NULL);
 		if (evbuffer_get_length(ip->pending) > D_OUT_HIGH &&
@@ -849,7 +873,8 @@ ipkg_end(struct daemon *d, int end)
 	if (ip == NULL)
 		return;
 	pthread_mutex_lock(&d->mtx);
-	ip->job->end = end;
+	if (ip->job != NULL)
+		ip->job->end = end;
 	pthread_mutex_unlock(&d->mtx);
 	d->ipkg = NULL;
 	ip->closing = 1;
