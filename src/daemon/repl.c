@@ -692,7 +692,9 @@ imp_run(struct worker *w, struct job *j)
 		if (!spool_err && util_write_all(fd, buf, (size_t)n) != 0) {
 			pp_errp(PP_EIO, "cannot spool the package");
 			spool_err = 1;	/* go on reading: see above */
-			(void)ftruncate(fd, 0);	/* give the space back now */
+			close(fd);	/* and give the space back now */
+			unlink(path);
+			fd = -1;
 		}
 	}
 	pthread_mutex_lock(&d->mtx);
