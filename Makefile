@@ -8,6 +8,9 @@
 #   make bench      deps, release build, bench/run.sh, bench/pkg_bench.sh
 #                   and bench/failover_bench.sh (write docs/benchmarks.md);
 #                   bench-packages, bench-failover: one of them
+#   make hostile    tests/scenario/24-hostile.sh at full size (1,000
+#                   connections at once, 20 s) against the release build
+#                   (make check runs it with 200 under ASan)
 #   make fuzz       libFuzzer harnesses (clang) in build/fuzz, each run for
 #                   FUZZ_SECONDS (docs/fuzzing.md); make check replays their corpus
 
@@ -54,11 +57,11 @@ FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 	      -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 
-.PHONY: all tests check demo bench bench-quick bench-packages bench-failover bench-lag bench-compare deps clean fuzz fuzz-corpus
+.PHONY: hostile all tests check demo bench bench-quick bench-packages bench-failover bench-lag bench-compare deps clean fuzz fuzz-corpus
 .SECONDARY:
 all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk \
 	$(BUILD)/bench-lag
-tests: $(UNIT_BIN) $(REPLAY_BIN)
+tests: $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/flood
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -94,6 +97,13 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libpoolpair.a
 	@echo "  LD $@"
 	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
 	    $(shell pkg-config --libs $(TESTPKGS))
+
+# tests/tools/flood: the hostile client of tests/scenario/24-hostile.sh
+# (OpenSSL only; not a test_* binary, so tests/run.sh does not run it).
+$(BUILD)/tests/flood: $(BUILD)/obj/tests/tools/flood.o
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Fuzz harnesses (tests/fuzz, docs/fuzzing.md).  Every build links each with
 # replay_main.c into $(BUILD)/replay/NAME, which tests/run.sh runs over the
@@ -180,6 +190,16 @@ bench-quick: deps
 	sh bench/pkg_bench.sh build 128 400
 	sh bench/lag_bench.sh build 3
 	sh bench/compare.sh build quick
+
+HOSTILE_CONNS ?= 1000
+HOSTILE_SECONDS ?= 20
+hostile: deps
+	$(MAKE) --no-print-directory all tests
+	@d=$$(mktemp -d "$${TMPDIR:-/tmp}/pp-hostile.XXXXXX") && \
+	    (cd "$$d" && POOLPAIR="$(CURDIR)/$(BUILD)/poolpair" TESTDIR="$$d" \
+	    HOSTILE_CONNS=$(HOSTILE_CONNS) HOSTILE_SECONDS=$(HOSTILE_SECONDS) \
+	    timeout 300 sh "$(CURDIR)/tests/scenario/24-hostile.sh") && \
+	    rm -rf "$$d" || { echo "make hostile: failed, logs in $$d"; exit 1; }
 
 clean:
 	rm -rf build

@@ -5,7 +5,8 @@
 # tests/fuzz/corpus/NAME and tests/fuzz/crashers/NAME), then the numbered
 # scenario scripts (tests/scenario/NN-*.sh), each in its own temp dir.
 # Ends with one line "N passed, N failed" counting unit cases, harnesses and
-# scenarios.
+# scenarios (", N skipped" added when a scenario exited 77: it cannot run
+# on this machine, and printed a line "SKIP: why").
 set -u
 BUILD=${1:-build/asan}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +17,7 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 LIMIT=${TEST_TIMEOUT:-300}	# seconds: a hung test fails, CI goes on
 pass=0
 fail=0
+skip=0
 failed=""
 log=$(mktemp -d "${TMPDIR:-/tmp}/pp-tests.XXXXXX")
 
@@ -66,6 +68,9 @@ for s in "$top"/tests/scenario/[0-9]*.sh; do
 	if [ $rc -eq 0 ]; then
 		pass=$((pass + 1))
 		echo "ok   scenario $name (${secs}s)"
+	elif [ $rc -eq 77 ]; then	# it cannot run here: says why
+		skip=$((skip + 1))
+		echo "SKIP scenario $name: $(sed -n 's/^SKIP: //p' "$log/$name.out" | head -n 1)"
 	else
 		fail=$((fail + 1))
 		failed="$failed $name"
@@ -74,5 +79,5 @@ for s in "$top"/tests/scenario/[0-9]*.sh; do
 done
 
 if [ $fail -eq 0 ]; then rm -rf "$log"; else echo "failed:$failed (logs in $log)"; fi
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed$([ $skip -eq 0 ] || echo ", $skip skipped")"
 [ $fail -eq 0 ] && [ $pass -gt 0 ]

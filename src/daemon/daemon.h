@@ -19,6 +19,7 @@
 #ifndef PP_DAEMON_H
 #define PP_DAEMON_H
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <pthread.h>
@@ -37,6 +38,10 @@
 #define D_IDLE_S	45	/* a link without a frame for this long dies */
 #define D_PING_S	10	/* keepalive */
 #define D_MAX_UNAUTH	64	/* connections not yet authenticated */
+#define D_MAX_UNAUTH_PARTNER 8	/* ... of them from the partner's address */
+#define D_SEC_BURST	20	/* security log lines per kind at once, */
+#define D_SEC_PER_S	1	/* then a second (as the audit log's) */
+#define D_SEC_KINDS	8	/* kinds with a bucket of their own */
 #define D_OUT_HIGH	(1 << 20)	/* TLS output held before pausing */
 #define D_BACKOFF_MAX_MS 30000	/* reconnect and retry back-off bound */
 #define D_HAVE_MAX	(1 << 16)	/* chunk ids asked about at once */
@@ -90,6 +95,15 @@ struct link {
 	struct event *timer;		/* handshake, idle, reconnect */
 	int64_t last_rx_ms;
 	int inbound;
+	int reserved;			/* counted in n_unauth_partner */
+};
+
+/* The rate limit of one kind of security event's log lines (link.c). */
+struct dsec_bucket {
+	char kind[32];
+	double tokens;
+	int64_t last_ms;
+	int64_t dropped;		/* lines not written since */
 };
 
 struct worker;
@@ -103,7 +117,10 @@ struct daemon {
 	struct event_base *base;
 	SSL_CTX *srv_ctx, *cli_ctx;
 	struct evconnlistener *lis;
-	int n_unauth;
+	int n_unauth;			/* from other addresses than ... */
+	int n_unauth_partner;		/* ... the partner's (partner_sa) */
+	struct sockaddr_storage partner_sa;	/* family 0: unknown */
+	struct dsec_bucket secb[D_SEC_KINDS];
 	struct link out;		/* our connection to the partner */
 	struct link *in;		/* the partner's authenticated one */
 	int out_backoff_ms;

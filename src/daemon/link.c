@@ -30,12 +30,56 @@
 #include "frame.h"
 #include "tls.h"
 
+/*
+ * May a log line of security event ${kind} be written now?  A token bucket
+ * per kind (D_SEC_BURST, then D_SEC_PER_S), like the audit log's: a flood
+ * of refusals must not flood the log either.  The first line after drops
+ * says how many were dropped.
+ */
+static int
+sec_log_ok(struct daemon *d, const char *kind)
+{
+	struct dsec_bucket *b = &d->secb[D_SEC_KINDS - 1];
+	int64_t now = d_now_ms();
+	int i;
+
+	for (i = 0; i < D_SEC_KINDS - 1; i++) {
+		if (strcmp(d->secb[i].kind, kind) == 0 ||
+		    d->secb[i].kind[0] == '\0') {
+			b = &d->secb[i];
+			break;
+		}
+	}
+	if (b->kind[0] == '\0') {
+		snprintf(b->kind, sizeof(b->kind), "%s", i < D_SEC_KINDS - 1 ?
+		    kind : "other");
+		b->tokens = D_SEC_BURST;
+		b->last_ms = now;
+	}
+	b->tokens += (double)(now - b->last_ms) * D_SEC_PER_S / 1000.0;
+	if (b->tokens > D_SEC_BURST)
+		b->tokens = D_SEC_BURST;
+	b->last_ms = now;
+	if (b->tokens < 1.0) {
+		b->dropped++;
+		return (0);
+	}
+	b->tokens -= 1.0;
+	if (b->dropped > 0) {
+		dlog(LOG_WARNING, "%lld %s messages not logged (rate limit)",
+		    (long long)b->dropped, b->kind);
+		b->dropped = 0;
+	}
+	return (1);
+}
+
 void
 d_security(struct daemon *d, const char *kind, const char *peer,
     const char *reason)
 {
 
-	dlog(LOG_WARNING, "%s from %s: %s", kind, peer, reason);
+	if (sec_log_ok(d, kind))
+		dlog(LOG_WARNING, "%s from %s: %s", kind, peer, reason);
 	d_audit(d, kind, peer, reason);
 }
 
@@ -60,6 +104,24 @@ addr_str(const struct sockaddr *sa, char *out, size_t len)
 	}
 	snprintf(out, len, sa->sa_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
 	    host, port);
+}
+
+/* Do ${a} and ${b} name the same IP address (ports aside)? */
+static int
+same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+
+	if (a->sa_family != b->sa_family)
+		return (0);
+	if (a->sa_family == AF_INET)
+		return (memcmp(&((const struct sockaddr_in *)(const void *)a)->
+		    sin_addr, &((const struct sockaddr_in *)(const void *)b)->
+		    sin_addr, sizeof(struct in_addr)) == 0);
+	if (a->sa_family == AF_INET6)
+		return (memcmp(&((const struct sockaddr_in6 *)(const void *)a)->
+		    sin6_addr, &((const struct sockaddr_in6 *)(const void *)b)->
+		    sin6_addr, sizeof(struct in6_addr)) == 0);
+	return (0);
 }
 
 int
@@ -110,8 +172,12 @@ link_close(struct link *l, const char *why)
 		bufferevent_free(l->bev);
 		l->bev = NULL;
 	}
-	if (!l->authed && l->inbound && l->state == LINK_CONNECTING)
-		d->n_unauth--;
+	if (!l->authed && l->inbound && l->state == LINK_CONNECTING) {
+		if (l->reserved)
+			d->n_unauth_partner--;
+		else
+			d->n_unauth--;
+	}
 	l->authed = 0;
 	l->state = LINK_DOWN;
 	if (l->inbound) {
@@ -230,7 +296,10 @@ link_authed(struct link *l)
 	}
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (l->inbound) {
-		d->n_unauth--;
+		if (l->reserved)
+			d->n_unauth_partner--;
+		else
+			d->n_unauth--;
 		/* The partner is back: our own link need not wait its back-off. */
 		if (d->out.state == LINK_DOWN && d->out.timer != NULL &&
 		    !d->stopping) {
@@ -330,12 +399,19 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	struct daemon *d = arg;
 	struct link *l;
 	char peer[64];
+	int reserved;
 
 	(void)lis;
 	(void)salen;
 	addr_str(sa, peer, sizeof(peer));
-	/* Unauthenticated connections cost little, and only so many. */
-	if (d->n_unauth >= D_MAX_UNAUTH || d->stopping) {
+	/*
+	 * Unauthenticated connections cost little, and only so many.  The
+	 * partner's address has slots of its own: a flood from elsewhere
+	 * cannot keep the partner out.
+	 */
+	reserved = same_host(sa, (struct sockaddr *)&d->partner_sa);
+	if ((reserved ? d->n_unauth_partner >= D_MAX_UNAUTH_PARTNER :
+	    d->n_unauth >= D_MAX_UNAUTH) || d->stopping) {
 		d_security(d, "connection-refused", peer, "too many "
 		    "connections not yet authenticated");
 		evutil_closesocket(fd);
@@ -349,7 +425,11 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	l->inbound = 1;
 	l->state = LINK_CONNECTING;
 	snprintf(l->peer, sizeof(l->peer), "%s", peer);
-	d->n_unauth++;
+	l->reserved = reserved;
+	if (reserved)
+		d->n_unauth_partner++;
+	else
+		d->n_unauth++;
 	if (link_tls(l, fd, d->srv_ctx, 1) != 0) {
 		dlog(LOG_ERR, "cannot set up TLS for %s", peer);
 		if (l->bev == NULL)
@@ -386,7 +466,7 @@ int
 link_listen(struct daemon *d)
 {
 	struct sockaddr_storage ss;
-	int sslen;
+	int sslen, plen;
 
 	if (d->cfg.listen[0] == '\0') {
 		pp_err(PP_EINVAL, "%s: [pool] listen is not set", d->cfg.path);
@@ -394,6 +474,12 @@ link_listen(struct daemon *d)
 	}
 	if (resolve(d->cfg.listen, &ss, &sslen) != 0)
 		return (-1);
+	/* The partner's address, for its reserved slots (unknown: none). */
+	if (d->cfg.partner_addr[0] == '\0' ||
+	    resolve(d->cfg.partner_addr, &d->partner_sa, &plen) != 0) {
+		memset(&d->partner_sa, 0, sizeof(d->partner_sa));
+		pp_err_clear();
+	}
 	if ((d->lis = evconnlistener_new_bind(d->base, accept_cb, d,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 	    128, (struct sockaddr *)&ss, sslen)) == NULL) {

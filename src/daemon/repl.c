@@ -287,6 +287,17 @@ opkg_free(struct out_pkg *op)
 	free(op);
 }
 
+/*
+ * Is a package worth a log line: a snapshot, or a large or slow one?  (Not
+ * each of the steady state's small packages.)
+ */
+static int
+pkg_loggable(int snapshot, int64_t bytes, int64_t ms)
+{
+
+	return (snapshot || bytes >= (16 << 20) || ms >= 1000);
+}
+
 /* Mark module ${m}'s export failed with ${why}; retry with back-off. */
 static void
 exp_fail(struct daemon *d, enum store_module m, const char *why)
@@ -326,12 +337,17 @@ opkg_finish(struct daemon *d, struct out_pkg *op)
 		d->mod[op->module].last_export_ms = d_now_ms();
 		d->mod[op->module].last_bytes = op->sent;
 		pthread_mutex_unlock(&d->mtx);
-		dlog(LOG_INFO, "sent %s %s: %llu records, %llu chunks, %lld "
-		    "bytes in %lld ms", store_module_name(op->module),
-		    op->since < 0 || op->res.fell_back ? "snapshot" : "changes",
-		    (unsigned long long)op->res.stats.records,
-		    (unsigned long long)op->res.stats.chunks,
-		    (long long)op->sent, (long long)(d_now_ms() - op->t0_ms));
+		if (pkg_loggable(op->res.hdr.kind == PKG_SNAPSHOT, op->sent,
+		    d_now_ms() - op->t0_ms))
+			dlog(LOG_INFO, "sent %s %s: %llu records, %llu chunks, "
+			    "%lld bytes in %lld ms",
+			    store_module_name(op->module),
+			    op->res.hdr.kind == PKG_SNAPSHOT ? "snapshot" :
+			    "changes",
+			    (unsigned long long)op->res.stats.records,
+			    (unsigned long long)op->res.stats.chunks,
+			    (long long)op->sent,
+			    (long long)(d_now_ms() - op->t0_ms));
 	} else {
 		link_send(&d->out, FR_ABORT, &m, 1);
 		exp_fail(d, op->module, op->rc != 0 ? op->err :
@@ -546,6 +562,7 @@ out_answer(struct daemon *d, int type, json_t *j)
 	enum store_module m;
 	int64_t *a;
 	struct dmod *dm;
+	char why[256];
 
 	if (mod == NULL || store_module_parse(mod, &m) != 0) {
 		link_close(&d->out, "bad ACK");
@@ -559,8 +576,11 @@ out_answer(struct daemon *d, int type, json_t *j)
 		if (json_is_integer(lsn))
 			dm->acked = json_integer_value(lsn);
 		pthread_mutex_unlock(&d->mtx);
-		exp_fail(d, m, json_string_value(json_object_get(j,
-		    "reason")) ?: "refused");
+		/* (Named as the partner's: its disk, not ours, may be full.) */
+		snprintf(why, sizeof(why), "the partner: %.200s",
+		    json_string_value(json_object_get(j, "reason")) ?:
+		    "refused");
+		exp_fail(d, m, why);
 		return;
 	}
 	pthread_mutex_lock(&d->mtx);
@@ -718,26 +738,29 @@ spool_cut(struct imp_job *ij, const char *why)
 
 /*
  * Spooler thread: copy the pipe to a spool file of this package's own and,
- * if the package streams, to the importer (tee); then (the loop,
- * spool_done) queue the import of the spool if it did not stream.
- * Spooling apart from importing lets the next package arrive while this
- * one is applied.
+ * if the package streams or is prestaged, to the importer or the stager
+ * (tee); then (the loop, spool_done) queue the import of the spool if it
+ * did not stream.  Spooling apart from importing lets the next package
+ * arrive while this one is applied.  The pipe is always read to its end,
+ * even after the spool failed (a full disk): the loop keeps writing into
+ * it and touches this job until END or ABORT closes it.
  */
 static void
 spool_run(struct worker *w, struct job *j)
 {
 	struct imp_job *ij = j->arg;
 	struct daemon *d = ij->d;
-	char buf[65536];
+	char buf[65536], why[512] = "";
 	int64_t t, waited = 0;
 	ssize_t n;
-	int fd, end;
+	int fd, end, spool_err = 0;
 
 	(void)w;
 	if ((fd = open(ij->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) < 0) {
 		pp_errp(PP_EIO, "cannot create %s", ij->path);
-		goto fail;
+		snprintf(why, sizeof(why), "%s", pp_errmsg());
+		spool_err = 1;
 	}
 	for (;;) {
 		/* The import waits for the link with the write lock held. */
@@ -753,11 +776,21 @@ spool_run(struct worker *w, struct job *j)
 			break;
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 || util_write_all(fd, buf, (size_t)n) != 0) {
+		if (n < 0) {
 			pp_errp(PP_EIO, "cannot spool the package");
 			goto fail;
 		}
-		/* The importer failed early: it reads no more. */
+		if (!spool_err && util_write_all(fd, buf, (size_t)n) != 0) {
+			pp_errp(PP_EIO, "cannot spool the package");
+			snprintf(why, sizeof(why), "%s", pp_errmsg());
+			spool_err = 1;	/* go on reading: see above */
+			close(fd);	/* and give the space back now */
+			unlink(ij->path);
+			fd = -1;
+			if (ij->tee >= 0 && ij->streamed)
+				spool_cut(ij, "the spool failed");
+		}
+		/* The importer or stager failed early: it reads no more. */
 		if (ij->tee >= 0 && util_write_all(ij->tee, buf, (size_t)n) !=
 		    0) {
 			close(ij->tee);
@@ -769,6 +802,10 @@ spool_run(struct worker *w, struct job *j)
 	pthread_mutex_unlock(&d->mtx);
 	ij->t_end_ms = d_now_ms();
 	j->rc = end ? 0 : 1;	/* 1: aborted, nothing to say */
+	if (end && spool_err) {
+		pp_err(PP_EIO, "%s", why);
+		goto fail;
+	}
 	goto out;
 fail:
 	j->rc = -1;
@@ -926,6 +963,9 @@ imp_done(struct daemon *d, struct job *j)
 	(void)unlink(ij->path);
 	store_prestage_free(ij->pre);
 	ij->pre = NULL;
+	/* (spool_run reads its pipe to the end: the package is over.) */
+	if (d->ipkg != NULL && d->ipkg->job == ij)
+		d->ipkg->job = NULL;
 	if (j->rc == 1) {
 		free(ij);
 		return;
@@ -946,7 +986,9 @@ imp_done(struct daemon *d, struct job *j)
 	}
 	lsn = dm->imp_lsn;
 	pthread_mutex_unlock(&d->mtx);
-	if (j->rc == 0 && !ij->res.noop)
+	if (j->rc == 0 && !ij->res.noop &&
+	    pkg_loggable(ij->res.hdr.kind == PKG_SNAPSHOT,
+	    (int64_t)ij->res.stats.bytes, d_now_ms() - ij->t0_ms))
 		dlog(LOG_INFO, "imported %s up to %lld: %llu records, %llu "
 		    "chunks, %llu bytes: received in %lld ms, applied in %lld ms",
 		    mod, (long long)lsn,
@@ -998,8 +1040,13 @@ ipkg_flush(struct daemon *d, struct in_pkg *ip)
 {
 
 	while (evbuffer_get_length(ip->pending) > 0)
-		if (evbuffer_write(ip->pending, ip->wfd) <= 0)
+		if (evbuffer_write(ip->pending, ip->wfd) <= 0) {
+			/* The importer is gone (it failed): drop the rest. */
+			if (errno != EAGAIN && errno != EINTR)
+				evbuffer_drain(ip->pending,
+				    evbuffer_get_length(ip->pending));
 			break;
+		}
 	if (evbuffer_get_length(ip->pending) > 0) {
 		event_add(ip->wev, NULL);
 		if (evbuffer_get_length(ip->pending) > D_OUT_HIGH &&
@@ -1099,7 +1146,8 @@ ipkg_end(struct daemon *d, int end)
 	if (ip == NULL)
 		return;
 	pthread_mutex_lock(&d->mtx);
-	ip->job->end = end;
+	if (ip->job != NULL)
+		ip->job->end = end;
 	pthread_mutex_unlock(&d->mtx);
 	d->ipkg = NULL;
 	ip->closing = 1;
