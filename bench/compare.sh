@@ -127,22 +127,42 @@ echo "  poolpaird: $pi_s s after the last change, $pi_b bytes (changes took $(se
 rsync_run inc
 ri_s=$r_s ri_b=$r_bytes
 echo "  rsync: $ri_s s, $ri_b bytes"
+# The content of the full sync, from the daemons' logs: A's send of the
+# confcontent snapshot (export and transfer), then B's apply after END.
+c_bytes=$(sed -n 's/.*sent confcontent snapshot: .* \([0-9]*\) bytes in \([0-9]*\) ms.*/\1/p' "$work/a.log" | tail -n 1)
+c_send=$(sed -n 's/.*sent confcontent snapshot: .* bytes in \([0-9]*\) ms.*/\1/p' "$work/a.log" | tail -n 1)
+c_apply=$(sed -n 's/.*imported confcontent .*applied in \([0-9]*\) ms.*/\1/p' "$work/b.log" | head -n 1)
+c_mbs=$(awk -v b="${c_bytes:-0}" -v s="${c_send:-0}" -v a="${c_apply:-0}" 'BEGIN { printf "%.0f", (s + a > 0 ? b / 1e6 / ((s + a) / 1000) : 0) }')
+echo "  content in the full sync: ${c_bytes:-?} bytes, sent in ${c_send:-?} ms, applied ${c_apply:-?} ms after: $c_mbs MB/s"
 rss_a=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$apid/status)
 rss_b=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$bpid/status)
 
 echo "compare: the machine's limits"
 head -c 268435456 /dev/urandom >"$work/rand"
 dd_lim=$(dd if="$work/rand" of="$work/dd.out" bs=1M conv=fdatasync 2>&1 | tail -n 1 | sed 's/.*, //')
+mbs() { awk '{ v = $1; if ($2 ~ /^GB/) v *= 1000; if ($2 ~ /^kB/) v /= 1000; printf "%.0f", v }'; }
+dd_mbs=$(echo "$dd_lim" | mbs)
 rm -f "$work/dd.out"
 aes=$(openssl speed -evp aes-256-gcm -bytes 16384 -seconds 1 2>/dev/null | tail -n 1 | awk '{ printf "%.0f MB/s", $2 / 1000 }')
 sha=$(openssl speed -evp sha256 -bytes 16384 -seconds 1 2>/dev/null | tail -n 1 | awk '{ printf "%.0f MB/s", $2 / 1000 }')
 zst=$(zstd -b1 -B16K "$work/rand" 2>&1 | tr '\r' '\n' | grep 'MB/s' | tail -n 1 | grep -o '[0-9.]* MB/s' | head -n 1)
+# The pipeline bound: each byte of content is opened from A's store,
+# sealed into the package, encrypted and decrypted by TLS, opened from the
+# package and sealed into B's store (6 AES-GCM passes), its SHA-256 checked
+# once (against its chunk id), on the machine's cores; and written once at
+# B with fdatasync.  The bound is the slower of that CPU work and the disk.
+cpu_mbs=$(echo "$aes $sha" | awk -v n="$(nproc)" '{ printf "%.0f", n / (6 / $1 + 1 / $3) }')
+bound=$(awk -v c="$cpu_mbs" -v d="$dd_mbs" 'BEGIN { printf "%.0f", (c < d ? c : d) }')
+echo "  pipeline bound: $bound MB/s (CPU $cpu_mbs MB/s, disk $dd_mbs MB/s); content: $c_mbs MB/s"
 rm -f "$work/rand"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }'; }
 csv="$res/compare-$MODE.csv"
-[ -f "$csv" ] || echo "date,mode,store_bytes,rsync_full_s,rsync_full_bytes,pp_full_s,pp_full_bytes,rsync_inc_s,rsync_inc_bytes,pp_inc_s,pp_inc_bytes,rss_poolpaird_a,rss_poolpaird_b,rss_rsync" >"$csv"
-echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss" >>"$csv"
+hdr="date,mode,store_bytes,rsync_full_s,rsync_full_bytes,pp_full_s,pp_full_bytes,rsync_inc_s,rsync_inc_bytes,pp_inc_s,pp_inc_bytes,rss_poolpaird_a,rss_poolpaird_b,rss_rsync,content_mbs,bound_mbs,disk_mbs,cpu_mbs"
+# A file with other columns is kept aside, not appended to.
+[ -f "$csv" ] && [ "$(head -n 1 "$csv")" != "$hdr" ] && mv "$csv" "$csv.$(date -u +%Y%m%d%H%M).old"
+[ -f "$csv" ] || echo "$hdr" >"$csv"
+echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss,$c_mbs,$bound,$dd_mbs,$cpu_mbs" >>"$csv"
 machine=$(machine)
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 frag="$work/frag.md"
@@ -157,6 +177,7 @@ frag="$work/frag.md"
 	echo "| incremental (1% users, 50 slides), time | $pi_s s | $ri_s s | | $(ratio "$ri_s" "$pi_s") less |"
 	echo "| incremental, bytes on the wire | $pi_b | $ri_b | | $(ratio "$ri_b" "$pi_b") fewer |"
 	echo "| peak RSS | poolpaird $rss_a / $rss_b MiB | rsync, sqlite3 $rf_rss MiB | | |"
+	echo "| content throughput in the full sync | $c_mbs MB/s | | $bound MB/s pipeline bound | $(ratio "$bound" "$c_mbs") of the bound (target: within 2x) |"
 	echo "| disk write with fdatasync (256 MiB) | | | $dd_lim | |"
 	echo "| AES-256-GCM, SHA-256, zstd -1 (16 KiB) | | | $aes, $sha, $zst | |"
 	echo "<!-- compare:end -->"
