@@ -23,6 +23,9 @@ owner_writable(struct store *st, const char *uri,
 	return (db_home_writable(st, u.home, norm));
 }
 
+static int owner_load(struct store *, const char *);
+static int owner_has_group(struct store *, const char *);
+
 /* Count the rows ${sql} (one text parameter, ${key}) returns as count(*). */
 static int
 count_of(struct store *st, const char *sql, const char *key, int64_t *n)
@@ -77,30 +80,36 @@ int
 store_group_add(struct store *st, const char *owner, const char *name)
 {
 	char norm[PP_URI_MAX + 1];
-	int64_t n;
-	int rc = -1, e;
+	int rc = -1;
 
-	if (util_text_ok(name, PP_GROUP_NAME_MAX, "group name") != 0 ||
-	    db_wbegin(st) != 0)
+	if (util_text_ok(name, PP_GROUP_NAME_MAX, "group name") != 0)
 		return (-1);
-	if (owner_writable(st, owner, norm) != 0)
+	/* As store_contact_put: the cached owner's normal form is known. */
+	if (st->owner.tx != 0 && strcmp(owner, st->owner.uri) == 0)
+		memcpy(norm, st->owner.uri, sizeof(norm));
+	else if (sipuri_normalize(owner, norm) != 0)
+		return (-1);
+	if (db_wbegin(st) != 0)
+		return (-1);
+	if (owner_load(st, norm) != 0)
 		goto out;
-	if ((e = group_exists(st, norm, name)) != 0) {
-		if (e > 0)
-			pp_err(PP_EEXIST, "user %s already has group '%s'",
-			    norm, name);
+	if (owner_has_group(st, name)) {
+		pp_err(PP_EEXIST, "user %s already has group '%s'", norm, name);
 		goto out;
 	}
-	if (count_of(st, "SELECT count(*) FROM groups WHERE owner = ?",
-	    norm, &n) != 0)
-		goto out;
-	if (n >= PP_GROUPS_PER_USER) {
+	if (st->owner.ngroups >= PP_GROUPS_PER_USER) {
 		pp_err(PP_ELIMIT, "user %s already has %d groups, the most "
 		    "allowed", norm, PP_GROUPS_PER_USER);
 		goto out;
 	}
-	rc = group_insert(st, norm, name);
+	if (group_insert(st, norm, name) != 0)
+		goto out;
+	snprintf(st->owner.groups[st->owner.ngroups++], PP_GROUP_NAME_MAX + 1,
+	    "%s", name);
+	rc = 0;
 out:
+	if (rc != 0)
+		st->owner.tx = 0;
 	return (db_wend(st, rc));
 }
 
@@ -374,6 +383,11 @@ store_contact_put(struct store *st, const char *owner, const char *uri,
 
 	if (contact_check(uri, name, rel, groups, ngroups, cnorm) != 0)
 		return (-1);
+	/* A replica's rows come in normal form (store_import.c). */
+	if (st->importing && strcmp(uri, cnorm) != 0) {
+		pp_err(PP_EINVAL, "'%.64s' is not in normal form", uri);
+		return (-1);
+	}
 	/* A normal form normalizes to itself: skip it for the cached owner. */
 	if (st->owner.tx != 0 && strcmp(owner, st->owner.uri) == 0)
 		memcpy(onorm, st->owner.uri, sizeof(onorm));

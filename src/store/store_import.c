@@ -271,8 +271,12 @@ imp_apply(struct store *st, const struct store_rec *r)
 	case STORE_E_CONTACT:
 		if (r->del)
 			return (gone(store_contact_del(st, c->owner, c->uri)));
-		if (uri_normal(c->uri) != 0 || c->ngroups > PP_GROUPS_PER_USER)
+		/* (store_contact_put refuses a URI not in normal form.) */
+		if (c->ngroups > PP_GROUPS_PER_USER) {
+			pp_err(PP_ELIMIT, "a contact may be in at most %d groups",
+			    PP_GROUPS_PER_USER);
 			return (-1);
+		}
 		for (i = 0; i < c->ngroups; i++)
 			groups[i] = c->groups[i];
 		/* Into an empty replica there is nothing to replace. */
