@@ -61,7 +61,7 @@ FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 	      -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 
-.PHONY: all tests check demo bench bench-quick bench-packages bench-failover bench-lag bench-compare deps clean fuzz fuzz-one fuzz-corpus fuzz-seeds
+.PHONY: all tests check demo bench bench-quick bench-packages bench-failover bench-lag bench-compare deps clean fuzz fuzz-one fuzz-corpus fuzz-seeds memcheck
 .SECONDARY:
 all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk \
 	$(BUILD)/bench-lag
@@ -153,6 +153,18 @@ fuzz-seeds:
 fuzz-corpus: $(BUILD)/gen-corpus
 	@mkdir -p $(FUZZ_NAMES:%=tests/fuzz/corpus/%)
 	$(BUILD)/gen-corpus tests/fuzz/corpus
+
+# Valgrind's memcheck (release build) over the unit tests that run in
+# seconds under it and the replays of the newer fuzz corpora: about two
+# minutes.  The others (test_audit, test_backup, test_chunker, test_pki)
+# take minutes each: MEMCHECK_TESTS="test_pki ..." runs any list.
+MEMCHECK_TESTS ?= test_admin test_chunkstore test_config test_contacts \
+	test_frame test_ingest test_journal test_packs test_sipuri test_store \
+	test_storeopen fuzz_frames fuzz_admin_server fuzz_admin_client \
+	fuzz_config fuzz_sipuri
+memcheck: deps
+	$(MAKE) --no-print-directory all tests
+	sh tests/memcheck.sh build $(MEMCHECK_TESTS)
 
 deps:
 	@sh scripts/deps.sh
