@@ -46,18 +46,25 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 LIB_OBJ	:= $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
 CLI_OBJ	:= $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
-FUZZ_NAMES := fuzz_pkg fuzz_records
+FUZZ_NAMES := fuzz_pkg fuzz_records fuzz_frames fuzz_admin_server \
+	      fuzz_admin_client fuzz_config fuzz_sipuri
 FUZZ_SECONDS ?= 60
 FUZZ_DIR := build/fuzz
 REPLAY_BIN := $(FUZZ_NAMES:%=$(BUILD)/replay/%)
 FUZZ_BIN := $(FUZZ_NAMES:%=$(FUZZ_DIR)/%)
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+# What every harness links besides its own file, and what those that drive
+# the daemon's or the CLI's code link too (their sources, less main()).
+FUZZ_COMMON := tests/fuzz/fuzz_keys.c tests/fuzz/fuzz_env.c
+FUZZ_DAEMON := $(filter-out src/daemon/poolpaird.c,$(DAEMON_SRC)) \
+	       tests/fuzz/fuzz_daemon.c
+FUZZ_CLI := $(filter-out src/cli/main.c,$(CLI_SRC))
 FUZZ_CPPFLAGS = $(filter-out -D_FORTIFY_SOURCE=%,$(CPPFLAGS))
 FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 	      -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 
-.PHONY: hostile all tests check demo bench bench-quick bench-packages bench-failover bench-lag bench-compare deps clean fuzz fuzz-corpus
+.PHONY: hostile all tests check demo bench bench-quick bench-packages bench-failover bench-lag bench-compare deps clean fuzz fuzz-one fuzz-corpus fuzz-seeds memcheck
 .SECONDARY:
 all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk \
 	$(BUILD)/bench-lag
@@ -110,11 +117,15 @@ $(BUILD)/tests/flood: $(BUILD)/obj/tests/tools/flood.o
 # committed corpus and crashers; `make fuzz` builds the real fuzzers in
 # build/fuzz from objects of their own (clang, fuzzer-no-link) and runs each.
 $(REPLAY_BIN): $(BUILD)/replay/%: $(BUILD)/obj/tests/fuzz/%.o \
-    $(BUILD)/obj/tests/fuzz/replay_main.o $(BUILD)/obj/tests/fuzz/fuzz_keys.o \
-    $(BUILD)/libpoolpair.a
+    $(BUILD)/obj/tests/fuzz/replay_main.o \
+    $(FUZZ_COMMON:%.c=$(BUILD)/obj/%.o) $(BUILD)/libpoolpair.a
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"
-	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) \
+	    $(filter %.a,$^) $(LDLIBS)
+$(BUILD)/replay/fuzz_frames $(BUILD)/replay/fuzz_admin_server: \
+    $(FUZZ_DAEMON:%.c=$(BUILD)/obj/%.o)
+$(BUILD)/replay/fuzz_admin_client: $(FUZZ_CLI:%.c=$(BUILD)/obj/%.o)
 
 $(BUILD)/gen-corpus: $(BUILD)/obj/tests/fuzz/gen_corpus.o \
     $(BUILD)/obj/tests/fuzz/fuzz_keys.o $(BUILD)/libpoolpair.a
@@ -128,19 +139,42 @@ $(FUZZ_DIR)/obj/%.o: %.c
 	    -c -o $@ $<
 
 $(FUZZ_BIN): $(FUZZ_DIR)/%: $(FUZZ_DIR)/obj/tests/fuzz/%.o \
-    $(FUZZ_DIR)/obj/tests/fuzz/fuzz_keys.o $(FUZZ_LIB_OBJ)
+    $(FUZZ_COMMON:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_LIB_OBJ)
 	@echo "  LD $@"
 	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+$(FUZZ_DIR)/fuzz_frames $(FUZZ_DIR)/fuzz_admin_server: \
+    $(FUZZ_DAEMON:%.c=$(FUZZ_DIR)/obj/%.o)
+$(FUZZ_DIR)/fuzz_admin_client: $(FUZZ_CLI:%.c=$(FUZZ_DIR)/obj/%.o)
+
+# One harness: make fuzz-one NAME=fuzz_sipuri [FUZZ_SECONDS=...]
+fuzz-one: $(FUZZ_DIR)/$(NAME)
+	@sh tests/fuzz/fuzz.sh $(FUZZ_DIR) $(NAME) $(FUZZ_SECONDS)
 
 fuzz: $(FUZZ_BIN)
 	@for n in $(FUZZ_NAMES); do \
 	    sh tests/fuzz/fuzz.sh $(FUZZ_DIR) $$n $(FUZZ_SECONDS) || exit 1; \
 	done
 
+# Rewrite the hand-made seeds of the other harnesses (tests/fuzz/seeds.py).
+fuzz-seeds:
+	python3 tests/fuzz/seeds.py tests/fuzz/corpus
+
 # Rewrite the committed seed corpus (the packages differ on each run).
 fuzz-corpus: $(BUILD)/gen-corpus
 	@mkdir -p $(FUZZ_NAMES:%=tests/fuzz/corpus/%)
 	$(BUILD)/gen-corpus tests/fuzz/corpus
+
+# Valgrind's memcheck (release build) over the unit tests that run in
+# seconds under it and the replays of the newer fuzz corpora: about two
+# minutes.  The others (test_audit, test_backup, test_chunker, test_pki)
+# take minutes each: MEMCHECK_TESTS="test_pki ..." runs any list.
+MEMCHECK_TESTS ?= test_admin test_chunkstore test_config test_contacts \
+	test_frame test_ingest test_journal test_packs test_sipuri test_store \
+	test_storeopen fuzz_frames fuzz_admin_server fuzz_admin_client \
+	fuzz_config fuzz_sipuri
+memcheck: deps
+	$(MAKE) --no-print-directory all tests
+	sh tests/memcheck.sh build $(MEMCHECK_TESTS)
 
 deps:
 	@sh scripts/deps.sh

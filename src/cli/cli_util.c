@@ -270,7 +270,9 @@ cli_json_print(json_t *j)
 		pp_err(PP_EINTERNAL, "out of memory");
 		return (-1);
 	}
-	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	/* Any value: a daemon's answer may hold null or a string here. */
+	rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+	    JSON_ENCODE_ANY);
 	putchar('\n');
 	json_decref(j);
 	if (rc != 0)

@@ -398,8 +398,10 @@ config_load(const char *path, struct pp_config *out)
 	}
 	strcpy(out->path, path);
 	if (fileio_read(path, CONFIG_FILE_MAX, FILEIO_TRUSTED, &buf, &len,
-	    "config file") != 0)
+	    "config file") != 0) {
+		config_free(out);	/* emptied, as promised: path too */
 		return (-1);
+	}
 	p.buf = (const char *)buf;
 	p.len = len;
 	if (cfg_dir(&p, path) == 0 && cfg_parse(&p) == 0 &&

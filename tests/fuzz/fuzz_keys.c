@@ -14,6 +14,9 @@
 #include "fuzz_keys.h"
 #include "util.h"
 
+/* From the sanitizers' runtime, when there is one. */
+void __sanitizer_report_error_summary(const char *) __attribute__((weak));
+
 /* Constant seeds: changing them orphans every committed seed package. */
 static const uint8_t seal_seed[CRYPTO_X25519_LEN] =
     "poolpair fuzz sealing key seed.";
@@ -107,7 +110,13 @@ void
 fuzz_fail(const char *what)
 {
 
-	fprintf(stderr, "fuzz: broken property: %s (last error: %s)\n", what,
-	    pp_errmsg());
+	char msg[768];
+
+	snprintf(msg, sizeof(msg), "fuzz: broken property: %s (last error: "
+	    "%s)", what, pp_errmsg());
+	fprintf(stderr, "%s\n", msg);
+	/* Also where a sanitizer reports, when libFuzzer closed stderr. */
+	if (__sanitizer_report_error_summary != NULL)
+		__sanitizer_report_error_summary(msg);
 	abort();
 }

@@ -1,0 +1,177 @@
+/*
+ * fuzz_frames.c: libFuzzer harness for the peer protocol as the partner
+ * speaks it: the frame reader (frame_take) and what the daemon does with
+ * each frame (repl_frame_out on its out link, repl_frame_in on its in link),
+ * on the daemon of fuzz_daemon.h.  The input:
+ *
+ *   byte 0    flags: FUZZ_D_* of fuzz_daemon.h (master, fenced, replica),
+ *             and 0x80: the stream arrives on the out link (else the in
+ *             link); the link it arrives on is up, the other if 0x02/0x04
+ *   byte 1    chunk: the stream is fed in pieces of this many bytes (0: at
+ *             once), each followed by taking every whole frame, as the
+ *             link's read callback does
+ *   byte 2-3  n (big-endian): if not 0, the exporter waits for the answer
+ *             (HAVER) to a question about n chunks
+ *   the rest  the byte stream of the link (frames, docs/protocol.md)
+ *
+ * Properties: frame_take cuts the stream into the same frames fed in pieces
+ * as whole, each frame is the bytes frame_put writes for it; once it refuses
+ * (-1) the link closes; after the links go down no package stays open, no
+ * descriptor leaks, and everything the daemon sent back was valid frames.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "err.h"
+#include "frame.h"
+#include "fuzz_daemon.h"
+#include "fuzz_keys.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FRAMES_MAX	4096	/* frames remembered from one input */
+#define ON_OUT		0x80
+
+struct fr {
+	size_t off, len;	/* of the payload in the input stream */
+	int type;
+};
+
+static struct daemon *d;
+static uint8_t have_bits[4 + (D_HAVE_MAX + 7) / 8];
+static uint8_t pbuf[FRAME_MAX];
+static struct fr frames[FRAMES_MAX];
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+
+	(void)argc;
+	(void)argv;
+	d = fuzz_daemon_new();
+	return (0);
+}
+
+/*
+ * Cut ${s} (${n} bytes) with frame_take at once into frames[]; check each
+ * against frame_put.  Returns the count; ${bad} set if the reader refused.
+ */
+static size_t
+cut_whole(const uint8_t *s, size_t n, int *bad)
+{
+	struct evbuffer *in = evbuffer_new(), *re = evbuffer_new();
+	size_t nf = 0, off = 0, len;
+	int type, r;
+
+	if (in == NULL || re == NULL || evbuffer_add(in, s, n) != 0)
+		fuzz_fail("out of memory");
+	while (nf < FRAMES_MAX &&
+	    (r = frame_take(in, &type, pbuf, &len)) == 1) {
+		if (frame_put(re, type, pbuf, len) != 0 ||
+		    evbuffer_get_length(re) != 5 + len ||
+		    memcmp(evbuffer_pullup(re, -1), s + off, 5 + len) != 0)
+			fuzz_fail("frame_put does not give back the frame read");
+		evbuffer_drain(re, 5 + len);
+		frames[nf].type = type;
+		frames[nf].off = off + 5;
+		frames[nf].len = len;
+		nf++;
+		off += 5 + len;
+	}
+	*bad = nf < FRAMES_MAX && r < 0;
+	if (r == 0 && off + evbuffer_get_length(in) != n)
+		fuzz_fail("frame_take lost bytes");
+	evbuffer_free(in);
+	evbuffer_free(re);
+	return (nf);
+}
+
+/* The link the stream arrives on, or NULL once the daemon closed it. */
+static struct link *
+rx_link(int on_out)
+{
+
+	if (on_out)
+		return (d->out.bev != NULL && d->out.authed ? &d->out : NULL);
+	return (d->in != NULL && d->in->bev != NULL && d->in->authed ? d->in :
+	    NULL);
+}
+
+/* Hand frame ${i} to the daemon as link_read_cb does. */
+static void
+dispatch(int on_out, struct link *l, int type, size_t len)
+{
+
+	l->last_rx_ms = d_now_ms();
+	if (type == FR_PING)
+		link_send(l, FR_PONG, NULL, 0);
+	else if (type == FR_PONG)
+		return;
+	else if (on_out)
+		repl_frame_out(d, type, pbuf, len);
+	else
+		repl_frame_in(d, l, type, pbuf, len);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct evbuffer *in;
+	struct link *l;
+	const uint8_t *s;
+	size_t n, nf, i = 0, pos = 0, piece, len, haven;
+	int on_out, bad, type, r = 0;
+	unsigned flags;
+
+	/* Under a pipe's capacity: see fuzz_daemon_settle. */
+	if (size < 4 || size > 65536)
+		return (0);
+	flags = data[0] & (FUZZ_D_MASTER | FUZZ_D_OUT_UP | FUZZ_D_IN_UP |
+	    FUZZ_D_FENCED | FUZZ_D_REPLICA);
+	on_out = (data[0] & ON_OUT) != 0;
+	flags |= on_out ? FUZZ_D_OUT_UP : FUZZ_D_IN_UP;
+	piece = data[1];
+	haven = (size_t)data[2] << 8 | data[3];
+	s = data + 4;
+	n = size - 4;
+	nf = cut_whole(s, n, &bad);
+
+	fuzz_daemon_begin(d, flags);
+	if (haven > 0) {
+		d->have_state = HAVE_WAITING;
+		d->have_n = haven;
+		d->have_bits = have_bits;
+	}
+	if ((in = evbuffer_new()) == NULL)
+		fuzz_fail("out of memory");
+	while (pos < n && (l = rx_link(on_out)) != NULL) {
+		len = piece == 0 || n - pos < piece ? n - pos : piece;
+		evbuffer_add(in, s + pos, len);
+		pos += len;
+		while ((l = rx_link(on_out)) != NULL &&
+		    (r = frame_take(in, &type, pbuf, &len)) == 1) {
+			/* Cut the same as the whole stream. */
+			if (i >= nf || frames[i].type != type ||
+			    frames[i].len != len ||
+			    memcmp(s + frames[i].off, pbuf, len) != 0)
+				fuzz_fail("frame_take cuts differently in "
+				    "pieces");
+			i++;
+			dispatch(on_out, l, type, len);
+			fuzz_daemon_settle(d);
+		}
+		if (r < 0) {
+			if (!bad || i != nf)
+				fuzz_fail("frame_take refuses in pieces, not "
+				    "whole");
+			link_close(l, pp_errmsg());
+			break;
+		}
+	}
+	evbuffer_free(in);
+	fuzz_daemon_end(d);
+	return (0);
+}
