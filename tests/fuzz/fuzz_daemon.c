@@ -92,9 +92,12 @@ rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 	return (ftw->level == 0 ? 0 : remove(path));
 }
 
-/* A worker without a thread: fuzz_daemon_settle runs its queue. */
+/*
+ * A worker without a thread: fuzz_daemon_settle runs its queue.  With
+ * ${st} (not NULL) it shares that store handle, else it opens its own.
+ */
 static struct worker *
-worker_fake(struct daemon *d, const char *name)
+worker_fake(struct daemon *d, const char *name, struct store *st)
 {
 	struct worker *w;
 
@@ -106,7 +109,7 @@ worker_fake(struct daemon *d, const char *name)
 	w->donetail = &w->doneq;
 	pthread_mutex_init(&w->mtx, NULL);
 	pthread_cond_init(&w->cv, NULL);
-	if ((w->st = store_open(data_dir)) == NULL)
+	if ((w->st = st) == NULL && (w->st = store_open(data_dir)) == NULL)
 		fuzz_fail("cannot open the fuzz store");
 	return (w);
 }
@@ -133,6 +136,7 @@ store_restore(struct daemon *d)
 	if ((d->exporter->st = store_open(data_dir)) == NULL ||
 	    (d->importer->st = store_open(data_dir)) == NULL)
 		fuzz_fail("cannot open the fuzz store again");
+	d->haver->st = d->stager->st = d->spooler->st = d->importer->st;
 	snprintf(path, sizeof(path), "%s/pool.db", data_dir);
 	if (stat(path, &clean_db) != 0)
 		fuzz_fail("no pool.db");
@@ -164,8 +168,17 @@ fuzz_daemon_new(void)
 		fuzz_fail("cannot set up the daemon");
 	pthread_mutex_init(&d->mtx, NULL);
 	pthread_cond_init(&d->have_cv, NULL);
-	d->exporter = worker_fake(d, "exporter");
-	d->importer = worker_fake(d, "importer");
+	d->exporter = worker_fake(d, "exporter", NULL);
+	d->importer = worker_fake(d, "importer", NULL);
+	/*
+	 * The jobs run one at a time on this thread: the chunk reader and
+	 * the stager may use the importer's handle (more handles on one
+	 * file would make SQLite hold some descriptors past their close).
+	 * The spooler's handle is not used (the daemon's has none).
+	 */
+	d->haver = worker_fake(d, "haver", d->importer->st);
+	d->stager = worker_fake(d, "stager", d->importer->st);
+	d->spooler = worker_fake(d, "spooler", d->importer->st);
 	d->out.d = d;
 	d->stopping = 1;
 	d->started_ms = d_now_ms();
@@ -268,14 +281,19 @@ fuzz_daemon_settle(struct daemon *d)
 		peer_read(0);
 		peer_read(1);
 		/*
-		 * An import job reads its pipe to the end: not while the
-		 * package is still coming (the loop would have to write it).
+		 * The spooler reads its pipe to the end: not while the
+		 * package is still coming (the loop would have to write it);
+		 * a streaming import or a prestage reads the spooler's tee to
+		 * its end: not before the spooler is done (the tee, at most
+		 * one input, fits the pipe).
 		 */
-		if (!job_run_one(d->exporter) &&
-		    (d->ipkg != NULL || !job_run_one(d->importer))) {
+		if (!job_run_one(d->exporter) && !job_run_one(d->haver) &&
+		    (d->ipkg != NULL || (!job_run_one(d->spooler) &&
+		    !job_run_one(d->importer) && !job_run_one(d->stager)))) {
 			(void)event_base_loop(d->base, EVLOOP_NONBLOCK);
-			if (d->exporter->q == NULL && (d->ipkg != NULL ||
-			    d->importer->q == NULL))
+			if (d->exporter->q == NULL && d->haver->q == NULL &&
+			    (d->ipkg != NULL || (d->spooler->q == NULL &&
+			    d->importer->q == NULL && d->stager->q == NULL)))
 				return;
 		}
 	}
@@ -316,7 +334,9 @@ fuzz_daemon_end(struct daemon *d)
 	}
 	if (d->ipkg != NULL || d->opkg != NULL)
 		fuzz_fail("a package is still open after the links went down");
-	if (d->exporter->q != NULL || d->importer->q != NULL)
+	if (d->exporter->q != NULL || d->importer->q != NULL ||
+	    d->haver->q != NULL || d->spooler->q != NULL ||
+	    d->stager->q != NULL)
 		fuzz_fail("jobs still queued after settling");
 	d->have_state = HAVE_IDLE;
 	d->have_bits = NULL;
