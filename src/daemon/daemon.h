@@ -46,6 +46,8 @@
 #define D_BACKOFF_MAX_MS 30000	/* reconnect and retry back-off bound */
 #define D_HAVE_MAX	(1 << 16)	/* chunk ids asked about at once */
 #define D_SPOOL_PREFIX	"spool-in."	/* DATA/spool-in.MODULE.N.ppkg */
+/* A spool stops short of the last 1% of its filesystem, at most this. */
+#define D_SPOOL_RESERVE_MAX ((uint64_t)64 << 20)
 /* A streaming import is cut (applied from the spool after END instead)
  * when the link keeps it waiting, write lock held, this long at once or
  * in all. */

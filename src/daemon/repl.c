@@ -12,6 +12,7 @@
  * file and, after END, imports the package in one transaction and answers.
  */
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -737,6 +738,30 @@ spool_cut(struct imp_job *ij, const char *why)
 }
 
 /*
+ * Spooler thread: may the spool on ${fd} grow?  Not into the last
+ * D_SPOOL_RESERVE_MAX (or 1% of a smaller filesystem): the pool's own
+ * store needs that room, and the import needs room besides.
+ */
+static int
+spool_room(int fd, char *why, size_t len)
+{
+	struct statvfs sv;
+	uint64_t avail, reserve;
+
+	if (fstatvfs(fd, &sv) != 0)
+		return (1);	/* a write failure will say it */
+	avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	reserve = (uint64_t)sv.f_blocks * sv.f_frsize / 100;
+	if (reserve > D_SPOOL_RESERVE_MAX)
+		reserve = D_SPOOL_RESERVE_MAX;
+	if (avail >= reserve)
+		return (1);
+	snprintf(why, len, "cannot spool the package: it would leave less "
+	    "than %llu KiB free", (unsigned long long)(reserve >> 10));
+	return (0);
+}
+
+/*
  * Spooler thread: copy the pipe to a spool file of this package's own and,
  * if the package streams or is prestaged, to the importer or the stager
  * (tee); then (the loop, spool_done) queue the import of the spool if it
@@ -780,15 +805,24 @@ spool_run(struct worker *w, struct job *j)
 			pp_errp(PP_EIO, "cannot spool the package");
 			goto fail;
 		}
+		if (!spool_err && !spool_room(fd, why, sizeof(why)))
+			spool_err = 1;
 		if (!spool_err && util_write_all(fd, buf, (size_t)n) != 0) {
 			pp_errp(PP_EIO, "cannot spool the package");
 			snprintf(why, sizeof(why), "%s", pp_errmsg());
-			spool_err = 1;	/* go on reading: see above */
-			close(fd);	/* and give the space back now */
+			spool_err = 1;
+		}
+		if (spool_err && fd >= 0) {
+			/* Go on reading (see above); give the space back now. */
+			close(fd);
 			unlink(ij->path);
 			fd = -1;
 			if (ij->tee >= 0 && ij->streamed)
 				spool_cut(ij, "the spool failed");
+			else if (ij->tee >= 0) {
+				close(ij->tee);	/* no prestage either */
+				ij->tee = -1;
+			}
 		}
 		/* The importer or stager failed early: it reads no more. */
 		if (ij->tee >= 0 && util_write_all(ij->tee, buf, (size_t)n) !=

@@ -84,12 +84,12 @@ pa content put "$CF" "$TESTDIR/deck.pptx" --kind presentation >/dev/null
 wait_for 15 has_state b userdata import ErrorState
 st=$(mstate b userdata import)
 echo "B import: $st"
-echo "$st" | grep -q -i -E "no space|disk full" || fail "B's reason: $st"
+echo "$st" | grep -q -i -E "no space|disk full|would leave less" || fail "B's reason: $st"
 wait_for 10 has_state a userdata export ErrorState
 st=$(mstate a userdata export)
 echo "A export: $st"
-echo "$st" | grep -q -i -E "^ErrorState.the partner: .*(no space|disk full)" || fail "A's reason: $st"
-grep -q -i -E "import of userdata: .*(no space|disk full)" "$TESTDIR/b.log" ||
+echo "$st" | grep -q -i -E "^ErrorState.the partner: .*(no space|disk full|would leave less)" || fail "A's reason: $st"
+grep -q -i -E "import of userdata: .*(no space|disk full|would leave less)" "$TESTDIR/b.log" ||
     fail "no import failure in B's log"
 assert_contains "$(succeeds pb status)" "ErrorState" "status text"
 # Nothing partial at B; everything still in A's journal.
@@ -121,14 +121,15 @@ succeeds pb user add sip:carol@contoso.test --name Carol >/dev/null
 wait_for 10 pa user show sip:carol@contoso.test
 
 # --- the spool fits, the store does not: nothing partial -----------------
-# 3 MiB free: a 2 MB package of random content spools, but its chunks
-# cannot all be written to B's pack file as well.
+# 3 MiB free: a 1.6 MB package of random content spools (leaving more than
+# the spool's reserve, even beside the streaming import's first MiB of
+# stage), but its chunks cannot all be written to B's stage as well.
 wait_for 10 has_state b userdata export FinalState
 before=$(dump_store "$TESTDIR/b.data")
 fill b
 truncate -s -3M "$TESTDIR/b.data/filler"
 echo "b.data: $(df -k --output=avail "$TESTDIR/b.data" | tail -n 1) KiB free"
-head -c 2000000 /dev/urandom >"$TESTDIR/deck2.pptx"
+head -c 1600000 /dev/urandom >"$TESTDIR/deck2.pptx"
 pa content put "$CF" "$TESTDIR/deck2.pptx" --kind presentation >/dev/null
 wait_for 15 has_state b confcontent import ErrorState
 st=$(mstate b confcontent import)
@@ -142,6 +143,29 @@ unfill b
 wait_for 60 pb content get "$CF" deck2.pptx -o "$TESTDIR/got2.pptx"
 echo "B resumed $(( $(ms) - t0 )) ms after space returned"
 cmp -s "$TESTDIR/deck2.pptx" "$TESTDIR/got2.pptx" || fail "deck2 differs at B"
+wait_for 10 has_state b confcontent import NormalState
+
+# --- the spool's reserve: a package stops short of the last 1% ------------
+# 1 MiB free of 16 MiB: a 3 MB package would eat the reserve (1%, 163 KiB)
+# that B's own store needs; the spool stops before the disk is full (or,
+# as the streaming import fills its stage a MiB at a time, the store's
+# write fails first: either way nothing is kept and the space comes back).
+before=$(dump_store "$TESTDIR/b.data")
+fill b
+truncate -s -1M "$TESTDIR/b.data/filler"
+head -c 3000000 /dev/urandom >"$TESTDIR/deck4.pptx"
+pa content put "$CF" "$TESTDIR/deck4.pptx" --kind presentation >/dev/null
+wait_for 15 has_state b confcontent import ErrorState
+st=$(mstate b confcontent import)
+echo "B import: $st"
+echo "$st" | grep -q -E "would leave less than 163 KiB free|No space" || fail "B's reason: $st"
+[ "$before" = "$(dump_store "$TESTDIR/b.data")" ] || fail "B's store changed"
+[ "$(df -k --output=avail "$TESTDIR/b.data" | tail -n 1)" -ge 900 ] ||
+    fail "the refused spool's space was not given back"
+succeeds pb user add sip:dave@contoso.test --name Dave >/dev/null
+unfill b
+wait_for 60 pb content get "$CF" deck4.pptx -o "$TESTDIR/got4.pptx"
+cmp -s "$TESTDIR/deck4.pptx" "$TESTDIR/got4.pptx" || fail "deck4 differs at B"
 wait_for 10 has_state b confcontent import NormalState
 
 # --- the exporter's disk is full ------------------------------------------
