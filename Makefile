@@ -58,7 +58,7 @@ FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 .SECONDARY:
 all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk \
 	$(BUILD)/bench-lag
-tests: $(UNIT_BIN) $(REPLAY_BIN)
+tests: $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/relay
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -94,6 +94,12 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(BUILD)/libpoolpair.a
 	@echo "  LD $@"
 	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
 	    $(shell pkg-config --libs $(TESTPKGS))
+
+# The fault-injecting TCP relay of scenario 22 (tests/tools/relay.c).
+$(BUILD)/tests/relay: $(BUILD)/obj/tests/tools/relay.o
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ -lm
 
 # Fuzz harnesses (tests/fuzz, docs/fuzzing.md).  Every build links each with
 # replay_main.c into $(BUILD)/replay/NAME, which tests/run.sh runs over the
