@@ -4,6 +4,8 @@
 #   make            release build in build/ (cc, -O2)
 #   make check      deps, then the ASan+UBSan build (clang) in build/asan and
 #                   every test against it; the release build must compile too
+#   make soak       deps, the ASan+UBSan build, the long reliability runs
+#                   (tests/soak.sh: 200 crash trials, 5 rounds of link faults)
 #   make demo       deps, release build, scripts/demo.sh
 #   make bench      deps, release build, bench/run.sh, bench/pkg_bench.sh
 #                   and bench/failover_bench.sh (write docs/benchmarks.md);
@@ -54,7 +56,7 @@ FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 	      -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 
-.PHONY: all tests check demo bench bench-quick bench-packages bench-failover bench-lag bench-compare deps clean fuzz fuzz-corpus
+.PHONY: all tests check soak demo bench bench-quick bench-packages bench-failover bench-lag bench-compare deps clean fuzz fuzz-corpus
 .SECONDARY:
 all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk \
 	$(BUILD)/bench-lag
@@ -145,6 +147,13 @@ check: deps
 	$(MAKE) --no-print-directory all tests
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 CC=clang all tests
 	sh tests/run.sh build/asan
+
+# Long reliability runs (docs/reliability-faults.md): 21-crash with 200
+# SIGKILL trials (SOAK_TRIALS), 22-faults with 5 rounds (SOAK_ROUNDS) and a
+# stall past the idle timeout, on the ASan+UBSan build.
+soak: deps
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 CC=clang all tests
+	sh tests/soak.sh build/asan
 
 demo: deps
 	$(MAKE) --no-print-directory all

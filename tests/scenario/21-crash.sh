@@ -49,8 +49,10 @@ fresh_spool() {
 	    -newer "$TESTDIR/$1.started" 2>/dev/null)" ]
 }
 # lsn_of X SOURCE MODULE: the replica LSN in X's store (0 if none).
+# sq X SQL: a query on X's store, read only, waiting out a writer's lock.
+sq() { sqlite3 -cmd ".timeout 20000" "file:$TESTDIR/$1.data/pool.db?mode=ro" "$2"; }
 lsn_of() {
-	_v=$(sqlite3 "file:$TESTDIR/$1.data/pool.db?mode=ro" "SELECT lsn FROM
+	_v=$(sq "$1" "SELECT lsn FROM
 	    replicas WHERE source = '$2' AND module = $3") || fail "cannot read $1's replicas"
 	echo "${_v:-0}"
 }
@@ -106,8 +108,7 @@ checkpoint() {
 		# Replica LSN = the source's journal head (nothing lost, nothing extra).
 		for _m in 0 1; do
 			_name=$([ $_m = 0 ] && echo userdata || echo confcontent)
-			_head=$(sqlite3 "file:$TESTDIR/$_x.data/pool.db?mode=ro" \
-			    "SELECT next_lsn - 1 FROM modstate WHERE module = $_m")
+			_head=$(sq $_x "SELECT next_lsn - 1 FROM modstate WHERE module = $_m")
 			assert_eq "$_head" "$(lsn_of "$_y" "$_h" $_m)" \
 			    "checkpoint $nck: $_y's replica LSN of $_x's $_name"
 		done

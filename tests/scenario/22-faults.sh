@@ -152,8 +152,8 @@ slow() {
 	_lb=$(lines "$TESTDIR/b.log")
 	_c0=$(rstat conns)
 	nw=$((nw + 1))
+	_t0=$(ms)	# (before: the change comes after the fault is on)
 	relay_set "$2"
-	_t0=$(ms)
 	pa user add "sip:s$nw@contoso.test" --name "S$nw" >/dev/null || fail "$1: user add"
 	printf 'user+\t%s\t%s\n' "sip:s$nw@contoso.test" "S$nw" >>"$ACKED"
 	wait_for 20 pb user show "sip:s$nw@contoso.test"
@@ -193,10 +193,24 @@ while [ "$round" -le "$ROUNDS" ]; do
 	cuts "cut-after-bytes" "drop_after=$((30000 + $(rnd 400000)))"
 	cuts "cut-random-rst" "drop_rate=0.02 rst=1"
 	flips
-	slow stall "stall=2500" 2000
+	slow stall "stall=2500" 2500
 	slow delay "delay=150" 150
 	round=$((round + 1))
 done
+
+# FAULT_LONG=1 (make soak): a stall past the 45 s idle timeout; both ends
+# must close the link as idle, and it must come back once the relay does.
+if [ "${FAULT_LONG:-0}" = 1 ]; then
+	_la=$(lines "$TESTDIR/a.log")
+	_lb=$(lines "$TESTDIR/b.log")
+	relay_set stall=55000
+	write_some
+	wait_for 70 sh -c "tail -n +$((_la + 1)) '$TESTDIR/a.log' | grep -q ' idle for '"
+	wait_for 20 sh -c "tail -n +$((_lb + 1)) '$TESTDIR/b.log' | grep -q ' idle for '"
+	relay_set pass
+	converged long-stall
+	echo "long-stall: both ends closed the idle link: $(tail -n +$((_la + 1)) "$TESTDIR/a.log" | grep -m 1 ' idle for ')"
+fi
 
 stop_daemon a
 stop_daemon b

@@ -160,6 +160,7 @@ apply(const struct settings *s)
 
 	cur = *s;
 	faults_done = 0;
+	stall_until = 0;		/* a stall ends with its setting */
 	if (cur.stall_ms > 0 && fault_ok()) {
 		stall_until = now_ms() + cur.stall_ms;
 		st.stalls++;
