@@ -4,6 +4,8 @@
 #   make            release build in build/ (cc, -O2)
 #   make check      deps, then the ASan+UBSan build (clang) in build/asan and
 #                   every test against it; the release build must compile too
+#   make soak       deps, the ASan+UBSan build, the long reliability runs
+#                   (tests/soak.sh: 200 crash trials, 5 rounds of link faults)
 #   make demo       deps, release build, scripts/demo.sh
 #   make bench      deps, release build, bench/run.sh, bench/pkg_bench.sh
 #                   and bench/failover_bench.sh (write docs/benchmarks.md);
@@ -64,11 +66,11 @@ FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 	      -fsanitize=address,undefined -fno-sanitize-recover=all \
 	      $(shell pkg-config --cflags $(PKGS)) -MMD -MP
 
-.PHONY: hostile all tests check demo bench bench-quick bench-packages bench-failover bench-lag bench-compare deps clean fuzz fuzz-one fuzz-corpus fuzz-seeds memcheck
+.PHONY: hostile soak all tests check demo bench bench-quick bench-packages bench-failover bench-lag bench-compare deps clean fuzz fuzz-one fuzz-corpus fuzz-seeds memcheck
 .SECONDARY:
 all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk \
 	$(BUILD)/bench-lag
-tests: $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/flood
+tests: $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/flood $(BUILD)/tests/relay
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -111,6 +113,12 @@ $(BUILD)/tests/flood: $(BUILD)/obj/tests/tools/flood.o
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"
 	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The fault-injecting TCP relay of scenario 22 (tests/tools/relay.c).
+$(BUILD)/tests/relay: $(BUILD)/obj/tests/tools/relay.o
+	@mkdir -p $(dir $@)
+	@echo "  LD $@"
+	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ -lm
 
 # Fuzz harnesses (tests/fuzz, docs/fuzzing.md).  Every build links each with
 # replay_main.c into $(BUILD)/replay/NAME, which tests/run.sh runs over the
@@ -183,6 +191,13 @@ check: deps
 	$(MAKE) --no-print-directory all tests
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 CC=clang all tests
 	sh tests/run.sh build/asan
+
+# Long reliability runs (docs/reliability-faults.md): 21-crash with 200
+# SIGKILL trials (SOAK_TRIALS), 22-faults with 5 rounds (SOAK_ROUNDS) and a
+# stall past the idle timeout, on the ASan+UBSan build.
+soak: deps
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 CC=clang all tests
+	sh tests/soak.sh build/asan
 
 demo: deps
 	$(MAKE) --no-print-directory all

@@ -193,8 +193,10 @@ void repl_frame_in(struct daemon *d, struct link *l, int type,
     const uint8_t *p, size_t len);
 void repl_out_writable(struct daemon *d);
 void repl_have_cb(evutil_socket_t fd, short what, void *arg);
-/* The exporter's idle hook: poll the journal heads (worker.h). */
+/* On the exporter: read the journal heads and ownership afresh. */
 void repl_exp_poll(struct worker *w);
+/* The exporter's idle hook (worker.h): the same, unless nothing changed. */
+void repl_exp_idle(struct worker *w);
 
 /* ops.c: admin requests (admin.h's handler and refusal callback). */
 struct admin_req;

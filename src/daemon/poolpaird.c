@@ -155,7 +155,7 @@ d_start(struct daemon *d)
 	    (d->auditor = worker_start(d, "audit", NULL, NULL, 0)) == NULL)
 		return (3);
 	if ((d->exporter = worker_start(d, "exporter", d->cfg.data,
-	    repl_exp_poll, D_TICK_MS)) == NULL ||
+	    repl_exp_idle, D_TICK_MS)) == NULL ||
 	    (d->importer = worker_start(d, "importer", d->cfg.data, NULL, 0)) ==
 	    NULL ||
 	    (d->haver = worker_start(d, "haver", d->cfg.data, NULL, 0)) ==

@@ -109,8 +109,14 @@ first_ts_cb(void *arg, const struct store_jrec *r)
 	return (0);
 }
 
-void
-repl_exp_poll(struct worker *w)
+/*
+ * Read the journal heads, ownership and the config master into ${w}->d;
+ * unless ${fresh}, skip that while the WAL's and the database's stat and
+ * the acks are unchanged.  (That fingerprint can miss a commit for up to
+ * a second: a restarted WAL keeps its size, and mtime is coarse.)
+ */
+static void
+exp_poll(struct worker *w, int fresh)
 {
 	struct daemon *d = w->d;
 	struct store_owner own[2];
@@ -142,7 +148,7 @@ repl_exp_poll(struct worker *w)
 		sig ^= ((uint64_t)d->mod[m].acked + 1) * (uint64_t)(m + 1) *
 		    1000003u + (uint64_t)d->mod[m].known * 7919u;
 	pthread_mutex_unlock(&d->mtx);
-	if (sig == d->poll_sig && sig != 0 && d->poll_skips++ < 100)
+	if (!fresh && sig == d->poll_sig && sig != 0 && d->poll_skips++ < 100)
 		return;		/* (and at least once a second anyway) */
 	d->poll_skips = 0;
 
@@ -191,6 +197,20 @@ repl_exp_poll(struct worker *w)
 		d->mod[m].head_ts_ms = f.ts;
 		pthread_mutex_unlock(&d->mtx);
 	}
+}
+
+void
+repl_exp_poll(struct worker *w)
+{
+
+	exp_poll(w, 1);
+}
+
+void
+repl_exp_idle(struct worker *w)
+{
+
+	exp_poll(w, 0);
 }
 
 /*
