@@ -743,7 +743,10 @@ spool_wait(int fd, int ms)
 	return (r != 0);
 }
 
-/* Spooler thread: stop feeding the streaming import (it rolls back). */
+/*
+ * Spooler thread: stop feeding the streaming import (it rolls back); with
+ * ${why}, say so (the spool is imported after END instead).
+ */
 static void
 spool_cut(struct imp_job *ij, const char *why)
 {
@@ -753,8 +756,9 @@ spool_cut(struct imp_job *ij, const char *why)
 	pthread_mutex_unlock(&ij->d->mtx);
 	close(ij->tee);
 	ij->tee = -1;
-	dlog(LOG_INFO, "import of %s: %s; applied after END instead",
-	    store_module_name(ij->module), why);
+	if (why != NULL)
+		dlog(LOG_INFO, "streaming %s cut: %s; importing the spool "
+		    "after END instead", store_module_name(ij->module), why);
 }
 
 /*
@@ -869,7 +873,7 @@ out:
 	if (ij->tee >= 0) {
 		/* Cut short: the import must not commit what it has. */
 		if (j->rc != 0 && ij->streamed)
-			spool_cut(ij, "the package did not end");
+			spool_cut(ij, NULL);	/* it ended short */
 		else {
 			close(ij->tee);
 			ij->tee = -1;
