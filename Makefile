@@ -192,7 +192,7 @@ check: deps
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 CC=clang all tests
 	sh tests/run.sh build/asan
 
-# Long reliability runs (docs/reliability-faults.md): 21-crash with 200
+# Long reliability runs (docs/reliability.md): 21-crash with 200
 # SIGKILL trials (SOAK_TRIALS), 22-faults with 5 rounds (SOAK_ROUNDS) and a
 # stall past the idle timeout, on the ASan+UBSan build.
 soak: deps

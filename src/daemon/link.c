@@ -343,9 +343,21 @@ link_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((e = bufferevent_get_openssl_error(bev)) != 0) {
 		ERR_error_string_n(e, why, sizeof(why));
-		/* Not the TLS protocol: the socket (refused, reset). */
-		if (ERR_GET_LIB(e) != ERR_LIB_SSL)
+		/*
+		 * Not the TLS protocol: the socket (refused, reset).  libevent
+		 * then queues SSL_ERROR_SYSCALL itself, which would print as
+		 * "error:00000005:lib(0)::reason(5)": say what the socket says.
+		 */
+		if (ERR_GET_LIB(e) != ERR_LIB_SSL) {
 			e = 0;
+			if (EVUTIL_SOCKET_ERROR() != 0)
+				snprintf(why, sizeof(why), "%s",
+				    evutil_socket_error_to_string(
+				    EVUTIL_SOCKET_ERROR()));
+			else
+				snprintf(why, sizeof(why), "connection closed "
+				    "by the peer");
+		}
 		while (bufferevent_get_openssl_error(bev) != 0)
 			;
 	} else if (what & BEV_EVENT_EOF)

@@ -1,6 +1,6 @@
 /*
  * flood.c: tests/tools/flood, a hostile client for poolpaird's listen port
- * on loopback (tests/scenario/24-hostile.sh, docs/reliability-disk-hostile.md).
+ * on loopback (tests/scenario/24-hostile.sh, docs/reliability.md).
  * For --seconds it keeps open, from source address --bind:
  *   --junk N      connections that send 1-4 KiB of random bytes;
  *   --silent N    connections that connect and say nothing;
