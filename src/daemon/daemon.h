@@ -46,6 +46,7 @@
 #define D_BACKOFF_MAX_MS 30000	/* reconnect and retry back-off bound */
 #define D_HAVE_MAX	(1 << 16)	/* chunk ids asked about at once */
 #define D_SPOOL_PREFIX	"spool-in."	/* DATA/spool-in.MODULE.N.ppkg */
+#define D_PIPE_SIZE	(1 << 20)	/* the pipes a package goes through */
 /* A spool stops short of the last 1% of its filesystem, at most this. */
 #define D_SPOOL_RESERVE_MAX ((uint64_t)64 << 20)
 /* A streaming import is cut (applied from the spool after END instead)

@@ -100,6 +100,7 @@ struct worker *
 worker_start(struct daemon *d, const char *name, const char *dir,
     void (*idle)(struct worker *), int idle_ms)
 {
+	char tname[16];
 	struct worker *w;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
@@ -126,6 +127,9 @@ worker_start(struct daemon *d, const char *name, const char *dir,
 		goto err;
 	}
 	w->started = 1;
+	/* As top -H and perf show it: "pp-importer" and so on. */
+	snprintf(tname, sizeof(tname), "pp-%.12s", name);
+	(void)pthread_setname_np(w->thread, tname);
 	return (w);
 err:
 	worker_stop(w);

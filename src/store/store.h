@@ -469,6 +469,10 @@ int store_chunk_read(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
 
 /* 1 if the store holds chunk ${id}, 0 if not, -1 on error. */
 int store_chunk_has(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN]);
+/* For each of the ${n} chunk ids ${ids}, bit i of ${bits} ((n+7)/8 bytes):
+ * held?  In one read transaction.  Returns 0 or -1. */
+int store_chunks_held(struct store *st, const uint8_t *ids, size_t n,
+    uint8_t *bits);
 
 /* The LSN up to which ${module}'s journal was pruned (0: never). */
 int store_journal_floor(struct store *st, enum store_module module,

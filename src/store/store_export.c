@@ -483,6 +483,27 @@ store_chunk_has(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN])
 }
 
 int
+store_chunks_held(struct store *st, const uint8_t *ids, size_t n,
+    uint8_t *bits)
+{
+	size_t i;
+	int r, rc = 0;
+
+	memset(bits, 0, (n + 7) / 8);
+	/* One read transaction for all: not a lock and unlock for each. */
+	if (db_rbegin(st) != 0)
+		return (-1);
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((r = store_chunk_has(st, ids + i * CRYPTO_HASH_LEN)) < 0)
+			rc = -1;
+		else if (r == 1)
+			bits[i / 8] |= (uint8_t)(1u << (i % 8));
+	}
+	db_rend(st);
+	return (rc);
+}
+
+int
 store_journal_floor(struct store *st, enum store_module module,
     int64_t *floor)
 {
