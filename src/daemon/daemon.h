@@ -110,6 +110,7 @@ struct dsec_bucket {
 };
 
 struct worker;
+struct job;
 struct audit;
 struct out_pkg;
 struct in_pkg;
@@ -196,6 +197,9 @@ void repl_out_writable(struct daemon *d);
 void repl_have_cb(evutil_socket_t fd, short what, void *arg);
 /* On the exporter: read the journal heads and ownership afresh. */
 void repl_exp_poll(struct worker *w);
+/* The importer's first job: its commits defer their checkpoints, which
+ * run after the answer to the partner. */
+void repl_importer_init(struct worker *w, struct job *j);
 /* The exporter's idle hook (worker.h): the same, unless nothing changed. */
 void repl_exp_idle(struct worker *w);
 

@@ -164,6 +164,7 @@ d_start(struct daemon *d)
 	    (d->stager = worker_start(d, "stager", d->cfg.data, NULL, 0)) ==
 	    NULL)
 		return (3);
+	worker_post(d->importer, job_new(repl_importer_init, NULL, NULL));
 	if (link_listen(d) != 0)
 		return (3);
 	if (admin_sock_path(sock, d->cfg.data) != 0 ||

@@ -956,6 +956,27 @@ out:
 
 static void imp_done(struct daemon *, struct job *);
 
+/*
+ * Importer thread: the checkpoint an import's commit would have run
+ * (store_defer_checkpoints), now that the partner has its answer.
+ */
+static void
+ckpt_run(struct worker *w, struct job *j)
+{
+
+	(void)j;
+	if (store_checkpoint_due(w->st) && store_checkpoint(w->st) != 0)
+		dlog(LOG_WARNING, "checkpoint: %s", pp_errmsg());
+}
+
+void
+repl_importer_init(struct worker *w, struct job *j)
+{
+
+	(void)j;
+	store_defer_checkpoints(w->st);
+}
+
 static void
 imp_run_done(struct daemon *d, struct job *j)
 {
@@ -1085,6 +1106,8 @@ imp_done(struct daemon *d, struct job *j)
 			json_object_set_new(ans, "lsn", json_integer(lsn));
 	}
 	link_send_json(d->in, j->rc == 0 ? FR_ACK : FR_NACK, ans);
+	if (j->rc == 0)
+		worker_post(d->importer, job_new(ckpt_run, NULL, NULL));
 	free(ij);
 	ops_check(d);
 }

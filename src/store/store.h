@@ -469,6 +469,19 @@ int store_chunk_read(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
 
 /* 1 if the store holds chunk ${id}, 0 if not, -1 on error. */
 int store_chunk_has(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN]);
+/*
+ * Checkpoints.  Every connection checkpoints the WAL after the commit that
+ * takes it past STORE_CHECKPOINT_FRAMES pages (SQLite's autocheckpoint),
+ * in that commit's caller.  store_defer_checkpoints makes ${st} only note
+ * the WAL's size instead, so that a long import can answer its partner
+ * first; store_checkpoint_due says when store_checkpoint (PASSIVE) should
+ * then run.
+ */
+#define STORE_CHECKPOINT_FRAMES 16384
+void store_defer_checkpoints(struct store *st);
+int store_checkpoint_due(const struct store *st);
+int store_checkpoint(struct store *st);
+
 /* For each of the ${n} chunk ids ${ids}, bit i of ${bits} ((n+7)/8 bytes):
  * held?  In one read transaction.  Returns 0 or -1. */
 int store_chunks_held(struct store *st, const uint8_t *ids, size_t n,

@@ -44,6 +44,7 @@ struct store {
 	} stmts[STORE_NSTMT];
 	int in_tx;			/* a write transaction is open */
 	int in_read;			/* an export's read transaction */
+	int wal_frames;			/* deferred checkpoints: the WAL's */
 	enum store_module exp_module;	/* ... of this module */
 	int64_t exp_since, exp_upto;	/* ... since this LSN, up to this */
 	/*

@@ -125,6 +125,49 @@ db_tune(struct store *st)
 	    "PRAGMA wal_autocheckpoint = 16384;"));
 }
 
+_Static_assert(STORE_CHECKPOINT_FRAMES == 16384,
+    "the wal_autocheckpoint pragma above says 16384");
+
+/* The WAL hook of store_defer_checkpoints: note the WAL's size, no more. */
+static int
+wal_note(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct store *st = arg;
+
+	(void)db;
+	(void)name;
+	st->wal_frames = frames;
+	return (SQLITE_OK);
+}
+
+void
+store_defer_checkpoints(struct store *st)
+{
+
+	(void)sqlite3_wal_hook(st->db, wal_note, st);
+}
+
+int
+store_checkpoint_due(const struct store *st)
+{
+
+	return (st->wal_frames >= STORE_CHECKPOINT_FRAMES);
+}
+
+int
+store_checkpoint(struct store *st)
+{
+	int r;
+
+	st->wal_frames = 0;
+	/* PASSIVE: never waits for readers or writers; the rest next time. */
+	if ((r = sqlite3_wal_checkpoint_v2(st->db, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL)) != SQLITE_OK &&
+	    r != SQLITE_BUSY)
+		return (db_fail(st, "checkpoint"));
+	return (0);
+}
+
 /* The new store ${st}: schema and identity, in one transaction. */
 static int
 db_init_schema(struct store *st, const char *pool, const char *master)
