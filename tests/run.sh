@@ -8,12 +8,7 @@
 # scenarios (", N skipped" added when a scenario exited 77: it cannot run
 # on this machine, and printed a line "SKIP: why").
 set -u
-BUILD=${1:-build/asan}
-top=$(cd "$(dirname "$0")/.." && pwd)
-case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
-export POOLPAIR="$BUILD/poolpair"
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+. "$(dirname "$0")/env.sh"
 LIMIT=${TEST_TIMEOUT:-300}	# seconds: a hung test fails, CI goes on
 pass=0
 fail=0

@@ -5,12 +5,7 @@
 # of every fault plus a stall past the idle timeout.  Prints each
 # scenario's summary line and time; exit 0 if both pass.
 set -u
-BUILD=${1:-build/asan}
-top=$(cd "$(dirname "$0")/.." && pwd)
-case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
-export POOLPAIR="$BUILD/poolpair"
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
-export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
+. "$(dirname "$0")/env.sh"
 export CRASH_TRIALS=${SOAK_TRIALS:-200} CRASH_CHECK_EVERY=${SOAK_CHECK_EVERY:-10}
 export FAULT_ROUNDS=${SOAK_ROUNDS:-5} FAULT_LONG=1
 LIMIT=${SOAK_TIMEOUT:-3600}

@@ -94,17 +94,23 @@ converged() {
 # A link end's reasons: the socket, TLS alerts and MAC failures, timeouts.
 ENDS="link [^ ]*: |handshake-refused|handshake-timeout|bad-frame| idle for "
 
+# write_until STAT N SECS WHAT: A writes until the relay's counter STAT
+# reaches N; fails if that takes more than SECS seconds.
+write_until() {
+	_end=$(($(date +%s) + $3))
+	while [ "$(rstat "$1")" -lt "$2" ]; do
+		[ "$(date +%s)" -lt "$_end" ] || fail "$4 not made in $3 s ($(cat "$STATS"))"
+		write_some
+	done
+}
+
 # cuts NAME SETTINGS: cut connections as SETTINGS say (3 of them) while A
 # writes; A must log each cut of its link.
 cuts() {
 	_la=$(lines "$TESTDIR/a.log")
 	_d0=$(rstat drops)
 	relay_set "$2" faults=3
-	_end=$(($(date +%s) + 30))
-	while [ "$(rstat drops)" -lt $((_d0 + 3)) ]; do
-		[ "$(date +%s)" -lt "$_end" ] || fail "$1: 3 cuts not made in 30 s ($(cat "$STATS"))"
-		write_some
-	done
+	write_until drops $((_d0 + 3)) 30 "$1: 3 cuts"
 	relay_set pass
 	_d=$(( $(rstat drops) - _d0 ))
 	converged "$1"
@@ -122,11 +128,7 @@ flips() {
 	_lb=$(lines "$TESTDIR/b.log")
 	_f0=$(rstat flips) _c0=$(rstat flipped_conns) _x0=$(rstat detected)
 	relay_set flip_rate=0.00001 faults=4
-	_end=$(($(date +%s) + 40))
-	while [ "$(rstat flips)" -lt $((_f0 + 4)) ]; do
-		[ "$(date +%s)" -lt "$_end" ] || fail "flips: 4 flips not made in 40 s ($(cat "$STATS"))"
-		write_some
-	done
+	write_until flips $((_f0 + 4)) 40 "flips: 4 flips"
 	relay_set pass
 	_fc=$(( $(rstat flipped_conns) - _c0 ))
 	# An endpoint closes each such connection (at the latest with the next

@@ -56,6 +56,18 @@ d = json.load(sys.stdin)
 m = [m for m in d["modules"] if m["module"] == sys.argv[1]][0][sys.argv[2]]
 print(m["state"] + "|" + m["reason"])' "$2" "$3"
 }
+# put_refused BYTES NAME MODULE PATTERN: A puts NAME ($BYTES random bytes)
+# in conference $CF; B's import of MODULE must go to ErrorState with a
+# reason matching PATTERN (grep -i -E), left in $st.
+put_refused() {
+	head -c "$1" /dev/urandom >"$TESTDIR/$2"
+	pa content put "$CF" "$TESTDIR/$2" --kind presentation >/dev/null
+	wait_for 15 has_state b "$3" import ErrorState
+	st=$(mstate b "$3" import)
+	echo "B import: $st"
+	echo "$st" | grep -q -i -E "$4" || fail "B's reason: $st"
+}
+
 # has_state X MODULE DIR STATE: succeeds if it is.
 has_state() { mstate "$1" "$2" "$3" | grep -q "^$4|"; }
 
@@ -79,12 +91,7 @@ before=$(dump_store "$TESTDIR/b.data")
 fill b
 echo "b.data: $FS_SIZE tmpfs, filled (0 KiB free)"
 pa user add sip:bob@contoso.test --name Bob >/dev/null
-head -c 2000000 /dev/urandom >"$TESTDIR/deck.pptx"
-pa content put "$CF" "$TESTDIR/deck.pptx" --kind presentation >/dev/null
-wait_for 15 has_state b userdata import ErrorState
-st=$(mstate b userdata import)
-echo "B import: $st"
-echo "$st" | grep -q -i -E "no space|disk full|would leave less" || fail "B's reason: $st"
+put_refused 2000000 deck.pptx userdata "no space|disk full|would leave less"
 wait_for 10 has_state a userdata export ErrorState
 st=$(mstate a userdata export)
 echo "A export: $st"
@@ -129,12 +136,7 @@ before=$(dump_store "$TESTDIR/b.data")
 fill b
 truncate -s -3M "$TESTDIR/b.data/filler"
 echo "b.data: $(df -k --output=avail "$TESTDIR/b.data" | tail -n 1) KiB free"
-head -c 1600000 /dev/urandom >"$TESTDIR/deck2.pptx"
-pa content put "$CF" "$TESTDIR/deck2.pptx" --kind presentation >/dev/null
-wait_for 15 has_state b confcontent import ErrorState
-st=$(mstate b confcontent import)
-echo "B import: $st"
-echo "$st" | grep -q -i -E "no space|disk full" || fail "B's reason: $st"
+put_refused 1600000 deck2.pptx confcontent "no space|disk full"
 echo "$st" | grep -q -v "spool" || fail "B failed at the spool, not the store: $st"
 [ "$before" = "$(dump_store "$TESTDIR/b.data")" ] || fail "B's store changed"
 pa journal --module confcontent | grep -q deck2 || fail "A's journal lost deck2"
@@ -153,12 +155,8 @@ wait_for 10 has_state b confcontent import NormalState
 before=$(dump_store "$TESTDIR/b.data")
 fill b
 truncate -s -1M "$TESTDIR/b.data/filler"
-head -c 3000000 /dev/urandom >"$TESTDIR/deck4.pptx"
-pa content put "$CF" "$TESTDIR/deck4.pptx" --kind presentation >/dev/null
-wait_for 15 has_state b confcontent import ErrorState
-st=$(mstate b confcontent import)
-echo "B import: $st"
-echo "$st" | grep -q -E "would leave less than 163 KiB free|No space" || fail "B's reason: $st"
+put_refused 3000000 deck4.pptx confcontent \
+    "would leave less than 163 KiB free|no space"
 [ "$before" = "$(dump_store "$TESTDIR/b.data")" ] || fail "B's store changed"
 [ "$(df -k --output=avail "$TESTDIR/b.data" | tail -n 1)" -ge 900 ] ||
     fail "the refused spool's space was not given back"
