@@ -7,14 +7,16 @@
 #   make soak       deps, the ASan+UBSan build, the long reliability runs
 #                   (tests/soak.sh: 200 crash trials, 5 rounds of link faults)
 #   make demo       deps, release build, scripts/demo.sh
-#   make bench      deps, release build, bench/run.sh, bench/pkg_bench.sh
-#                   and bench/failover_bench.sh (write docs/benchmarks.md);
-#                   bench-packages, bench-failover: one of them
+#   make bench      deps, release build, bench/run.sh, pkg_bench.sh,
+#                   failover_bench.sh, lag_bench.sh and compare.sh (write
+#                   docs/benchmarks.md and bench/results/); bench-quick: a
+#                   tenth; bench-packages, -failover, -lag, -compare: one
 #   make hostile    tests/scenario/24-hostile.sh at full size (1,000
 #                   connections at once, 20 s) against the release build
 #                   (make check runs it with 200 under ASan)
 #   make fuzz       libFuzzer harnesses (clang) in build/fuzz, each run for
 #                   FUZZ_SECONDS (docs/fuzzing.md); make check replays their corpus
+#   make memcheck   unit tests and replays of the release build under valgrind
 
 BUILD	?= build
 SAN	?= 0
