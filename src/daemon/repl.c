@@ -1004,6 +1004,9 @@ imp_settle(struct daemon *d, struct imp_job *ij)
 	fake.arg = ij;
 	if (ij->streamed && ij->stream_rc == 0)
 		fake.rc = 0;	/* applied as it came: whole, signed, ended */
+	else if (ij->spool_rc == 0 && (!ij->streamed || cut) &&
+	    d->importer->stop)
+		fake.rc = 1;	/* stopping: the partner sends it again */
 	else if (ij->spool_rc == 0 && (!ij->streamed || cut)) {
 		/* Not streamed, or cut: import the spool now. */
 		d->imports++;
