@@ -1109,7 +1109,8 @@ imp_done(struct daemon *d, struct job *j)
 			json_object_set_new(ans, "lsn", json_integer(lsn));
 	}
 	link_send_json(d->in, j->rc == 0 ? FR_ACK : FR_NACK, ans);
-	if (j->rc == 0)
+	/* (Not when stopping: the job would never run; a later one will.) */
+	if (j->rc == 0 && !d->importer->stop)
 		worker_post(d->importer, job_new(ckpt_run, NULL, NULL));
 	free(ij);
 	ops_check(d);

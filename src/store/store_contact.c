@@ -26,6 +26,22 @@ owner_writable(struct store *st, const char *uri,
 static int owner_load(struct store *, const char *);
 static int owner_has_group(struct store *, const char *);
 
+/*
+ * ${owner}'s normal form into ${norm}.  A normal form normalizes to
+ * itself: the cached owner's (owner_load) is known.
+ */
+static int
+owner_norm(struct store *st, const char *owner,
+    char norm[static PP_URI_MAX + 1])
+{
+
+	if (st->owner.tx != 0 && strcmp(owner, st->owner.uri) == 0) {
+		memcpy(norm, st->owner.uri, PP_URI_MAX + 1);
+		return (0);
+	}
+	return (sipuri_normalize(owner, norm));
+}
+
 /* Count the rows ${sql} (one text parameter, ${key}) returns as count(*). */
 static int
 count_of(struct store *st, const char *sql, const char *key, int64_t *n)
@@ -84,12 +100,7 @@ store_group_add(struct store *st, const char *owner, const char *name)
 
 	if (util_text_ok(name, PP_GROUP_NAME_MAX, "group name") != 0)
 		return (-1);
-	/* As store_contact_put: the cached owner's normal form is known. */
-	if (st->owner.tx != 0 && strcmp(owner, st->owner.uri) == 0)
-		memcpy(norm, st->owner.uri, sizeof(norm));
-	else if (sipuri_normalize(owner, norm) != 0)
-		return (-1);
-	if (db_wbegin(st) != 0)
+	if (owner_norm(st, owner, norm) != 0 || db_wbegin(st) != 0)
 		return (-1);
 	if (owner_load(st, norm) != 0)
 		goto out;
@@ -388,12 +399,7 @@ store_contact_put(struct store *st, const char *owner, const char *uri,
 		pp_err(PP_EINVAL, "'%.64s' is not in normal form", uri);
 		return (-1);
 	}
-	/* A normal form normalizes to itself: skip it for the cached owner. */
-	if (st->owner.tx != 0 && strcmp(owner, st->owner.uri) == 0)
-		memcpy(onorm, st->owner.uri, sizeof(onorm));
-	else if (sipuri_normalize(owner, onorm) != 0)
-		return (-1);
-	if (db_wbegin(st) != 0)
+	if (owner_norm(st, owner, onorm) != 0 || db_wbegin(st) != 0)
 		return (-1);
 	if (owner_load(st, onorm) != 0)
 		goto out;
