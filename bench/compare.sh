@@ -12,19 +12,13 @@ set -eu
 BUILD=${1:-build}
 MODE=${2:-quick}
 top=$(cd "$(dirname "$0")/.." && pwd)
-case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
 case "$MODE" in
 full) U=40000 F=4000 M=2048 ;;
 quick) U=4000 F=400 M=205 ;;
 *) echo "usage: bench/compare.sh BUILD full|quick" >&2; exit 2 ;;
 esac
-P=$BUILD/poolpair
-work=$(mktemp -d "${TMPDIR:-/tmp}/pp-compare.XXXXXX")
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
-res="$top/bench/results"
-mkdir -p "$res"
 . "$top/bench/lib.sh"
+bench_setup compare
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 echo "compare: population ($MODE): $U users x 100 contacts, $M MiB of content"

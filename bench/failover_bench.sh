@@ -12,14 +12,8 @@ BUILD=${1:-build}
 USERS=${2:-40000}
 CHANGED=${3:-4000}
 top=$(cd "$(dirname "$0")/.." && pwd)
-case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
-P=$BUILD/poolpair
-work=$(mktemp -d "${TMPDIR:-/tmp}/pp-fobench.XXXXXX")
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
-res="$top/bench/results"
-mkdir -p "$res"
 . "$top/bench/lib.sh"
+bench_setup fobench
 
 bench_pair
 echo "failover-bench: pool A: $USERS users x 10 contacts, 5 settings each"

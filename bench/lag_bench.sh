@@ -10,14 +10,8 @@ set -eu
 BUILD=${1:-build}
 SECS=${2:-10}
 top=$(cd "$(dirname "$0")/.." && pwd)
-case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
-P=$BUILD/poolpair
-work=$(mktemp -d "${TMPDIR:-/tmp}/pp-lagbench.XXXXXX")
-pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
-res="$top/bench/results"
-mkdir -p "$res"
 . "$top/bench/lib.sh"
+bench_setup lagbench
 
 bench_pair
 "$BUILD/bench-gen" --data "$work/a.data" --pool pool-a.example.test \

@@ -1,5 +1,5 @@
-# lib.sh: what the benchmark scripts share.  Source it with $P (the
-# poolpair binary) and $work (a scratch directory) set.
+# lib.sh: what the benchmark scripts share.  Source it with $top (the
+# source tree) set, then call bench_setup.
 
 # port: a TCP port on 127.0.0.1 that nothing listens on now.
 port() {
@@ -50,4 +50,17 @@ bench_doc() {
 		printf '\n## %s\n\n' "$2" >>"$_doc"
 		cat "$3" >>"$_doc"
 	fi
+}
+
+# bench_setup NAME: BUILD made absolute, P (its poolpair), a scratch
+# directory $work (removed at exit, with the processes in $pids killed) and
+# the results directory $res.
+bench_setup() {
+	case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
+	P=$BUILD/poolpair
+	work=$(mktemp -d "${TMPDIR:-/tmp}/pp-$1.XXXXXX")
+	pids=""
+	trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
+	res="$top/bench/results"
+	mkdir -p "$res"
 }

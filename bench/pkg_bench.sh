@@ -12,14 +12,8 @@ BUILD=${1:-build}
 MB=${2:-1024}
 USERS=${3:-4000}
 top=$(cd "$(dirname "$0")/.." && pwd)
-case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
-P=$BUILD/poolpair
-work=$(mktemp -d "${TMPDIR:-/tmp}/pp-pkgbench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-res="$top/bench/results"
-mkdir -p "$res"
-
 . "$top/bench/lib.sh"
+bench_setup pkgbench
 bench_pair
 
 echo "pkg-bench: pool A: $USERS users x 100 contacts, $MB MiB of content"
