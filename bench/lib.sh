@@ -53,14 +53,15 @@ bench_doc() {
 }
 
 # bench_setup NAME: BUILD made absolute, P (its poolpair), a scratch
-# directory $work (removed at exit, with the processes in $pids killed) and
-# the results directory $res.
+# directory $work (removed at exit, with the processes in $pids killed;
+# kept, with the daemons' logs, when BENCH_KEEP=1) and the results
+# directory $res.
 bench_setup() {
 	case "$BUILD" in /*) ;; *) BUILD="$top/$BUILD" ;; esac
 	P=$BUILD/poolpair
 	work=$(mktemp -d "${TMPDIR:-/tmp}/pp-$1.XXXXXX")
 	pids=""
-	trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; rm -rf "$work"' EXIT
+	trap 'for p in $pids; do kill $p 2>/dev/null || true; done; wait 2>/dev/null; [ "${BENCH_KEEP:-0}" = 1 ] && echo "kept $work" || rm -rf "$work"' EXIT
 	res="$top/bench/results"
 	mkdir -p "$res"
 }

@@ -50,10 +50,13 @@
 /* A spool stops short of the last 1% of its filesystem, at most this. */
 #define D_SPOOL_RESERVE_MAX ((uint64_t)64 << 20)
 /* A streaming import is cut (applied from the spool after END instead)
- * when the link keeps it waiting, write lock held, this long at once or
- * in all. */
+ * when the link keeps it waiting, write lock held, this long at once, or
+ * in all more than this long and more than D_STREAM_WAIT_PCT percent of
+ * the time it has streamed: the write lock is then held at most about a
+ * third longer than the import itself takes. */
 #define D_STREAM_STALL_MS 250
 #define D_STREAM_WAIT_MS 1000
+#define D_STREAM_WAIT_PCT 25
 
 enum exp_state { EXP_NOTINIT = 0, EXP_STEADY, EXP_NONSTEADY, EXP_FINAL,
 	EXP_ERROR };
@@ -131,6 +134,8 @@ struct daemon {
 	struct event *tick, *sigint, *sigterm, *sighup;
 	struct worker *exporter, *importer, *haver;
 	struct worker *spooler;		/* no store: files only */
+	/* Feed a growing spool to the streaming import, to the stager. */
+	struct worker *feeder, *pfeeder;
 	struct worker *stager;		/* prestages content packages */
 	unsigned spools;		/* names the next spool file */
 	int imports;			/* import jobs at the importer */
@@ -142,6 +147,7 @@ struct daemon {
 	enum { HAVE_IDLE = 0, HAVE_WAITING, HAVE_REPLIED, HAVE_FAILED }
 	    have_state;
 	pthread_cond_t have_cv;
+	pthread_cond_t spool_cv;	/* a spool grew or ended (d->mtx) */
 	uint8_t *have_q;
 	size_t have_qlen, have_n;
 	uint8_t *have_bits;

@@ -161,6 +161,8 @@ d_start(struct daemon *d)
 	    (d->haver = worker_start(d, "haver", d->cfg.data, NULL, 0)) ==
 	    NULL ||
 	    (d->spooler = worker_start(d, "spooler", NULL, NULL, 0)) == NULL ||
+	    (d->feeder = worker_start(d, "feeder", NULL, NULL, 0)) == NULL ||
+	    (d->pfeeder = worker_start(d, "pfeeder", NULL, NULL, 0)) == NULL ||
 	    (d->stager = worker_start(d, "stager", d->cfg.data, NULL, 0)) ==
 	    NULL)
 		return (3);
@@ -203,6 +205,8 @@ d_stop(struct daemon *d)
 	pthread_mutex_unlock(&d->mtx);
 	worker_stop(d->exporter);
 	worker_stop(d->spooler);	/* queues its last imports first */
+	worker_stop(d->feeder);		/* then feeds them to their end */
+	worker_stop(d->pfeeder);
 	worker_stop(d->stager);
 	worker_stop(d->importer);
 	worker_stop(d->haver);
@@ -268,6 +272,7 @@ main(int argc, char **argv)
 		return (3);
 	pthread_mutex_init(&d->mtx, NULL);
 	pthread_cond_init(&d->have_cv, NULL);
+	pthread_cond_init(&d->spool_cv, NULL);
 	if (config_load(conf, &d->cfg) != 0) {
 		fprintf(stderr, "poolpaird: %s\n", pp_errmsg());
 		free(d);
@@ -286,6 +291,7 @@ main(int argc, char **argv)
 	d_stop(d);
 	pthread_mutex_destroy(&d->mtx);
 	pthread_cond_destroy(&d->have_cv);
+	pthread_cond_destroy(&d->spool_cv);
 	free(d);
 	return (0);
 }

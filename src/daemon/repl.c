@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,13 +74,18 @@ struct imp_job {
 	int64_t t0_ms, t_end_ms;	/* first byte, END (for the log) */
 	char path[PATH_MAX + 64];	/* its spool file */
 	/*
-	 * Streaming: the spooler also feeds the importer through a pipe
-	 * (tee), which applies the package as it comes; if the link makes
-	 * the import wait too long with the store's write lock held, the
-	 * spooler cuts the pipe (cut = 1), the import fails and rolls back,
-	 * and the spool file is imported after END instead.
+	 * Streaming: a feeder thread follows the spool file as it grows and
+	 * feeds the importer through a pipe (tee), which applies the package
+	 * as it comes; if the link makes the import wait too long with the
+	 * store's write lock held, the feeder cuts the pipe (cut = 1), the
+	 * import fails and rolls back, and the spool file is imported after
+	 * END instead.  The spooler never waits for the importer: the link
+	 * runs at the disk's pace, whatever the import's.
 	 */
 	int streamed, tee, stream_rfd;	/* tee, stream_rfd: -1 when closed */
+	int64_t spooled;		/* under d->mtx: bytes in the spool */
+	int spool_over;			/* under d->mtx: 1 ended, -1 failed */
+	int feed_rc;			/* loop: -2 until the feeder is done */
 	/*
 	 * Or prestaged: while the importer is busy, the stager reads the tee
 	 * and seals the new chunks of a content package ahead of its import
@@ -744,22 +748,7 @@ repl_out_down(struct daemon *d)
 /* --- in: receiving packages --------------------------------------------- */
 
 /*
- * Spooler thread: wait up to ${ms} for the pipe from the loop to have bytes.
- * 1 ready, 0 timed out.
- */
-static int
-spool_wait(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int r;
-
-	while ((r = poll(&p, 1, ms)) < 0 && errno == EINTR)
-		;
-	return (r != 0);
-}
-
-/*
- * Spooler thread: stop feeding the streaming import (it rolls back); with
+ * Feeder thread: stop feeding the streaming import (it rolls back); with
  * ${why}, say so (the spool is imported after END instead).
  */
 static void
@@ -800,11 +789,24 @@ spool_room(int fd, char *why, size_t len)
 	return (0);
 }
 
+/* Spooler thread: tell the feeder the spool has ${n} more bytes. */
+static void
+spool_grew(struct imp_job *ij, ssize_t n, int over)
+{
+
+	pthread_mutex_lock(&ij->d->mtx);
+	ij->spooled += n;
+	if (over != 0)
+		ij->spool_over = over;
+	pthread_cond_broadcast(&ij->d->spool_cv);
+	pthread_mutex_unlock(&ij->d->mtx);
+}
+
 /*
- * Spooler thread: copy the pipe to a spool file of this package's own and,
- * if the package streams or is prestaged, to the importer or the stager
- * (tee); then (the loop, spool_done) queue the import of the spool if it
- * did not stream.  Spooling apart from importing lets the next package
+ * Spooler thread: copy the pipe to a spool file of this package's own;
+ * then (the loop, spool_done) queue the import of the spool if it did not
+ * stream.  If the package streams or is prestaged, a feeder follows the
+ * file (feed_run).  Spooling apart from importing lets the next package
  * arrive while this one is applied.  The pipe is always read to its end,
  * even after the spool failed (a full disk): the loop keeps writing into
  * it and touches this job until END or ABORT closes it.
@@ -815,7 +817,6 @@ spool_run(struct worker *w, struct job *j)
 	struct imp_job *ij = j->arg;
 	struct daemon *d = ij->d;
 	char buf[65536], why[512] = "";
-	int64_t t, waited = 0;
 	ssize_t n;
 	int fd, end, spool_err = 0;
 
@@ -825,17 +826,9 @@ spool_run(struct worker *w, struct job *j)
 		pp_errp(PP_EIO, "cannot create %s", ij->path);
 		snprintf(why, sizeof(why), "%s", pp_errmsg());
 		spool_err = 1;
+		spool_grew(ij, 0, -1);
 	}
 	for (;;) {
-		/* The import waits for the link with the write lock held. */
-		if (ij->tee >= 0 && ij->streamed) {
-			t = d_now_ms();
-			if (!spool_wait(ij->rfd, D_STREAM_STALL_MS))
-				spool_cut(ij, "the link stalled");
-			else if ((waited += d_now_ms() - t) > D_STREAM_WAIT_MS)
-				spool_cut(ij, "the link is slower than the "
-				    "import");
-		}
 		if ((n = read(ij->rfd, buf, sizeof(buf))) == 0)
 			break;
 		if (n < 0 && errno == EINTR)
@@ -856,19 +849,10 @@ spool_run(struct worker *w, struct job *j)
 			close(fd);
 			unlink(ij->path);
 			fd = -1;
-			if (ij->tee >= 0 && ij->streamed)
-				spool_cut(ij, "the spool failed");
-			else if (ij->tee >= 0) {
-				close(ij->tee);	/* no prestage either */
-				ij->tee = -1;
-			}
+			spool_grew(ij, 0, -1);	/* no stream, no prestage */
 		}
-		/* The importer or stager failed early: it reads no more. */
-		if (ij->tee >= 0 && util_write_all(ij->tee, buf, (size_t)n) !=
-		    0) {
-			close(ij->tee);
-			ij->tee = -1;
-		}
+		if (!spool_err)
+			spool_grew(ij, n, 0);
 	}
 	pthread_mutex_lock(&d->mtx);
 	end = ij->end;
@@ -885,18 +869,103 @@ fail:
 	ij->spool_code = pp_errcode();
 	snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
 out:
-	if (ij->tee >= 0) {
-		/* Cut short: the import must not commit what it has. */
-		if (j->rc != 0 && ij->streamed)
-			spool_cut(ij, NULL);	/* it ended short */
-		else {
-			close(ij->tee);
-			ij->tee = -1;
-		}
-	}
+	/* Ended short: a stream must not commit what it has. */
+	spool_grew(ij, 0, j->rc == 0 ? 1 : -1);
 	if (fd >= 0)
 		close(fd);
 	close(ij->rfd);
+}
+
+/*
+ * Feeder thread: follow the spool file as the spooler writes it and copy
+ * it to the tee (the streaming import or the stager), which may take its
+ * time without holding up the link.  A streaming import waits for the
+ * link with the store's write lock held: a stall, or a link that keeps it
+ * waiting a good part of the time (not the first second's start-up, nor
+ * a snapshot's pauses while the sender reads its next table), cuts it.
+ */
+static void
+feed_run(struct worker *w, struct job *j)
+{
+	struct imp_job *ij = j->arg;
+	struct daemon *d = ij->d;
+	struct timespec ts;
+	char buf[65536];
+	int64_t fed = 0, have, t, t0 = d_now_ms(), waited = 0;
+	ssize_t n;
+	int fd = -1, over, timed;
+
+	(void)w;
+	for (;;) {
+		pthread_mutex_lock(&d->mtx);
+		t = d_now_ms();
+		timed = 0;
+		while (ij->spooled == fed && ij->spool_over == 0 && !timed) {
+			if (!ij->streamed) {
+				pthread_cond_wait(&d->spool_cv, &d->mtx);
+				continue;
+			}
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += (long)D_STREAM_STALL_MS * 1000000L;
+			ts.tv_sec += ts.tv_nsec / 1000000000L;
+			ts.tv_nsec %= 1000000000L;
+			if (pthread_cond_timedwait(&d->spool_cv, &d->mtx, &ts) ==
+			    ETIMEDOUT && ij->spooled == fed &&
+			    ij->spool_over == 0)
+				timed = 1;
+		}
+		have = ij->spooled;
+		over = ij->spool_over;
+		pthread_mutex_unlock(&d->mtx);
+		if (ij->streamed) {
+			if (timed) {
+				spool_cut(ij, "the link stalled");
+				break;
+			}
+			if ((waited += d_now_ms() - t) > D_STREAM_WAIT_MS &&
+			    waited * 100 > (d_now_ms() - t0) *
+			    D_STREAM_WAIT_PCT) {
+				spool_cut(ij, "the link is slower than the "
+				    "import");
+				break;
+			}
+		}
+		if (over < 0) {
+			/* Ended short, or the spool failed. */
+			if (ij->streamed)
+				spool_cut(ij, NULL);
+			break;
+		}
+		if (have == fed && over > 0)
+			break;
+		if (fd < 0 && (fd = open(ij->path, O_RDONLY | O_CLOEXEC)) < 0)
+			goto gone;
+		while (fed < have) {
+			n = pread(fd, buf, (size_t)(have - fed < (int64_t)
+			    sizeof(buf) ? have - fed : (int64_t)sizeof(buf)),
+			    (off_t)fed);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				goto gone;
+			/* The importer or stager failed early: it reads no more. */
+			if (util_write_all(ij->tee, buf, (size_t)n) != 0)
+				goto out;
+			fed += n;
+		}
+	}
+	goto out;
+gone:
+	/* The spool cannot be read: the stream must not commit. */
+	if (ij->streamed)
+		spool_cut(ij, NULL);
+out:
+	if (ij->tee >= 0) {
+		close(ij->tee);
+		ij->tee = -1;
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
 /* Importer thread: apply the package as the spooler feeds it. */
@@ -995,7 +1064,7 @@ imp_settle(struct daemon *d, struct imp_job *ij)
 	struct job fake = { 0 };
 	int cut;
 
-	if (ij->spool_rc == -2 ||
+	if (ij->spool_rc == -2 || ij->feed_rc == -2 ||
 	    ((ij->streamed || ij->staging) && ij->stream_rc == -2))
 		return;
 	pthread_mutex_lock(&d->mtx);
@@ -1032,6 +1101,15 @@ spool_done(struct daemon *d, struct job *j)
 
 	ij->spool_rc = j->rc;
 	snprintf(ij->spool_err, sizeof(ij->spool_err), "%.255s", j->err);
+	imp_settle(d, ij);
+}
+
+static void
+feed_done(struct daemon *d, struct job *j)
+{
+	struct imp_job *ij = j->arg;
+
+	ij->feed_rc = 0;
 	imp_settle(d, ij);
 }
 
@@ -1212,7 +1290,7 @@ ipkg_start(struct daemon *d, enum store_module m)
 	ij->rfd = p[0];
 	ij->t0_ms = d_now_ms();
 	ij->tee = ij->stream_rfd = -1;
-	ij->spool_rc = ij->stream_rc = -2;
+	ij->spool_rc = ij->stream_rc = ij->feed_rc = -2;
 	/*
 	 * Streamed if the importer has nothing else to apply first; else a
 	 * content package's chunks are prestaged while it arrives.
@@ -1231,7 +1309,10 @@ ipkg_start(struct daemon *d, enum store_module m)
 			worker_post(d->stager, job_new(stage_run, stream_done,
 			    ij));
 		}
-	}
+		worker_post(ij->streamed ? d->feeder : d->pfeeder,
+		    job_new(feed_run, feed_done, ij));
+	} else
+		ij->feed_rc = 0;	/* no feeder */
 	d->ipkg = ip;
 	worker_post(d->spooler, job_new(spool_run, spool_done, ij));
 	return (ip);
