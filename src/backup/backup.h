@@ -89,16 +89,23 @@ int bk_import(struct store *st, const struct bk_keys *k, int fd,
 
 /*
  * bk_prestage reads the package at ${fd} (a content package: checked frame
- * by frame like an import, but nothing is applied) and seals and stages
- * the chunks ${st} does not hold, without the write lock, into *${out}
- * (NULL for another module).  bk_import_prestaged is bk_import with that
- * prestage (NULL: none), which it takes and frees whatever happens.
- * Return 0 or -1.
+ * by frame like an import, and its signature verified, but nothing is
+ * applied), seals and stages the chunks ${st} does not hold, without the
+ * write lock, and keeps its records (up to BK_PRE_RECS_MAX bytes of them)
+ * into *${out} (NULL for another module).  bk_import_prestaged is
+ * bk_import with that prestage (NULL: none), which it takes and frees
+ * whatever happens: if it kept the records of the package at ${fd} (same
+ * id), they are applied from memory and the package is not read again;
+ * else, or if a chunk is no longer at hand, the package is imported from
+ * ${fd} (which must be seekable).  Return 0 or -1.
  */
+#define BK_PRE_RECS_MAX	(64 << 20)
+struct bk_prestaged;
 int bk_prestage(struct store *st, const struct bk_keys *k, int fd,
-    struct store_prestage **out);
+    struct bk_prestaged **out);
 int bk_import_prestaged(struct store *st, const struct bk_keys *k, int fd,
-    struct store_prestage *pre, struct bk_import_result *res);
+    struct bk_prestaged *pre, struct bk_import_result *res);
+void bk_prestaged_free(struct bk_prestaged *pre);
 
 /*
  * Record a refused package or connection in the audit log of the pool whose

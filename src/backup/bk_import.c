@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -96,6 +97,58 @@ seq_check(const struct pkg_hdr *h, const struct store_replica *rep,
 	return (0);
 }
 
+/*
+ * A content package prestaged: its new chunks sealed and staged (ps), and
+ * its records as the verified package held them, one after another as
+ * type (1 byte), length (4 bytes, big-endian), payload; a chunk as its id
+ * and length only.  kept: all of them fitted in BK_PRE_RECS_MAX.
+ */
+struct bk_prestaged {
+	struct store_prestage *ps;
+	uint8_t id[PKG_ID_LEN];
+	struct pkg_stats stats;
+	uint8_t *recs;
+	size_t len, cap;
+	int kept;
+};
+
+void
+bk_prestaged_free(struct bk_prestaged *pre)
+{
+
+	if (pre == NULL)
+		return;
+	store_prestage_free(pre->ps);
+	free(pre->recs);
+	free(pre);
+}
+
+/*
+ * Apply record ${pr} inside the open import (${rec}: room to decode it).
+ * A chunk without its bytes (${pr}->p NULL) that is neither held nor
+ * prestaged returns -2.
+ */
+static int
+apply_one(struct store *st, const struct pkg_rec *pr, struct store_rec *rec)
+{
+	char msg[512];
+	int rc;
+
+	if (pr->type == PKG_R_CHUNK)
+		return (store_import_chunk(st, pr->chunk_id, pr->p, pr->len));
+	if (bk_rec_decode(pr, rec) != 0)
+		return (-1);
+	if ((rc = store_import_rec(st, rec)) != 0 &&
+	    pp_errcode() != PP_ESTORE && pp_errcode() != PP_EIO &&
+	    pp_errcode() != PP_EINTERNAL) {
+		/* The signature is unchecked yet: say what failed. */
+		snprintf(msg, sizeof(msg), "%s", pp_errmsg());
+		pp_err(PP_EINVAL, "package refused: a %s record does not "
+		    "apply: %s", pkg_rec_name(pr->type), msg);
+	}
+	return (rc);
+}
+
 /* Apply every record of ${r} inside the open import. */
 static int
 apply_all(struct store *st, struct pkg_reader *r)
@@ -108,34 +161,91 @@ apply_all(struct store *st, struct pkg_reader *r)
 		pp_err(PP_EINTERNAL, "out of memory");
 		return (-1);
 	}
-	while ((n = pkg_reader_next(r, &pr)) == 1) {
-		if (pr.type == PKG_R_CHUNK) {
-			if (store_import_chunk(st, pr.chunk_id, pr.p, pr.len)
-			    != 0)
-				goto out;
-			continue;
-		}
-		if (bk_rec_decode(&pr, rec) != 0)
+	while ((n = pkg_reader_next(r, &pr)) == 1)
+		if (apply_one(st, &pr, rec) != 0)
 			goto out;
-		if (store_import_rec(st, rec) != 0) {
-			/* The signature is unchecked yet: say what failed. */
-			if (pp_errcode() != PP_ESTORE &&
-			    pp_errcode() != PP_EIO &&
-			    pp_errcode() != PP_EINTERNAL) {
-				char msg[512];
-
-				snprintf(msg, sizeof(msg), "%s", pp_errmsg());
-				pp_err(PP_EINVAL, "package refused: a %s record "
-				    "does not apply: %s",
-				    pkg_rec_name(pr.type), msg);
-			}
-			goto out;
-		}
-	}
 	rc = n == 0 ? 0 : -1;
 out:
 	free(rec);
 	return (rc);
+}
+
+/*
+ * Apply the records ${pre} kept (from a package whose signature was
+ * verified) inside the open import.  -2: a chunk is not at hand.
+ */
+static int
+apply_kept(struct store *st, const struct bk_prestaged *pre)
+{
+	const uint8_t *p = pre->recs, *end;
+	struct store_rec *rec;
+	struct pkg_rec pr;
+	size_t len;
+	int rc = 0;
+
+	if (pre->len == 0)
+		return (0);
+	end = p + pre->len;
+	if ((rec = malloc(sizeof(*rec))) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	while (rc == 0 && p < end) {
+		/* (Written by keep_rec below: well formed.) */
+		memset(&pr, 0, sizeof(pr));
+		pr.type = p[0];
+		len = (size_t)p[1] << 24 | (size_t)p[2] << 16 |
+		    (size_t)p[3] << 8 | p[4];
+		p += 5;
+		if (pr.type == PKG_R_CHUNK) {
+			pr.chunk_id = p;
+			pr.len = len;
+			p += CRYPTO_HASH_LEN;
+		} else {
+			pr.p = p;
+			pr.len = len;
+			p += len;
+		}
+		rc = apply_one(st, &pr, rec);
+	}
+	free(rec);
+	return (rc);
+}
+
+/* Keep record ${pr} in ${pre} while they fit. */
+static void
+keep_rec(struct bk_prestaged *pre, const struct pkg_rec *pr)
+{
+	size_t len = pr->type == PKG_R_CHUNK ? CRYPTO_HASH_LEN : pr->len;
+	size_t cap;
+	uint8_t *p;
+
+	if (!pre->kept)
+		return;
+	if (pre->len + 5 + len > pre->cap) {
+		cap = pre->cap == 0 ? 1 << 16 : pre->cap * 2;
+		while (cap < pre->len + 5 + len)
+			cap *= 2;
+		if (cap > BK_PRE_RECS_MAX ||
+		    (p = realloc(pre->recs, cap)) == NULL) {
+			/* Too many: the import reads the package again. */
+			pre->kept = 0;
+			free(pre->recs);
+			pre->recs = NULL;
+			pre->len = pre->cap = 0;
+			return;
+		}
+		pre->recs = p;
+		pre->cap = cap;
+	}
+	p = pre->recs + pre->len;
+	p[0] = (uint8_t)pr->type;
+	p[1] = (uint8_t)(pr->len >> 24);
+	p[2] = (uint8_t)(pr->len >> 16);
+	p[3] = (uint8_t)(pr->len >> 8);
+	p[4] = (uint8_t)pr->len;
+	memcpy(p + 5, pr->type == PKG_R_CHUNK ? pr->chunk_id : pr->p, len);
+	pre->len += 5 + len;
 }
 
 int
@@ -148,9 +258,9 @@ bk_import(struct store *st, const struct bk_keys *k, int fd,
 
 int
 bk_prestage(struct store *st, const struct bk_keys *k, int fd,
-    struct store_prestage **out)
+    struct bk_prestaged **out)
 {
-	struct store_prestage *ps = NULL;
+	struct bk_prestaged *pre = NULL;
 	struct pkg_reader *r = NULL;
 	struct pkg_hdr h;
 	struct pkg_rec pr;
@@ -161,31 +271,93 @@ bk_prestage(struct store *st, const struct bk_keys *k, int fd,
 		return (-1);
 	if (h.module != STORE_MOD_CONFCONTENT)
 		return (0);
+	if ((pre = calloc(1, sizeof(*pre))) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	memcpy(pre->id, h.id, sizeof(pre->id));
+	pre->kept = 1;
 	if ((r = pkg_reader_new(fd, &h, k->seal_priv, k->partner_pub)) ==
-	    NULL || (ps = store_prestage_new(st)) == NULL)
+	    NULL || (pre->ps = store_prestage_new(st)) == NULL)
 		goto fail;
-	while ((n = pkg_reader_next(r, &pr)) == 1)
+	while ((n = pkg_reader_next(r, &pr)) == 1) {
 		if (pr.type == PKG_R_CHUNK &&
-		    store_prestage_chunk(ps, pr.chunk_id, pr.p, pr.len) != 0)
+		    store_prestage_chunk(pre->ps, pr.chunk_id, pr.p, pr.len) !=
+		    0)
 			goto fail;
-	if (n != 0 || store_prestage_sync(ps) != 0)
+		keep_rec(pre, &pr);
+	}
+	if (n != 0 || store_prestage_sync(pre->ps) != 0)
 		goto fail;
+	pkg_reader_stats(r, &pre->stats);
 	pkg_reader_free(r);
-	*out = ps;
+	*out = pre;
 	return (0);
 fail:
 	pkg_reader_free(r);
-	store_prestage_free(ps);
+	bk_prestaged_free(pre);
 	return (-1);
+}
+
+/*
+ * Import the package at ${fd}, whose header ${h} was read and checked,
+ * with what ${pre} prestaged (taken; NULL: none): from the records it kept
+ * if it can, else by reading the package.  -2: a kept chunk was not at
+ * hand (the import was rolled back: read the package).
+ */
+static int
+import_body(struct store *st, const struct bk_keys *k, int fd,
+    struct bk_prestaged *pre, struct bk_import_result *res)
+{
+	struct pkg_hdr *h = &res->hdr;
+	struct store_prestage *ps = NULL;
+	struct store_replica rep;
+	struct pkg_reader *r = NULL;
+	int kept, c, rc = -1;
+
+	kept = pre != NULL && pre->kept &&
+	    memcmp(pre->id, h->id, sizeof(pre->id)) == 0;
+	if (pre != NULL) {
+		ps = pre->ps;
+		pre->ps = NULL;
+	}
+	if ((!kept && (r = pkg_reader_new(fd, h, k->seal_priv,
+	    k->partner_pub)) == NULL) ||
+	    store_import_begin(st, h->source, (enum store_module)h->module,
+	    h->kind == PKG_SNAPSHOT) != 0) {
+		store_prestage_free(ps);
+		goto out;
+	}
+	/* The import takes the prestage, whatever happens. */
+	c = ps != NULL ? store_import_prestaged(st, ps) : 0;
+	if (c == 0)
+		c = kept ? apply_kept(st, pre) : apply_all(st, r);
+	if (c != 0) {
+		store_import_rollback(st);
+		rc = c == -2 && kept ? -2 : -1;
+		goto out;
+	}
+	if (kept)
+		res->stats = pre->stats;
+	else
+		pkg_reader_stats(r, &res->stats);
+	memset(&rep, 0, sizeof(rep));
+	rep.epoch = h->epoch;
+	rep.lsn = h->upto;
+	memcpy(rep.pkg, h->id, sizeof(rep.pkg));
+	rep.records = (int64_t)res->stats.records;
+	rc = store_import_commit(st, &rep);
+out:
+	pkg_reader_free(r);
+	return (rc);
 }
 
 int
 bk_import_prestaged(struct store *st, const struct bk_keys *k, int fd,
-    struct store_prestage *pre, struct bk_import_result *res)
+    struct bk_prestaged *pre, struct bk_import_result *res)
 {
 	struct store_replica rep;
 	struct pkg_hdr *h = &res->hdr;
-	struct pkg_reader *r = NULL;
 	int have, c, rc = -1;
 
 	memset(res, 0, sizeof(*res));
@@ -200,27 +372,18 @@ bk_import_prestaged(struct store *st, const struct bk_keys *k, int fd,
 		rc = c == 1 ? 0 : -1;
 		goto out;
 	}
-	if ((r = pkg_reader_new(fd, h, k->seal_priv, k->partner_pub)) == NULL ||
-	    store_import_begin(st, h->source, (enum store_module)h->module,
-	    h->kind == PKG_SNAPSHOT) != 0)
-		goto out;
-	/* The import takes the prestage, whatever happens. */
-	c = pre != NULL ? store_import_prestaged(st, pre) : 0;
-	pre = NULL;
-	if (c != 0 || apply_all(st, r) != 0) {
-		store_import_rollback(st);
-		goto out;
+	if ((rc = import_body(st, k, fd, pre, res)) == -2) {
+		/* A chunk went since it was prestaged: read it all again. */
+		if (lseek(fd, 0, SEEK_SET) != 0 ||
+		    pkg_header_read(fd, h) != 0) {
+			pp_errp(PP_EIO, "cannot read the package again");
+			rc = -1;
+			goto out;
+		}
+		rc = import_body(st, k, fd, NULL, res);
 	}
-	pkg_reader_stats(r, &res->stats);
-	memset(&rep, 0, sizeof(rep));
-	rep.epoch = h->epoch;
-	rep.lsn = h->upto;
-	memcpy(rep.pkg, h->id, sizeof(rep.pkg));
-	rep.records = (int64_t)res->stats.records;
-	rc = store_import_commit(st, &rep);
 out:
-	store_prestage_free(pre);
-	pkg_reader_free(r);
+	bk_prestaged_free(pre);
 	return (rc);
 }
 

@@ -50,13 +50,14 @@
 /* A spool stops short of the last 1% of its filesystem, at most this. */
 #define D_SPOOL_RESERVE_MAX ((uint64_t)64 << 20)
 /* A streaming import is cut (applied from the spool after END instead)
- * when the link keeps it waiting, write lock held, this long at once, or
- * in all more than this long and more than D_STREAM_WAIT_PCT percent of
- * the time it has streamed: the write lock is then held at most about a
- * third longer than the import itself takes. */
+ * when the link keeps it waiting, write lock held, D_STREAM_STALL_MS at
+ * once, or in all more than D_STREAM_WAIT_MS plus D_STREAM_WAIT_PCT
+ * percent of the time it has streamed: the write lock is then held at
+ * most about twice as long as the import itself takes, plus a second,
+ * and a link much slower than the import is cut within about 2 s. */
 #define D_STREAM_STALL_MS 250
 #define D_STREAM_WAIT_MS 1000
-#define D_STREAM_WAIT_PCT 25
+#define D_STREAM_WAIT_PCT 50
 
 enum exp_state { EXP_NOTINIT = 0, EXP_STEADY, EXP_NONSTEADY, EXP_FINAL,
 	EXP_ERROR };

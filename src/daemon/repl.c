@@ -92,7 +92,7 @@ struct imp_job {
 	 * (bk_prestage), without the write lock.
 	 */
 	int staging;
-	struct store_prestage *pre;
+	struct bk_prestaged *pre;
 	int cut;			/* under d->mtx */
 	int spool_rc, stream_rc;	/* loop: -2 until that job is done */
 	enum pp_err spool_code;		/* the spooler's (code: the importer's) */
@@ -922,9 +922,8 @@ feed_run(struct worker *w, struct job *j)
 				spool_cut(ij, "the link stalled");
 				break;
 			}
-			if ((waited += d_now_ms() - t) > D_STREAM_WAIT_MS &&
-			    waited * 100 > (d_now_ms() - t0) *
-			    D_STREAM_WAIT_PCT) {
+			if (((waited += d_now_ms() - t) - D_STREAM_WAIT_MS) *
+			    100 > (d_now_ms() - t0) * D_STREAM_WAIT_PCT) {
 				spool_cut(ij, "the link is slower than the "
 				    "import");
 				break;
@@ -1002,12 +1001,12 @@ static void
 imp_run(struct worker *w, struct job *j)
 {
 	struct imp_job *ij = j->arg;
-	struct store_prestage *pre = ij->pre;
+	struct bk_prestaged *pre = ij->pre;
 	int fd;
 
 	ij->pre = NULL;
 	if ((fd = open(ij->path, O_RDONLY | O_CLOEXEC)) < 0) {
-		store_prestage_free(pre);
+		bk_prestaged_free(pre);
 		pp_errp(PP_EIO, "cannot read the spool %s", ij->path);
 		goto fail;
 	}
@@ -1136,7 +1135,7 @@ imp_done(struct daemon *d, struct job *j)
 	int64_t lsn;
 
 	(void)unlink(ij->path);
-	store_prestage_free(ij->pre);
+	bk_prestaged_free(ij->pre);
 	ij->pre = NULL;
 	/* (spool_run reads its pipe to the end: the package is over.) */
 	if (d->ipkg != NULL && d->ipkg->job == ij)

@@ -521,7 +521,8 @@ int store_replica_list(struct store *st, store_replica_cb *cb, void *arg);
  * store_import_rec applies one record to the replica (validated like any
  * input: refused if malformed or if it would touch this pool's own data);
  * store_import_chunk stores chunk ${id} (checked against its SHA-256) unless
- * held.  Nothing is journaled.  store_import_commit records ${rep} and
+ * held; with ${data} NULL, a chunk neither held nor prestaged returns -2
+ * (the caller imports again with the bytes).  Nothing is journaled.  store_import_commit records ${rep} and
  * commits; store_import_rollback undoes everything.  Return 0 or -1 (after
  * a failure only store_import_rollback may follow).
  */

@@ -473,7 +473,13 @@ store_import_chunk(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
 	if (prestage_find(st->import_pre, id, &off, &slen) &&
 	    slen == (int64_t)(len + CRYPTO_SEAL_OVERHEAD))
 		;	/* sealed and staged before the import began */
-	else {
+	else if (data == NULL) {
+		/* (Held at prestage time and deleted since.) */
+		pp_err(PP_ENOENT, "a chunk of the package is neither held "
+		    "nor prestaged");
+		st->tx_failed = 1;
+		return (-2);
+	} else {
 		if (st->import_sg == NULL &&
 		    (st->import_sg = stage_open(st)) == NULL)
 			goto fail;

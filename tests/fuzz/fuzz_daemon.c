@@ -137,6 +137,7 @@ store_restore(struct daemon *d)
 	    (d->importer->st = store_open(data_dir)) == NULL)
 		fuzz_fail("cannot open the fuzz store again");
 	d->haver->st = d->stager->st = d->spooler->st = d->importer->st;
+	d->feeder->st = d->pfeeder->st = d->importer->st;
 	snprintf(path, sizeof(path), "%s/pool.db", data_dir);
 	if (stat(path, &clean_db) != 0)
 		fuzz_fail("no pool.db");
@@ -168,6 +169,7 @@ fuzz_daemon_new(void)
 		fuzz_fail("cannot set up the daemon");
 	pthread_mutex_init(&d->mtx, NULL);
 	pthread_cond_init(&d->have_cv, NULL);
+	pthread_cond_init(&d->spool_cv, NULL);
 	d->exporter = worker_fake(d, "exporter", NULL);
 	d->importer = worker_fake(d, "importer", NULL);
 	/*
@@ -179,6 +181,8 @@ fuzz_daemon_new(void)
 	d->haver = worker_fake(d, "haver", d->importer->st);
 	d->stager = worker_fake(d, "stager", d->importer->st);
 	d->spooler = worker_fake(d, "spooler", d->importer->st);
+	d->feeder = worker_fake(d, "feeder", d->importer->st);
+	d->pfeeder = worker_fake(d, "pfeeder", d->importer->st);
 	d->out.d = d;
 	d->stopping = 1;
 	d->started_ms = d_now_ms();
@@ -283,16 +287,19 @@ fuzz_daemon_settle(struct daemon *d)
 		/*
 		 * The spooler reads its pipe to the end: not while the
 		 * package is still coming (the loop would have to write it);
-		 * a streaming import or a prestage reads the spooler's tee to
-		 * its end: not before the spooler is done (the tee, at most
-		 * one input, fits the pipe).
+		 * a feeder copies the spool to its end: not before the
+		 * spooler is done; a streaming import or a prestage reads the
+		 * feeder's tee to its end: not before the feeder is done (the
+		 * tee, at most one input, fits the pipe).
 		 */
 		if (!job_run_one(d->exporter) && !job_run_one(d->haver) &&
 		    (d->ipkg != NULL || (!job_run_one(d->spooler) &&
+		    !job_run_one(d->feeder) && !job_run_one(d->pfeeder) &&
 		    !job_run_one(d->importer) && !job_run_one(d->stager)))) {
 			(void)event_base_loop(d->base, EVLOOP_NONBLOCK);
 			if (d->exporter->q == NULL && d->haver->q == NULL &&
 			    (d->ipkg != NULL || (d->spooler->q == NULL &&
+			    d->feeder->q == NULL && d->pfeeder->q == NULL &&
 			    d->importer->q == NULL && d->stager->q == NULL)))
 				return;
 		}
@@ -336,6 +343,7 @@ fuzz_daemon_end(struct daemon *d)
 		fuzz_fail("a package is still open after the links went down");
 	if (d->exporter->q != NULL || d->importer->q != NULL ||
 	    d->haver->q != NULL || d->spooler->q != NULL ||
+	    d->feeder->q != NULL || d->pfeeder->q != NULL ||
 	    d->stager->q != NULL)
 		fuzz_fail("jobs still queued after settling");
 	d->have_state = HAVE_IDLE;

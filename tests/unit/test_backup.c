@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include <openssl/evp.h>
+#include <sqlite3.h>
 
 #include "backup.h"
 #include "err.h"
@@ -476,7 +477,7 @@ content_prestaged(void **state)
 	struct fx *f = *state;
 	struct bk_export_result er;
 	struct bk_import_result ir;
-	struct store_prestage *ps;
+	struct bk_prestaged *ps;
 	struct store_stats sa, sb;
 	struct store *b2;
 	size_t len = 3 << 20, n;
@@ -512,8 +513,17 @@ content_prestaged(void **state)
 	after = b_pack_bytes(f);
 	assert_true(after - before > (int64_t)(len - (1 << 20)) * 9 / 10);
 	assert_true(after - before < (int64_t)(len - (1 << 20)) * 11 / 10);
-	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
-	assert_int_equal(bk_import_prestaged(f->b, &f->b_in, fd, ps, &ir), 0);
+	/*
+	 * Its records were kept: the import reads the header again, not the
+	 * body (here damaged after the header, unnoticed).
+	 */
+	pkg = slurp(fd, &n);
+	pkg[n / 2] ^= 1;
+	bad = memfile_of(pkg, n);
+	free(pkg);
+	assert_int_equal(lseek(bad, 0, SEEK_SET), 0);
+	assert_int_equal(bk_import_prestaged(f->b, &f->b_in, bad, ps, &ir), 0);
+	close(bad);
 	assert_int_equal(ir.noop, 0);
 	/* The stage became the pack: nothing sealed twice. */
 	assert_true(b_pack_bytes(f) - after < (1 << 16));
@@ -533,6 +543,54 @@ content_prestaged(void **state)
 	assert_true(b_pack_bytes(f) == before);
 	close(fd);
 	store_close(b2);
+	free(buf);
+}
+
+/*
+ * A chunk the store held when the package was prestaged (so it was not
+ * staged) and that went before the import (here: removed behind the
+ * store's back): the import from the kept records cannot take it, rolls
+ * back and reads the package again, with the same result.
+ */
+static void
+content_prestaged_gone(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct bk_prestaged *ps;
+	struct store *b2;
+	size_t len = 3 << 20;
+	uint8_t *buf = malloc(len);
+	char path[PATH_MAX];
+	sqlite3 *db;
+	int64_t upto;
+	int fd;
+
+	assert_non_null(buf);
+	unit_fill(buf, len, 12);
+	put_bytes(f->a->st, f->a->conf, "head.pdf", buf, 1 << 20);
+	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
+	ship(f, STORE_MOD_CONFCONTENT, -1, &er, &ir);
+	upto = er.hdr.upto;
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_CONFCONTENT, upto, NULL,
+	    NULL, &er);
+	assert_non_null(b2 = store_open(f->bdir));
+	assert_int_equal(bk_prestage(b2, &f->b_in, fd, &ps), 0);
+	assert_non_null(ps);
+	store_close(b2);
+	snprintf(path, sizeof(path), "%s/pool.db", f->bdir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA busy_timeout = 5000;"
+	    "DELETE FROM content; DELETE FROM chunks", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(bk_import_prestaged(f->b, &f->b_in, fd, ps, &ir), 0);
+	assert_int_equal(ir.noop, 0);
+	b_content_is(f, "deck.pdf", buf, len);
+	close(fd);
 	free(buf);
 }
 
@@ -940,6 +998,7 @@ main(void)
 		T(userdata_changes_coalesce),
 		T(content_roundtrip_sends_what_lacks),
 		T(content_prestaged),
+		T(content_prestaged_gone),
 		T(config_roundtrip),
 		T(import_twice_is_noop),
 		T(refuse_other_pair),
