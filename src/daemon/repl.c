@@ -268,7 +268,8 @@ exp_run(struct worker *w, struct job *j)
 	memset(&o, 0, sizeof(o));
 	o.module = op->module;
 	o.since = op->since;
-	o.level = 3;
+	/* A snapshot is large and CPU-bound: zstd's fastest level. */
+	o.level = op->since < 0 ? 1 : 3;
 	o.ask = exp_ask;
 	o.ask_arg = op;
 	o.ask_max = D_HAVE_MAX;
