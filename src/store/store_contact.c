@@ -4,6 +4,7 @@
  * privacy relationship the owner grants, and the groups it is filed in.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -248,7 +249,8 @@ contact_exists(struct store *st, const char *owner, const char *uri)
 	sqlite3_stmt *s;
 	int r;
 
-	if ((s = db_stmt(st, "SELECT 1 FROM contacts WHERE owner = ?"
+	if (contact_flush(st) != 0 ||
+	    (s = db_stmt(st, "SELECT 1 FROM contacts WHERE owner = ?"
 	    " AND uri = ?")) == NULL)
 		return (-1);
 	db_bind_text(s, 1, owner);
@@ -275,7 +277,7 @@ owner_load(struct store *st, const char *owner)
 	    strcmp(st->owner.uri, owner) == 0)
 		goto valid;
 	st->owner.tx = 0;
-	if (owner_writable(st, owner, norm) != 0 ||
+	if (contact_flush(st) != 0 || owner_writable(st, owner, norm) != 0 ||
 	    count_of(st, "SELECT count(*) FROM contacts WHERE owner = ?",
 	    norm, &st->owner.ncontacts) != 0)
 		return (-1);
@@ -324,9 +326,108 @@ contact_remove(struct store *st, const char *owner, const char *uri,
 	return (0);
 }
 
+#define CV	"(?,?,?,?,?)"
+#define CV4	CV "," CV "," CV "," CV
+#define CV16	CV4 "," CV4 "," CV4 "," CV4
+
+/* Bind row ${r} of the buffer as the ${i}th row of statement ${s}. */
+static void
+contact_bind(struct store *st, sqlite3_stmt *s, int i, size_t r)
+{
+	const char *a = st->cb_arena;
+
+	sqlite3_bind_text(s, i * 5 + 1, a + st->cb[r].owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, i * 5 + 2, a + st->cb[r].uri, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, i * 5 + 3, a + st->cb[r].name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, i * 5 + 4, st->cb[r].rel);
+	sqlite3_bind_text(s, i * 5 + 5, a + st->cb[r].groups, -1,
+	    SQLITE_STATIC);
+}
+
+int
+contact_flush(struct store *st)
+{
+	sqlite3_stmt *s;
+	size_t i;
+	int64_t n = 0;
+
+	if (st->ncb == 0)
+		return (0);
+	if (st->ncb == CONTACT_BUF) {
+		/* OR IGNORE cannot abort: no statement journal is kept. */
+		if ((s = db_stmt(st, "INSERT OR IGNORE INTO contacts VALUES"
+		    CV16 "," CV16)) == NULL)
+			goto fail;
+		for (i = 0; i < CONTACT_BUF; i++)
+			contact_bind(st, s, (int)i, i);
+		if (db_done(st, s, "contact add") != 0)
+			goto fail;
+		n = sqlite3_changes64(st->db);
+	} else
+		for (i = 0; i < st->ncb; i++) {
+			if ((s = db_stmt(st, "INSERT OR IGNORE INTO contacts"
+			    " VALUES" CV)) == NULL)
+				goto fail;
+			contact_bind(st, s, 0, i);
+			if (db_done(st, s, "contact add") != 0)
+				goto fail;
+			n += sqlite3_changes64(st->db);
+		}
+	if (n != (int64_t)st->ncb) {
+		pp_err(PP_EEXIST, "a contact of %s is there twice",
+		    st->cb_arena + st->cb[0].owner);
+		goto fail;
+	}
+	st->ncb = 0;
+	st->cb_used = 0;
+	return (0);
+fail:
+	st->ncb = 0;
+	st->cb_used = 0;
+	st->tx_failed = 1;
+	return (-1);
+}
+
+/* Copy ${len} bytes of ${p} and a NUL into the arena; its offset. */
+static uint32_t
+arena_put(struct store *st, const char *p, size_t len)
+{
+	uint32_t off = (uint32_t)st->cb_used;
+
+	memcpy(st->cb_arena + st->cb_used, p, len);
+	st->cb_arena[st->cb_used + len] = '\0';
+	st->cb_used += len + 1;
+	return (off);
+}
+
+/*
+ * A snapshot into an empty replica: buffer the row (a duplicate is
+ * refused when the buffer is flushed, and fails the import).
+ */
+static int
+contact_buffer(struct store *st, const char *owner, const char *uri,
+    const char *name, enum store_rel rel, const char *list, size_t n)
+{
+
+	if (st->cb_arena == NULL &&
+	    (st->cb_arena = malloc(CONTACT_ARENA)) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	st->cb[st->ncb].owner = arena_put(st, owner, strlen(owner));
+	st->cb[st->ncb].uri = arena_put(st, uri, strlen(uri));
+	st->cb[st->ncb].name = arena_put(st, name, strlen(name));
+	st->cb[st->ncb].groups = arena_put(st, list, n);
+	st->cb[st->ncb].rel = (int)rel;
+	if (++st->ncb == CONTACT_BUF)
+		return (contact_flush(st));
+	return (0);
+}
+
 /*
  * Insert the contact row; a contact already there is refused (PP_EEXIST)
- * before anything is written.
+ * before anything is written.  In a snapshot into an empty replica the
+ * row is buffered instead (contact_buffer).
  */
 static int
 contact_insert(struct store *st, const char *owner, const char *uri,
@@ -347,6 +448,8 @@ contact_insert(struct store *st, const char *owner, const char *uri,
 	if (ngroups > 0)
 		list[n++] = '\x1f';
 	list[n] = '\0';
+	if (st->cb_keep)
+		return (contact_buffer(st, owner, uri, name, rel, list, n));
 	/* OR IGNORE cannot abort, so SQLite keeps no statement journal. */
 	if ((s = db_stmt(st, "INSERT OR IGNORE INTO contacts"
 	    " VALUES(?,?,?,?,?)")) == NULL)
@@ -390,7 +493,7 @@ store_contact_put(struct store *st, const char *owner, const char *uri,
 {
 	char onorm[PP_URI_MAX + 1], cnorm[PP_URI_MAX + 1];
 	size_t i, add = 0;
-	int rc = -1, existed = 0;
+	int rc = -1, existed = 0, c;
 
 	if (contact_check(uri, name, rel, groups, ngroups, cnorm) != 0)
 		return (-1);
@@ -399,8 +502,15 @@ store_contact_put(struct store *st, const char *owner, const char *uri,
 		pp_err(PP_EINVAL, "'%.64s' is not in normal form", uri);
 		return (-1);
 	}
-	if (owner_norm(st, owner, onorm) != 0 || db_wbegin(st) != 0)
+	if (owner_norm(st, owner, onorm) != 0)
 		return (-1);
+	/* Into an empty replica, contacts go in many per statement. */
+	st->cb_keep = st->importing && st->import_fresh && !replace;
+	rc = db_wbegin(st);
+	st->cb_keep = 0;
+	if (rc != 0)
+		return (-1);
+	rc = -1;
 	if (owner_load(st, onorm) != 0)
 		goto out;
 	if (strcmp(onorm, cnorm) == 0) {
@@ -424,7 +534,10 @@ store_contact_put(struct store *st, const char *owner, const char *uri,
 	/* The first write: a refusal up to here has changed nothing. */
 	if (replace && contact_remove(st, onorm, cnorm, &existed) != 0)
 		goto out;
-	if (contact_insert(st, onorm, cnorm, name, rel, groups, ngroups) != 0 ||
+	st->cb_keep = st->importing && st->import_fresh && !replace;
+	c = contact_insert(st, onorm, cnorm, name, rel, groups, ngroups);
+	st->cb_keep = 0;
+	if (c != 0 ||
 	    contact_groups_add(st, onorm, groups, ngroups) != 0 ||
 	    jrnl_append(st, STORE_MOD_USERDATA, "contact", onorm, cnorm,
 	    "put") != 0)

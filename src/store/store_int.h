@@ -19,6 +19,10 @@
 #define STORE_KEYFILE	"storage.key"
 #define STORE_NSTMT	128		/* prepared statement cache slots */
 #define JRNL_BUF	64		/* journal records per INSERT */
+#define CONTACT_BUF	32		/* a fresh import's contacts per INSERT */
+/* Their text: owner, URI, name and group list of each, NUL-terminated. */
+#define CONTACT_ARENA	(CONTACT_BUF * (3 * (PP_URI_MAX + 1) + \
+	PP_GROUPS_PER_USER * (PP_GROUP_NAME_MAX + 1) + 2))
 
 /* Journal entity names by code (store_journal.c). */
 extern const char *const jrnl_entities[];
@@ -100,6 +104,20 @@ struct store {
 		char k1[PP_URI_MAX + 1], k2[PP_URI_MAX + 1];
 	} jbuf[JRNL_BUF];
 	size_t njbuf;
+	/*
+	 * Contacts of a snapshot into an empty replica not yet inserted:
+	 * they go in CONTACT_BUF rows per statement (store_contact.c),
+	 * before any other write, any read of contacts and the commit.
+	 * Their text lives in cb_arena (CONTACT_ARENA bytes).
+	 */
+	struct {
+		uint32_t owner, uri, name, groups;	/* offsets in cb_arena */
+		int rel;
+	} cb[CONTACT_BUF];
+	size_t ncb;
+	char *cb_arena;
+	size_t cb_used;
+	int cb_keep;			/* the op adds to the buffer */
 	/* Pack appends of the open write transaction (store_pack.c). */
 	int wfd;			/* -1: none yet */
 	int wfresh;			/* append to a new pack (compaction) */
@@ -166,6 +184,8 @@ void db_rend(struct store *st);
 
 /* Insert the buffered journal records.  Returns 0 or -1. */
 int jrnl_flush(struct store *st);
+/* Insert the contacts buffered by a fresh import.  Returns 0 or -1. */
+int contact_flush(struct store *st);
 
 /*
  * Append a journal record to ${module} for ${entity} ${k1} ${k2} (NULL: "")

@@ -427,6 +427,7 @@ store_close(struct store *st)
 	crypto_aead_free(st->aead);
 	crypto_hash_free(st->hash);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
+	free(st->cb_arena);
 	free(st);
 }
 

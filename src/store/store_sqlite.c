@@ -128,6 +128,9 @@ db_wbegin(struct store *st)
 {
 	int i;
 
+	/* Another write: the buffered contacts go in first. */
+	if (st->ncb > 0 && !st->cb_keep && contact_flush(st) != 0)
+		return (-1);
 	st->op_changes = sqlite3_total_changes64(st->db);
 	st->wlive_op = st->wlive;
 	st->wops++;
@@ -159,7 +162,7 @@ tx_commit(struct store *st)
 	sqlite3_stmt *s;
 	int i;
 
-	if (jrnl_flush(st) != 0)
+	if (contact_flush(st) != 0 || jrnl_flush(st) != 0)
 		return (-1);
 	for (i = 0; i < STORE_NMOD; i++) {
 		if (!st->mod[i].dirty)
@@ -193,7 +196,7 @@ tx_rollback(struct store *st)
 	if ((s = db_stmt(st, "ROLLBACK")) != NULL)
 		(void)sqlite3_step(s);
 	st->in_tx = st->batch = st->tx_failed = 0;
-	st->njbuf = 0;
+	st->njbuf = st->ncb = st->cb_used = 0;
 	pack_end(st, 0);
 }
 

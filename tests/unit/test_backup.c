@@ -879,6 +879,111 @@ refuse_touching_own_data(void **state)
 	close(fd);
 }
 
+/*
+ * A snapshot into B's empty replica of DAVE with ${n} contacts (in groups
+ * Team and Family), the one at ${dup} (if >= 0) named twice: into ${fd}.
+ */
+#define DAVE	"sip:dave@contoso.test"
+static void
+dave_snapshot(struct fx *f, int fd, int n, int dup)
+{
+	struct pkg_hdr h;
+	struct pkg_writer *w;
+	struct store_rec *r = calloc(1, sizeof(*r));
+	struct pkg_buf b = { NULL, 0, 0, 0 };
+	int i, type;
+
+	assert_non_null(r);
+	memset(&h, 0, sizeof(h));
+	h.kind = PKG_SNAPSHOT;
+	h.module = STORE_MOD_USERDATA;
+	h.epoch = 1;
+	h.upto = 1000;
+	memcpy(h.signer, f->ka.fp, CRYPTO_HASH_LEN);
+	snprintf(h.pair, sizeof(h.pair), "pair1");
+	snprintf(h.source, sizeof(h.source), UNIT_POOL);
+	snprintf(h.target, sizeof(h.target), POOL_B);
+	assert_non_null(w = pkg_writer_new(fd, &h, f->kb.seal_pub, f->ka.id,
+	    3));
+	r->ent = STORE_E_USER;
+	snprintf(r->user.uri, sizeof(r->user.uri), "%s", DAVE);
+	snprintf(r->user.name, sizeof(r->user.name), "Dave");
+	r->user.created_ms = r->user.updated_ms = 1795428000000LL;
+	assert_int_equal(bk_rec_encode(r, &b, &type), 0);
+	assert_int_equal(pkg_writer_rec(w, type, b.p, b.len), 0);
+	for (i = 0; i <= n; i++) {
+		if (i == n && dup < 0)
+			break;
+		memset(r, 0, sizeof(*r));
+		r->ent = STORE_E_CONTACT;
+		snprintf(r->contact.owner, sizeof(r->contact.owner), DAVE);
+		snprintf(r->contact.uri, sizeof(r->contact.uri),
+		    "sip:c%03d@fabrikam.test", i == n ? dup : i);
+		snprintf(r->contact.name, sizeof(r->contact.name), "C %d", i);
+		r->contact.rel = STORE_REL_WORKGROUP;
+		r->contact.ngroups = (size_t)(i % 3);
+		snprintf(r->contact.groups[0], sizeof(r->contact.groups[0]),
+		    "Team");
+		snprintf(r->contact.groups[1], sizeof(r->contact.groups[1]),
+		    "Family");
+		assert_int_equal(bk_rec_encode(r, &b, &type), 0);
+		assert_int_equal(pkg_writer_rec(w, type, b.p, b.len), 0);
+		/* The duplicate comes right after the one it repeats. */
+		if (i == dup && dup >= 0) {
+			assert_int_equal(pkg_writer_rec(w, type, b.p, b.len),
+			    0);
+		}
+	}
+	assert_int_equal(pkg_writer_finish(w), 0);
+	pkg_writer_free(w);
+	pkg_buf_free(&b);
+	free(r);
+}
+
+static int
+count_cb(void *arg, const struct store_contact *c)
+{
+
+	(void)c;
+	(*(int *)arg)++;
+	return (0);
+}
+
+/*
+ * Into an empty replica, contacts go in many rows per statement: all of
+ * them arrive (two full batches and a rest), with their fields and groups;
+ * a contact named twice, inside a batch or across one, refuses the whole
+ * package and changes nothing.
+ */
+static void
+fresh_contacts_batched(void **state)
+{
+	struct fx *f = *state;
+	struct bk_import_result ir;
+	struct store_contact c;
+	int fd, n = 0, dups[] = { 3, 31, 45 };
+	size_t i;
+
+	for (i = 0; i < sizeof(dups) / sizeof(dups[0]); i++) {
+		fd = memfile();
+		dave_snapshot(f, fd, 70, dups[i]);
+		refused(f, fd, "twice", "a contact named twice");
+		close(fd);
+	}
+	fd = memfile();
+	dave_snapshot(f, fd, 70, -1);
+	assert_int_equal(import_fd(f, fd, &ir), 0);
+	close(fd);
+	assert_int_equal(store_contact_list(f->b, DAVE, count_cb, &n), 0);
+	assert_int_equal(n, 70);
+	assert_int_equal(contact_get(f->b, DAVE, "sip:c065@fabrikam.test",
+	    &c), 0);
+	assert_string_equal(c.name, "C 65");
+	assert_int_equal(c.rel, STORE_REL_WORKGROUP);
+	assert_int_equal(c.ngroups, 2);
+	assert_string_equal(c.groups[1], "Family");
+}
+
 static void
 journal_floor_forces_snapshot(void **state)
 {
@@ -999,6 +1104,7 @@ main(void)
 		T(content_roundtrip_sends_what_lacks),
 		T(content_prestaged),
 		T(content_prestaged_gone),
+		T(fresh_contacts_batched),
 		T(config_roundtrip),
 		T(import_twice_is_noop),
 		T(refuse_other_pair),
