@@ -262,15 +262,15 @@ exp_home(struct exp *e, enum store_module m, const char *pool)
 	case STORE_MOD_USERDATA:
 		if (exp_rows(e, "SELECT uri FROM users WHERE home = ?1"
 		    " ORDER BY uri", pool, STORE_E_USER) != 0 ||
-		    exp_bulk(e, "SELECT s.uri, s.k, s.v FROM settings s JOIN"
-		    " users u ON u.uri = s.uri WHERE u.home = ?1 ORDER BY 1, 2",
-		    pool, STORE_E_SETTING) != 0 ||
+		    exp_bulk(e, "SELECT s.uri, s.k, s.v FROM users u CROSS JOIN"
+		    " settings s ON s.uri = u.uri WHERE u.home = ?1"
+		    " ORDER BY u.uri, s.k", pool, STORE_E_SETTING) != 0 ||
 		    exp_rows(e, "SELECT g.owner, g.name FROM groups g JOIN users"
 		    " u ON u.uri = g.owner WHERE u.home = ?1 ORDER BY 1, 2",
 		    pool, STORE_E_GROUP) != 0 ||
 		    exp_bulk(e, "SELECT c.owner, c.uri, c.name, c.rel, c.groups"
-		    " FROM contacts c JOIN users u ON u.uri = c.owner"
-		    " WHERE u.home = ?1 ORDER BY 1, 2", pool,
+		    " FROM users u CROSS JOIN contacts c ON c.owner = u.uri"
+		    " WHERE u.home = ?1 ORDER BY u.uri, c.uri", pool,
 		    STORE_E_CONTACT) != 0)
 			return (-1);
 		return (exp_rows(e, "SELECT id FROM conferences WHERE home = ?1"
