@@ -88,8 +88,9 @@ struct imp_job {
 	int feed_rc;			/* loop: -2 until the feeder is done */
 	/*
 	 * Or prestaged: while the importer is busy, the stager reads the tee
-	 * and seals the new chunks of a content package ahead of its import
-	 * (bk_prestage), without the write lock.
+	 * (fed by the second feeder) and seals the new chunks of a content
+	 * package ahead of its import (bk_prestage), without the write lock,
+	 * keeping its records for the import.
 	 */
 	int staging;
 	struct bk_prestaged *pre;

@@ -374,7 +374,7 @@ contact_flush(struct store *st)
 			n += sqlite3_changes64(st->db);
 		}
 	if (n != (int64_t)st->ncb) {
-		pp_err(PP_EEXIST, "a contact of %s is there twice",
+		pp_err(PP_EEXIST, "a contact is named twice (near %s's)",
 		    st->cb_arena + st->cb[0].owner);
 		goto fail;
 	}
