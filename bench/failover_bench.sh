@@ -24,11 +24,7 @@ echo "failover-bench: pool A: $USERS users x 10 contacts, 5 settings each"
 "$BUILD/poolpaird" -c "$work/b.conf" 2>"$work/b.log" & bpid=$!
 pids="$apid $bpid"
 t0=$(ms)
-n=0
-until "$P" -c "$work/a.conf" sync --wait --timeout 600 >/dev/null 2>&1; do
-	n=$((n + 1)); [ $n -lt 60 ] || { echo "no initial sync"; exit 1; }
-	sleep 1
-done
+bench_synced "$work/a.conf" 600 0.1
 init_s=$(secs "$t0" "$(ms)")
 echo "initial sync (snapshots through poolpaird): ${init_s} s"
 

@@ -19,11 +19,7 @@ bench_pair
     --conferences 10 --content-mb 1 >/dev/null
 "$BUILD/poolpaird" -c "$work/a.conf" 2>"$work/a.log" & pids="$!"
 "$BUILD/poolpaird" -c "$work/b.conf" 2>"$work/b.log" & pids="$pids $!"
-n=0
-until "$P" -c "$work/a.conf" sync --wait --timeout 120 >/dev/null 2>&1; do
-	n=$((n + 1)); [ $n -lt 60 ] || { echo "no initial sync"; exit 1; }
-	sleep 1
-done
+bench_synced "$work/a.conf" 600 0.1
 rows=""
 for rate in 100 1000 5000; do
 	out=$("$BUILD/bench-lag" -a "$work/a.data" -b "$work/b.data" \

@@ -36,6 +36,18 @@ bench_pair() {
 	    --config-master pool-a.example.test >/dev/null
 }
 
+# bench_synced CONF TRIES PAUSE: wait until pool CONF's daemon has shipped
+# everything and the partner has it (poolpair sync --wait; its admin
+# socket may not be up yet), trying TRIES times PAUSE seconds apart.
+bench_synced() {
+	_n=0
+	until "$P" -c "$1" sync --wait --timeout 1200 >/dev/null 2>&1; do
+		_n=$((_n + 1))
+		[ $_n -lt "$2" ] || { echo "no initial sync"; exit 1; }
+		sleep "$3"
+	done
+}
+
 # bench_doc NAME HEADING FRAG: put the lines of file FRAG (which begin with
 # "<!-- NAME:begin" and end with "<!-- NAME:end -->") in place of that
 # block in docs/benchmarks.md, or append them under "## HEADING".
