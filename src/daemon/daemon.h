@@ -58,6 +58,8 @@
 #define D_STREAM_STALL_MS 250
 #define D_STREAM_WAIT_MS 1000
 #define D_STREAM_WAIT_PCT 50
+/* Journal records (LSNs) pruned per write transaction after an ACK. */
+#define D_PRUNE_BATCH	65536
 
 enum exp_state { EXP_NOTINIT = 0, EXP_STEADY, EXP_NONSTEADY, EXP_FINAL,
 	EXP_ERROR };

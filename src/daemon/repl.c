@@ -281,12 +281,22 @@ exp_run(struct worker *w, struct job *j)
 	op->wfd = -1;
 }
 
+/*
+ * Exporter thread: prune a batch of the journal (a[0]: the module, a[1]:
+ * up to this LSN; a[2]: set if more is left).  A first sync's ACK may
+ * leave millions of records to drop: in batches, each a short write
+ * transaction, the pool's writers and the exporter's other jobs (exports,
+ * sync --wait) go in between.
+ */
 static void
 prune_run(struct worker *w, struct job *j)
 {
 	int64_t *a = j->arg;
+	int more;
 
-	j->rc = store_journal_prune(w->st, (enum store_module)a[0], a[1]);
+	j->rc = store_journal_prune_some(w->st, (enum store_module)a[0], a[1],
+	    D_PRUNE_BATCH, &more);
+	a[2] = more;
 	if (j->rc != 0)
 		snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
 }
@@ -294,11 +304,15 @@ prune_run(struct worker *w, struct job *j)
 static void
 prune_done(struct daemon *d, struct job *j)
 {
+	int64_t *a = j->arg;
 
-	(void)d;
 	if (j->rc != 0)
 		dlog(LOG_WARNING, "journal prune: %s", j->err);
-	free(j->arg);
+	else if (a[2] && !d->exporter->stop) {
+		worker_post(d->exporter, job_new(prune_run, prune_done, a));
+		return;
+	}
+	free(a);
 }
 
 /* --- out: sending packages ---------------------------------------------- */
@@ -637,9 +651,10 @@ out_answer(struct daemon *d, int type, json_t *j)
 	dm->exp_reason[0] = '\0';
 	pthread_mutex_unlock(&d->mtx);
 	/* What the partner holds need not stay in the journal. */
-	if ((a = malloc(2 * sizeof(*a))) != NULL) {
+	if ((a = malloc(3 * sizeof(*a))) != NULL) {
 		a[0] = m;
 		a[1] = dm->acked;
+		a[2] = 0;
 		worker_post(d->exporter, job_new(prune_run, prune_done, a));
 	}
 	repl_tick(d);

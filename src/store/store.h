@@ -491,9 +491,16 @@ int store_chunks_held(struct store *st, const uint8_t *ids, size_t n,
 int store_journal_floor(struct store *st, enum store_module module,
     int64_t *floor);
 
-/* Drop ${module}'s journal records up to LSN ${upto} (what the partner has). */
+/*
+ * Drop ${module}'s journal records up to LSN ${upto} (what the partner has).
+ * store_journal_prune_some drops at most ${max} LSNs of them, the oldest,
+ * in one short write transaction, and says in ${more} whether some are
+ * left.  Return 0 or -1.
+ */
 int store_journal_prune(struct store *st, enum store_module module,
     int64_t upto);
+int store_journal_prune_some(struct store *st, enum store_module module,
+    int64_t upto, int64_t max, int *more);
 
 /* How far the replica of ${source}'s ${module} has come. */
 struct store_replica {

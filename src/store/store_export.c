@@ -525,12 +525,22 @@ int
 store_journal_prune(struct store *st, enum store_module module,
     int64_t upto)
 {
+	int more;
+
+	return (store_journal_prune_some(st, module, upto, INT64_MAX, &more));
+}
+
+int
+store_journal_prune_some(struct store *st, enum store_module module,
+    int64_t upto, int64_t max, int *more)
+{
 	sqlite3_stmt *s;
 	int64_t epoch, next, floor;
 	int rc = -1;
 
-	if ((unsigned)module >= STORE_NMOD || upto < 0) {
-		pp_err(PP_EINVAL, "bad module or LSN");
+	*more = 0;
+	if ((unsigned)module >= STORE_NMOD || upto < 0 || max < 1) {
+		pp_err(PP_EINVAL, "bad module, LSN or count");
 		return (-1);
 	}
 	if (db_wbegin(st) != 0)
@@ -542,6 +552,10 @@ store_journal_prune(struct store *st, enum store_module module,
 	if (upto <= floor) {
 		rc = 0;
 		goto out;
+	}
+	if (upto - floor > max) {
+		upto = floor + max;
+		*more = 1;
 	}
 	if ((s = db_stmt(st, "DELETE FROM journal WHERE seq > ? AND seq <= ?"))
 	    == NULL)

@@ -378,6 +378,49 @@ test_batch_many_records(void **state)
 	free(l.r);
 }
 
+/*
+ * Pruning in batches (as poolpaird does after an ACK): each batch drops
+ * at most max LSNs, the oldest; more says whether some are left; the floor
+ * follows; what is left stays gapless and listable.
+ */
+static void
+test_prune_batches(void **state)
+{
+	struct unit_fx *f = *state;
+	struct jlist l;
+	int64_t floor;
+	char key[32];
+	int i, more, rounds = 0;
+
+	assert_int_equal(store_user_add(f->st, ALICE, "Alice"), 0);
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "k%03d", i);
+		assert_int_equal(store_setting_set(f->st, ALICE, key, "v"), 0);
+	}
+	do {
+		assert_int_equal(store_journal_prune_some(f->st,
+		    STORE_MOD_USERDATA, 15, 4, &more), 0);
+		rounds++;
+		assert_int_equal(store_journal_floor(f->st, STORE_MOD_USERDATA,
+		    &floor), 0);
+		assert_int_equal(floor, rounds * 4 < 15 ? rounds * 4 : 15);
+	} while (more);
+	assert_int_equal(rounds, 4);
+	l = jlist_get(f->st, 0, STORE_MOD_USERDATA, 15, 0);
+	assert_int_equal(l.n, 6);
+	expect_gapless(&l, 16);
+	free(l.r);
+	/* Nothing left up to 15: a no-op; a batch of no LSN is refused. */
+	assert_int_equal(store_journal_prune_some(f->st, STORE_MOD_USERDATA,
+	    15, 4, &more), 0);
+	assert_int_equal(more, 0);
+	assert_int_equal(store_journal_prune_some(f->st, STORE_MOD_USERDATA,
+	    21, 0, &more), -1);
+	assert_int_equal(store_journal_floor(f->st, STORE_MOD_USERDATA,
+	    &floor), 0);
+	assert_int_equal(floor, 15);
+}
+
 static void
 test_user_del_cascade(void **state)
 {
@@ -541,6 +584,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_batch_rollback, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_batch_many_records, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_prune_batches, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_user_del_cascade, setup,
 		    teardown),
