@@ -17,6 +17,7 @@
 
 #include "admin.h"
 #include "err.h"
+#include "util.h"
 
 _Static_assert(ADMIN_PATH_MAX == sizeof(((struct sockaddr_un *)0)->sun_path),
     "ADMIN_PATH_MAX must be the size of sun_path");
@@ -50,16 +51,6 @@ admin_sockaddr(struct sockaddr_un *sun, const char *path)
 	sun->sun_family = AF_UNIX;
 	memcpy(sun->sun_path, path, len + 1);
 	return (0);
-}
-
-/* Milliseconds on the monotonic clock. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
 /* Record why connecting to ${path} failed (errno set by connect). */
@@ -126,7 +117,7 @@ sock_wait(int fd, short events, int64_t deadline, const char *path)
 	int n;
 
 	do {
-		left = deadline < 0 ? -1 : deadline - mono_ms();
+		left = deadline < 0 ? -1 : deadline - util_mono_ms();
 		if (deadline >= 0 && left <= 0) {
 			pp_err(PP_EIO, "poolpaird did not answer on %s in time "
 			    "(timeout)", path);
@@ -227,7 +218,7 @@ int
 admin_call(const char *sock_path, json_t *req, json_t **resp,
     int timeout_ms)
 {
-	int64_t deadline = timeout_ms > 0 ? mono_ms() + timeout_ms : -1;
+	int64_t deadline = timeout_ms > 0 ? util_mono_ms() + timeout_ms : -1;
 	char *line = NULL, *buf = NULL;
 	size_t len;
 	int fd, rc = -1;

@@ -38,16 +38,6 @@ struct audit {
 static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct audit *shared[AUDIT_SHARED];
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* The rate bucket of ${kind} in ${a}: its own, or the shared last one. */
 static struct bucket *
 bucket_of(struct audit *a, const char *kind)
@@ -63,7 +53,7 @@ bucket_of(struct audit *a, const char *kind)
 	b = &a->b[a->nb++];
 	snprintf(b->kind, sizeof(b->kind), "%s", kind);
 	b->milli = (int64_t)a->lim.burst * 1000;
-	b->last_ms = mono_ms();
+	b->last_ms = util_mono_ms();
 	return (b);
 }
 
@@ -71,7 +61,7 @@ bucket_of(struct audit *a, const char *kind)
 static int
 bucket_take(const struct audit_limits *l, struct bucket *b)
 {
-	int64_t now = mono_ms(), cap = (int64_t)l->burst * 1000;
+	int64_t now = util_mono_ms(), cap = (int64_t)l->burst * 1000;
 
 	if (l->burst == 0)
 		return (1);
@@ -134,7 +124,7 @@ audit_set_limits(struct audit *a, const struct audit_limits *l)
 	a->nb = 0;
 	snprintf(other->kind, sizeof(other->kind), "other");
 	other->milli = (int64_t)l->burst * 1000;
-	other->last_ms = mono_ms();
+	other->last_ms = util_mono_ms();
 	pthread_mutex_unlock(&a->mu);
 }
 

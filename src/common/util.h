@@ -40,6 +40,8 @@ int util_unhex(uint8_t *out, const char *s, size_t len);
 
 /* Milliseconds since the epoch (CLOCK_REALTIME). */
 int64_t util_now_ms(void);
+/* Milliseconds on the monotonic clock (for intervals and deadlines). */
+int64_t util_mono_ms(void);
 
 /*
  * Format ${t} (seconds since the epoch) as "YYYY-MM-DDTHH:MM:SSZ" into ${out}

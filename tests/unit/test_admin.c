@@ -27,6 +27,7 @@
 #include "admin.h"
 #include "err.h"
 #include "unit.h"
+#include "util.h"
 
 struct fx {
 	char *dir;
@@ -48,22 +49,13 @@ struct slow {
 	int cancelled;
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-}
-
 /* Wait up to 5 s for ${v} to reach ${want}. */
 static void
 wait_for(atomic_int *v, int want)
 {
-	int64_t end = now_ms() + 5000;
+	int64_t end = util_mono_ms() + 5000;
 
-	while (atomic_load(v) < want && now_ms() < end)
+	while (atomic_load(v) < want && util_mono_ms() < end)
 		usleep(5000);
 	assert_int_equal(atomic_load(v), want);
 }
@@ -332,10 +324,10 @@ test_status_roundtrip(void **state)
 static void
 test_async_reply(void **state)
 {
-	int64_t t0 = now_ms();
+	int64_t t0 = util_mono_ms();
 	json_t *resp = call_ok(*state, "{\"cmd\":\"slow\",\"ms\":200}");
 
-	assert_true(now_ms() - t0 >= 190);
+	assert_true(util_mono_ms() - t0 >= 190);
 	assert_true(json_is_true(json_object_get(resp, "slow")));
 	json_decref(resp);
 }
@@ -596,11 +588,11 @@ static void
 test_idle_timeout(void **state)
 {
 	struct fx *f = *state;
-	int64_t t0 = now_ms();
+	int64_t t0 = util_mono_ms();
 	int fd = raw_connect(f->path);
 
 	expect_eof(fd);			/* after 300 ms without a request */
-	assert_true(now_ms() - t0 >= 250);
+	assert_true(util_mono_ms() - t0 >= 250);
 	/* Not while a request is pending. */
 	fd = raw_connect(f->path);
 	raw_send(fd, "{\"cmd\":\"slow\",\"ms\":800}\n");
