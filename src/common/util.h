@@ -22,6 +22,36 @@ int util_text_ok(const char *s, size_t max, const char *what);
  */
 int util_token_ok(const char *s, size_t max, const char *what);
 
+/* Big-endian integers in wire formats (packages, frames, deltas). */
+static inline void
+be32_put(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static inline uint32_t
+be32_get(const uint8_t *p)
+{
+	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3]);
+}
+
+static inline void
+be64_put(uint8_t *p, uint64_t v)
+{
+	be32_put(p, (uint32_t)(v >> 32));
+	be32_put(p + 4, (uint32_t)v);
+}
+
+static inline uint64_t
+be64_get(const uint8_t *p)
+{
+	return ((uint64_t)be32_get(p) << 32 | be32_get(p + 4));
+}
+
 /*
  * Check that ${s} is a fully qualified domain name: dot-separated labels of
  * 1..63 letters, digits and hyphens, not starting or ending with a hyphen, at

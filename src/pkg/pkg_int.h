@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "pkg.h"
+#include "util.h"	/* be32_put and friends */
 
 #define PKG_HDR_PREFIX	12	/* magic, version, header length */
 #define PKG_FINAL	0x80000000u	/* frame word: the final frame */
@@ -19,35 +20,6 @@
 #define PKG_SIG_CONTEXT	"poolpair package signature v1"
 /* Final frame: digest, record count, signature length, signature. */
 #define PKG_TRAILER_MAX	(CRYPTO_HASH_LEN + 8 + 2 + CRYPTO_SIG_MAX)
-
-static inline void
-be32_put(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static inline uint32_t
-be32_get(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
-}
-
-static inline void
-be64_put(uint8_t *p, uint64_t v)
-{
-	be32_put(p, (uint32_t)(v >> 32));
-	be32_put(p + 4, (uint32_t)v);
-}
-
-static inline uint64_t
-be64_get(const uint8_t *p)
-{
-	return ((uint64_t)be32_get(p) << 32 | be32_get(p + 4));
-}
 
 /* Encode ${h} into ${h}->raw.  Returns 0 or -1. */
 int pkg_header_encode(struct pkg_hdr *h);
