@@ -116,6 +116,7 @@ struct store_content {
 	int64_t created_ms, updated_ms;
 	char home[PP_FQDN_MAX + 1];	/* the pool the item belongs to */
 	int primary;
+	int64_t lsn;		/* its put's journal LSN here (0: imported) */
 };
 
 struct store_config {
@@ -295,6 +296,10 @@ int store_content_get(struct store *st, const char *conf, const char *name,
 int store_content_info(struct store *st, const char *conf, const char *name,
     struct store_content *out);
 int store_content_del(struct store *st, const char *conf, const char *name);
+/* Item ${conf}/${name}'s chunk ids, ${n} of them, into ${ids} (the caller
+ * frees; NULL if none).  PP_ENOENT if there is no such item. */
+int store_content_ids(struct store *st, const char *conf, const char *name,
+    uint8_t **ids, size_t *n);
 typedef int store_content_cb(void *arg, const struct store_content *c);
 /* List content items, all or (${conf} not NULL) one conference's. */
 int store_content_list(struct store *st, const char *conf,
@@ -395,6 +400,15 @@ struct store_rec {
 	struct store_conf conf;
 	struct store_content content;		/* ids: its chunk ids */
 	const uint8_t *ids;
+	/*
+	 * In a package of changes: the item's previous chunk list (nprev
+	 * ids), made by the put at LSN prev_base and replaced by the one at
+	 * prev_lsn (store_content_put keeps it until the partner has that);
+	 * else NULL.
+	 */
+	const uint8_t *prev;
+	size_t nprev;
+	int64_t prev_base, prev_lsn;
 	struct store_config config;		/* body: the document */
 	const uint8_t *body;
 	struct store_owner owner;

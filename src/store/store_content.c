@@ -103,6 +103,199 @@ chunks_release(struct store *st, const uint8_t *ids, size_t n)
 	return (0);
 }
 
+static int
+id_cmp(const void *a, const void *b)
+{
+
+	return (memcmp(a, b, CRYPTO_HASH_LEN));
+}
+
+/* How many of the ${n} ids ${ids} are not among the ${nn} ids ${nw}. */
+static int
+ids_unshared(const uint8_t *ids, size_t n, const uint8_t *nw, size_t nn,
+    size_t *out)
+{
+	uint8_t *sorted;
+	size_t i;
+
+	*out = 0;
+	if (nn > 0) {
+		if ((sorted = malloc(nn * CRYPTO_HASH_LEN)) == NULL) {
+			pp_err(PP_EINTERNAL, "out of memory");
+			return (-1);
+		}
+		memcpy(sorted, nw, nn * CRYPTO_HASH_LEN);
+		qsort(sorted, nn, CRYPTO_HASH_LEN, id_cmp);
+	} else
+		sorted = NULL;
+	for (i = 0; i < n; i++)
+		if (sorted == NULL || bsearch(ids + i * CRYPTO_HASH_LEN,
+		    sorted, nn, CRYPTO_HASH_LEN, id_cmp) == NULL)
+			(*out)++;
+	free(sorted);
+	return (0);
+}
+
+int
+prev_load(struct store *st, const char *conf, const char *name,
+    struct idlist *out, int64_t *lsn, int64_t *base)
+{
+	sqlite3_stmt *s;
+	size_t len;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((s = db_stmt(st, "SELECT chunks, lsn, base FROM content_prev"
+	    " WHERE conf = ? AND name = ?")) == NULL)
+		return (-1);
+	db_bind_text(s, 1, conf);
+	db_bind_text(s, 2, name);
+	if ((r = sqlite3_step(s)) == SQLITE_DONE) {
+		sqlite3_reset(s);
+		return (0);
+	}
+	if (r != SQLITE_ROW)
+		return (db_fail(st, "previous chunk list"));
+	len = (size_t)sqlite3_column_bytes(s, 0);
+	if (len > 0 && (out->ids = malloc(len)) == NULL) {
+		sqlite3_reset(s);
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	if (len > 0)
+		memcpy(out->ids, sqlite3_column_blob(s, 0), len);
+	out->n = out->cap = len / CRYPTO_HASH_LEN;
+	if (lsn != NULL)
+		*lsn = sqlite3_column_int64(s, 1);
+	if (base != NULL)
+		*base = sqlite3_column_int64(s, 2);
+	sqlite3_reset(s);
+	return (0);
+}
+
+int
+prev_drop(struct store *st, const char *conf, const char *name)
+{
+	struct idlist p;
+	sqlite3_stmt *s;
+	int rc = -1;
+
+	if (prev_load(st, conf, name, &p, NULL, NULL) != 0)
+		return (-1);
+	if (p.ids == NULL)
+		return (0);
+	if ((s = db_stmt(st, "DELETE FROM content_prev WHERE conf = ?"
+	    " AND name = ?")) != NULL) {
+		db_bind_text(s, 1, conf);
+		db_bind_text(s, 2, name);
+		if (db_done(st, s, "previous chunk list") == 0)
+			rc = chunks_release(st, p.ids, p.n);
+	}
+	free(p.ids);
+	return (rc);
+}
+
+/*
+ * Item ${c} was just replaced (the put journaled at LSN ${lsn}): its old
+ * version, made by the put at ${oldlsn}, had the chunk list ${old}; the
+ * new one has the ${nn} ids ${nw}.  The previous version to keep, with
+ * its chunks' references, is the one the partner most likely holds: the
+ * one kept already if the partner has not acknowledged the put that
+ * replaced it (a quick succession of versions: those in between are
+ * released), else the old one.  It is kept only if what changed is small
+ * enough for an edit to pay (PREV_KEEP_MAX chunks, and at most half of
+ * the previous ones unless only a few); else it is released too.
+ */
+static int
+prev_replace(struct store *st, const struct store_content *c,
+    struct idlist *old, int64_t oldlsn, const uint8_t *nw, size_t nn,
+    int64_t lsn)
+{
+	struct idlist kept;
+	struct idlist *p = old;
+	sqlite3_stmt *s;
+	int64_t plsn = 0, pbase = 0, epoch, next, floor;
+	size_t gone;
+	int rc = -1;
+
+	if (prev_load(st, c->conf, c->name, &kept, &plsn, &pbase) != 0 ||
+	    modstate_get(st, STORE_MOD_CONFCONTENT, &epoch, &next, &floor) !=
+	    0)
+		goto out;
+	if (kept.ids != NULL && plsn > floor) {
+		/* The partner has not the version in between: release it. */
+		if (chunks_release(st, old->ids, old->n) != 0)
+			goto out;
+		p = &kept;
+	} else {
+		if (kept.ids != NULL && prev_drop(st, c->conf, c->name) != 0)
+			goto out;
+		plsn = lsn;
+		pbase = oldlsn;
+	}
+	if (ids_unshared(p->ids, p->n, nw, nn, &gone) != 0)
+		goto out;
+	if (gone == 0 || gone > PREV_KEEP_MAX || (gone > 4 && gone * 2 >
+	    p->n)) {
+		if ((p == &kept && prev_drop(st, c->conf, c->name) != 0) ||
+		    (p == old && chunks_release(st, old->ids, old->n) != 0))
+			goto out;
+		rc = 0;
+		goto out;
+	}
+	if ((s = db_stmt(st, "INSERT OR REPLACE INTO content_prev"
+	    " VALUES(?,?,?,?,?)")) == NULL)
+		goto out;
+	db_bind_text(s, 1, c->conf);
+	db_bind_text(s, 2, c->name);
+	sqlite3_bind_int64(s, 3, plsn);
+	sqlite3_bind_int64(s, 4, pbase);
+	sqlite3_bind_blob(s, 5, p->ids, (int)(p->n * CRYPTO_HASH_LEN),
+	    SQLITE_STATIC);
+	rc = db_done(st, s, "previous chunk list");
+out:
+	free(kept.ids);
+	return (rc);
+}
+
+int
+prev_prune(struct store *st, int64_t upto)
+{
+	sqlite3_stmt *s;
+	uint8_t *ids;
+	size_t len;
+	int r, rc = -1;
+
+	/* Release each list, then delete the rows (not while reading). */
+	if ((s = db_stmt(st, "SELECT chunks FROM content_prev WHERE lsn <= ?"))
+	    == NULL)
+		return (-1);
+	sqlite3_bind_int64(s, 1, upto);
+	while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		len = (size_t)sqlite3_column_bytes(s, 0);
+		if ((ids = malloc(len + 1)) == NULL) {
+			sqlite3_reset(s);
+			pp_err(PP_EINTERNAL, "out of memory");
+			return (-1);
+		}
+		memcpy(ids, sqlite3_column_blob(s, 0), len);
+		rc = chunks_release(st, ids, len / CRYPTO_HASH_LEN);
+		free(ids);
+		if (rc != 0) {
+			sqlite3_reset(s);
+			return (-1);
+		}
+	}
+	sqlite3_reset(s);
+	if (r != SQLITE_DONE)
+		return (db_fail(st, "previous chunk lists"));
+	if ((s = db_stmt(st, "DELETE FROM content_prev WHERE lsn <= ?")) ==
+	    NULL)
+		return (-1);
+	sqlite3_bind_int64(s, 1, upto);
+	return (db_done(st, s, "previous chunk lists"));
+}
+
 /*
  * Load item ${conf}/${name} into ${c}; if ${ids} is not NULL, also its
  * chunk list (caller frees ids->ids).  PP_ENOENT if there is none.
@@ -116,7 +309,7 @@ content_find(struct store *st, const char *conf, const char *name,
 	int r;
 
 	if ((s = db_stmt(st, "SELECT conf, name, kind, mime, size, sha256,"
-	    " chunks, created, updated, home FROM content WHERE conf = ?"
+	    " chunks, created, updated, home, lsn FROM content WHERE conf = ?"
 	    " AND name = ?")) == NULL)
 		return (-1);
 	db_bind_text(s, 1, conf);
@@ -142,6 +335,7 @@ content_find(struct store *st, const char *conf, const char *name,
 	c->updated_ms = sqlite3_column_int64(s, 8);
 	db_col_text(s, 9, c->home, sizeof(c->home));
 	c->primary = strcmp(c->home, st->pool) == 0;
+	c->lsn = sqlite3_column_int64(s, 10);
 	if (ids != NULL && blen > 0) {
 		if (blen % CRYPTO_HASH_LEN != 0) {
 			pp_err(PP_ESTORE, "store %s is corrupted (chunk list "
@@ -166,8 +360,12 @@ content_row(struct store *st, const struct store_content *c,
 {
 	sqlite3_stmt *s;
 
+	/* Journaled first: the row records its put's LSN. */
+	if (jrnl_append(st, STORE_MOD_CONFCONTENT, "content", c->conf,
+	    c->name, "put") != 0)
+		return (-1);
 	if ((s = db_stmt(st, "INSERT OR REPLACE INTO content"
-	    " VALUES(?,?,?,?,?,?,?,?,?,?)")) == NULL)
+	    " VALUES(?,?,?,?,?,?,?,?,?,?,?)")) == NULL)
 		return (-1);
 	db_bind_text(s, 1, c->conf);
 	db_bind_text(s, 2, c->name);
@@ -180,10 +378,9 @@ content_row(struct store *st, const struct store_content *c,
 	sqlite3_bind_int64(s, 8, c->created_ms);
 	sqlite3_bind_int64(s, 9, c->updated_ms);
 	db_bind_text(s, 10, c->home);
-	if (db_done(st, s, "content put") != 0)
-		return (-1);
-	return (jrnl_append(st, STORE_MOD_CONFCONTENT, "content", c->conf,
-	    c->name, "put"));
+	sqlite3_bind_int64(s, 11, st->importing ? 0 :
+	    st->mod[STORE_MOD_CONFCONTENT].next_lsn - 1);
+	return (db_done(st, s, "content put"));
 }
 
 /* Refuse a new item in a conference that holds the most allowed. */
@@ -232,7 +429,8 @@ content_put_commit(struct store *st, struct store_content *c,
 	/* New references first, so chunks shared with the old list stay. */
 	if (upload_commit(st, u) != 0 ||
 	    content_row(st, c, u->ids, u->n) != 0 ||
-	    (had && chunks_release(st, oldids.ids, oldids.n) != 0))
+	    (had && prev_replace(st, c, &oldids, old.lsn, u->ids, u->n,
+	    st->mod[STORE_MOD_CONFCONTENT].next_lsn - 1) != 0))
 		goto out;
 	rc = 0;
 out:
@@ -299,6 +497,7 @@ content_del_one(struct store *st, const char *conf, const char *name)
 	db_bind_text(s, 2, name);
 	if (db_done(st, s, "content delete") != 0 ||
 	    chunks_release(st, ids.ids, ids.n) != 0 ||
+	    prev_drop(st, conf, name) != 0 ||
 	    jrnl_append(st, STORE_MOD_CONFCONTENT, "content", conf, name,
 	    "del") != 0)
 		goto out;
@@ -441,6 +640,28 @@ out:
 	free(pt);
 	free(ids.ids);
 	db_rend(st);
+	return (rc);
+}
+
+int
+store_content_ids(struct store *st, const char *conf, const char *name,
+    uint8_t **ids, size_t *n)
+{
+	struct store_content c;
+	struct idlist l = { 0 };
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (db_rbegin(st) != 0)
+		return (-1);
+	rc = content_find(st, conf, name, &c, &l);
+	db_rend(st);
+	if (rc == 0) {
+		*ids = l.ids;
+		*n = l.n;
+	} else
+		free(l.ids);
 	return (rc);
 }
 

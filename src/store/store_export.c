@@ -21,6 +21,8 @@ struct exp {
 	struct store_rec r;
 	uint8_t *body;		/* a config document, freed after use */
 	struct idlist ids;	/* a content item's chunks */
+	struct idlist prev;	/* ... and its previous ones, if kept */
+	int want_prev;		/* load them (changes, not snapshots) */
 };
 
 /* Hand ${e}->r to the callback and free what it pointed to. */
@@ -30,11 +32,15 @@ exp_emit(struct exp *e)
 	int rc;
 
 	e->r.ids = e->ids.ids;
+	e->r.prev = e->prev.ids;
+	e->r.nprev = e->prev.n;
 	e->r.body = e->body;
 	rc = e->cb(e->arg, &e->r);
 	free(e->ids.ids);
+	free(e->prev.ids);
 	free(e->body);
 	memset(&e->ids, 0, sizeof(e->ids));
+	memset(&e->prev, 0, sizeof(e->prev));
 	e->body = NULL;
 	if (rc != 0) {
 		if (pp_errcode() == PP_OK)
@@ -87,6 +93,10 @@ exp_key(struct exp *e, enum store_ent ent, const char *k1, const char *k2)
 		break;
 	case STORE_E_CONTENT:
 		rc = content_find(st, k1, k2, &r->content, &e->ids);
+		if (rc == 0 && e->want_prev &&
+		    prev_load(st, k1, k2, &e->prev, &r->prev_lsn,
+		    &r->prev_base) != 0)
+			return (-1);
 		snprintf(r->content.conf, sizeof(r->content.conf), "%s", k1);
 		snprintf(r->content.name, sizeof(r->content.name), "%s", k2);
 		break;
@@ -152,6 +162,7 @@ exp_changes(struct exp *e, enum store_module m, int64_t since, int64_t upto)
 		return (-1);
 	sqlite3_bind_int64(s, 1, JRNL_SEQ(m, since));
 	sqlite3_bind_int64(s, 2, JRNL_SEQ(m, upto));
+	e->want_prev = 1;
 	return (exp_walk(e, s, -1));
 }
 
@@ -161,6 +172,8 @@ store_rec_clear(struct store_rec *r, enum store_ent e)
 {
 
 	r->ids = NULL;
+	r->prev = NULL;
+	r->nprev = 0;
 	r->body = NULL;
 	switch (e) {
 	case STORE_E_USER:
@@ -322,8 +335,7 @@ exp_snapshot(struct exp *e, enum store_module m)
 	return (0);
 }
 
-/* The epoch, next LSN and floor of ${m}, as committed. */
-static int
+int
 modstate_get(struct store *st, enum store_module m, int64_t *epoch,
     int64_t *next, int64_t *floor)
 {
@@ -396,6 +408,17 @@ exp_new(struct store *st, store_rec_cb *cb, void *arg)
 	return (e);
 }
 
+/* Free ${e} and what a failed lookup may have left in it. */
+static void
+exp_free(struct exp *e)
+{
+
+	free(e->ids.ids);
+	free(e->prev.ids);
+	free(e->body);
+	free(e);
+}
+
 int
 store_export_walk(struct store *st, store_rec_cb *cb, void *arg)
 {
@@ -410,7 +433,7 @@ store_export_walk(struct store *st, store_rec_cb *cb, void *arg)
 		return (-1);
 	rc = st->exp_since >= 0 ? exp_changes(e, st->exp_module,
 	    st->exp_since, st->exp_upto) : exp_snapshot(e, st->exp_module);
-	free(e);
+	exp_free(e);
 	return (rc);
 }
 
@@ -433,7 +456,7 @@ store_walk_home(struct store *st, enum store_module module, const char *home,
 		st->in_read = 0;
 		db_rend(st);
 	}
-	free(e);
+	exp_free(e);
 	return (rc);
 }
 
@@ -569,7 +592,9 @@ store_journal_prune_some(struct store *st, enum store_module module,
 		goto out;
 	sqlite3_bind_int64(s, 1, upto);
 	sqlite3_bind_int(s, 2, (int)module);
-	rc = db_done(st, s, "journal prune");
+	if ((rc = db_done(st, s, "journal prune")) == 0 &&
+	    module == STORE_MOD_CONFCONTENT)
+		rc = prev_prune(st, upto);
 out:
 	return (db_wend(st, rc));
 }
@@ -704,7 +729,7 @@ orphans_capture(struct store *st, enum store_module m, int64_t after)
 	}
 	rc = 0;
 out:
-	free(e);
+	exp_free(e);
 	return (rc);
 }
 

@@ -138,7 +138,8 @@ imp_content(struct store *st, const struct store_content *c,
 	/* New references first, so chunks shared with the old list stay. */
 	if (chunks_ref(st, ids, c->nchunks) != 0 ||
 	    content_row(st, &row, ids, c->nchunks) != 0 ||
-	    (had && chunks_release(st, oldids.ids, oldids.n) != 0))
+	    (had && (chunks_release(st, oldids.ids, oldids.n) != 0 ||
+	    prev_drop(st, c->conf, c->name) != 0)))
 		goto out;
 	rc = 0;
 out:

@@ -14,7 +14,7 @@
 #include "store.h"
 
 #define STORE_APP_ID	0x50504c31	/* "PPL1": PRAGMA application_id */
-#define STORE_VERSION	2		/* PRAGMA user_version */
+#define STORE_VERSION	3		/* PRAGMA user_version */
 #define STORE_DB	"pool.db"
 #define STORE_KEYFILE	"storage.key"
 #define STORE_NSTMT	128		/* prepared statement cache slots */
@@ -283,6 +283,24 @@ int content_find(struct store *st, const char *conf, const char *name,
 int chunk_load(struct store *st, const struct store_content *c,
     const uint8_t *id, uint8_t *sealed, uint8_t *pt, size_t *len,
     int verify);
+
+/*
+ * Previous chunk lists (content_prev, store_content.c): prev_load fills
+ * ${out} with item ${conf}/${name}'s (ids NULL: none; caller frees), and
+ * if not NULL ${lsn} and ${base} with the LSNs of the put that replaced
+ * that version and of the one that made it;
+ * prev_drop releases and deletes it; prev_prune those of puts up to LSN
+ * ${upto}, which the partner acknowledged.  Return 0 or -1.
+ */
+#define PREV_KEEP_MAX	256	/* chunks changed, at most, to keep one */
+int prev_load(struct store *st, const char *conf, const char *name,
+    struct idlist *out, int64_t *lsn, int64_t *base);
+int prev_drop(struct store *st, const char *conf, const char *name);
+int prev_prune(struct store *st, int64_t upto);
+
+/* The epoch, next LSN and floor (pruned up to) of module ${m}. */
+int modstate_get(struct store *st, enum store_module m, int64_t *epoch,
+    int64_t *next, int64_t *floor);
 
 /* Delete conference content (used by conf and user deletion). */
 int content_del_conf(struct store *st, const char *conf);

@@ -17,6 +17,18 @@
 #include "store_int.h"
 #include "util.h"
 
+/*
+ * An item's previous chunk list, kept (with its references) from the put
+ * that replaced it (journaled at LSN lsn) until the partner acknowledges
+ * that put; base: the LSN of the put that made that version.  The
+ * exporter sends the new version as an edit of it (docs/store.md).
+ * Added in store version 3, with content.lsn.
+ */
+#define PREV_SCHEMA \
+    "CREATE TABLE content_prev(conf TEXT NOT NULL, name TEXT NOT NULL," \
+    " lsn INTEGER NOT NULL, base INTEGER NOT NULL, chunks BLOB NOT NULL," \
+    " PRIMARY KEY(conf, name)) WITHOUT ROWID;"
+
 static const char schema[] =
     "CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID;"
     /* floor: journal records up to this LSN were pruned. */
@@ -53,7 +65,10 @@ static const char schema[] =
     " kind INTEGER NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL,"
     " sha256 BLOB NOT NULL, chunks BLOB NOT NULL, created INTEGER NOT NULL,"
     " updated INTEGER NOT NULL, home TEXT NOT NULL,"
+    /* lsn: the journal LSN of its put here (0: imported, or older). */
+    " lsn INTEGER NOT NULL DEFAULT 0,"
     " PRIMARY KEY(conf, name)) WITHOUT ROWID;"
+    PREV_SCHEMA
     /* Keyed by id alone: one B-tree, one page dirtied per new chunk. */
     "CREATE TABLE chunks(id BLOB PRIMARY KEY, refs INTEGER NOT NULL,"
     " size INTEGER NOT NULL, pack INTEGER NOT NULL, off INTEGER NOT NULL,"
@@ -335,6 +350,23 @@ err0:
 	return (-1);
 }
 
+/* Version 2 lacks content.lsn and content_prev: add them, at once. */
+static int
+db_upgrade2(struct store *st)
+{
+
+	db_reset_all(st);
+	if (db_exec(st, "BEGIN IMMEDIATE") != 0)
+		return (-1);
+	if (db_exec(st, "ALTER TABLE content ADD COLUMN lsn INTEGER NOT NULL"
+	    " DEFAULT 0;" PREV_SCHEMA "PRAGMA user_version = 3;") != 0 ||
+	    db_exec(st, "COMMIT") != 0) {
+		(void)db_exec(st, "ROLLBACK");
+		return (-1);
+	}
+	return (0);
+}
+
 /* Check that ${st}->db is a poolpair store this code can read. */
 static int
 db_check_identity(struct store *st)
@@ -357,7 +389,7 @@ db_check_identity(struct store *st)
 		    "SQLite database)", st->dir, STORE_DB);
 		return (-1);
 	}
-	if (ver != STORE_VERSION) {
+	if (ver != STORE_VERSION && ver != 2) {
 		pp_err(PP_ESTORE, "store %s has format version %d; this "
 		    "poolpair reads version %d", st->dir, ver, STORE_VERSION);
 		return (-1);
@@ -374,7 +406,7 @@ db_check_identity(struct store *st)
 		    "store", st->dir, STORE_KEYFILE);
 		return (-1);
 	}
-	return (0);
+	return (ver == 2 ? db_upgrade2(st) : 0);
 
 notours:
 	if (pp_errcode() == PP_ESTORE && strstr(pp_errmsg(), "corrupt"))

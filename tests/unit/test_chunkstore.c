@@ -397,9 +397,16 @@ test_replace_edited(void **state)
 	assert_int_equal(put_file(f, ed, "doc.bin", &b), 0);
 	assert_int_equal(b.size, DATALEN + 1);
 	assert_true(b.nnew >= 1 && b.nnew <= 3);
-	/* Chunks only the old version used are gone. */
+	/*
+	 * Chunks only the old version used are kept (for deltas to the
+	 * partner) until the journal is pruned past the put, then gone.
+	 */
 	assert_int_equal(store_stats(f->u->st, &s), 0);
 	assert_int_equal(s.content_items, 1);
+	assert_true(s.chunks > (int64_t)b.nchunks);
+	assert_int_equal(store_journal_prune(f->u->st, STORE_MOD_CONFCONTENT,
+	    INT64_MAX), 0);
+	assert_int_equal(store_stats(f->u->st, &s), 0);
 	assert_int_equal(s.chunks, (int64_t)b.nchunks);
 	assert_int_equal(s.chunk_bytes, DATALEN + 1);
 	assert_int_equal(get_file(f, "doc.bin", NULL), 0);

@@ -125,6 +125,26 @@ db_exec(struct unit_fx *f, const char *sql)
 	free(db);
 }
 
+/* The integer that ${sql} returns from the store's database. */
+static int
+db_int(struct unit_fx *f, const char *sql)
+{
+	char *db = unit_path(f->dir, "pool.db");
+	sqlite3_stmt *s;
+	sqlite3 *h;
+	int v;
+
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_close(h), SQLITE_OK);
+	free(db);
+	return (v);
+}
+
 static void
 test_altered_identity_refused(void **state)
 {
@@ -135,12 +155,17 @@ test_altered_identity_refused(void **state)
 	db_exec(f, "PRAGMA user_version = 1");
 	expect_open_refused(f, PP_ESTORE);
 	assert_non_null(strstr(pp_errmsg(), "version"));
-	db_exec(f, "PRAGMA user_version = 3");
+	db_exec(f, "PRAGMA user_version = 4");
 	expect_open_refused(f, PP_ESTORE);
-	db_exec(f, "PRAGMA user_version = 2");
+	/* Version 2 (no content.lsn, no content_prev) is brought to 3. */
+	db_exec(f, "ALTER TABLE content DROP COLUMN lsn;"
+	    "DROP TABLE content_prev; PRAGMA user_version = 2");
 	st = store_open(f->dir);
 	assert_non_null(st);
 	store_close(st);
+	db_exec(f, "INSERT INTO content_prev VALUES('c', 'n', 1, 0, x'');"
+	    "DELETE FROM content_prev; SELECT lsn FROM content");
+	assert_int_equal(db_int(f, "PRAGMA user_version"), 3);
 	db_exec(f, "UPDATE meta SET v = replace(v, substr(v, 1, 1), 'x')"
 	    " WHERE k = 'keycheck'");
 	expect_open_refused(f, PP_EKEY);
