@@ -49,12 +49,16 @@ struct bk_export_opts {
 	bk_ask_fn *ask;		/* not NULL: ask before sending (below) */
 	void *ask_arg;
 	size_t ask_max;		/* ids asked about at most (the rest go) */
+	int deltas;		/* the target takes content-edit records */
 };
 
 struct bk_export_result {
 	struct pkg_hdr hdr;	/* as written */
 	struct pkg_stats stats;
 	int fell_back;		/* a snapshot: the journal did not reach back */
+	uint64_t edits;		/* content-edit records sent */
+	uint64_t deltas;	/* their delta segments */
+	uint64_t delta_chunks;	/* chunks those rebuild */
 };
 
 /*
@@ -127,5 +131,72 @@ int bk_rec_encode(const struct store_rec *r, struct pkg_buf *b, int *type);
  * refuses (PP_EINVAL) malformed payloads.
  */
 int bk_rec_decode(const struct pkg_rec *pr, struct store_rec *r);
+
+/*
+ * Content-edit records (bk_delta.c; format in docs/package-format.md): a
+ * content put whose chunk list is an edit of its previous one (r->prev),
+ * which the target's item must be exactly (the SHA-256 of that list is in
+ * the record): segments that copy a range of the previous list, bring new
+ * ids (their chunks travel whole, before the record), or rebuild a run of
+ * chunks as a delta against the previous chunks it replaced.  A delta
+ * rebuilds at most BK_DELTA_CHUNKS chunks and BK_DELTA_MAX bytes, from at
+ * most BK_DELTA_CHUNKS base chunks.
+ *
+ * Writing: bk_edit_begin (the content fields, the base hash), segments in
+ * order, bk_edit_end; bk_edit_delta writes the segment rebuilding the
+ * ${nn} chunks ${ids} (lengths ${lens}, bytes ${nw}) from the ${nb}
+ * previous chunks from ${start} (bytes ${base}) only if it saves a
+ * quarter of what the run costs whole (1), else nothing (0).  Return 0 or
+ * -1 (out of memory).
+ */
+#define BK_DELTA_CHUNKS	32
+#define BK_DELTA_MAX	(1 << 20)
+#define BK_SEG_COPY	0
+#define BK_SEG_NEW	1
+#define BK_SEG_DELTA	2
+struct bk_edit_w {
+	struct pkg_buf *b;
+	size_t countat;			/* where the segment count goes */
+	uint32_t nseg;
+};
+int bk_edit_begin(struct bk_edit_w *e, struct pkg_buf *b,
+    const struct store_rec *r);
+void bk_edit_copy(struct bk_edit_w *e, size_t start, size_t count);
+void bk_edit_new(struct bk_edit_w *e, const uint8_t *ids, size_t count);
+int bk_edit_delta(struct bk_edit_w *e, size_t start, size_t nb,
+    const uint8_t *base, size_t blen, const uint8_t *ids,
+    const uint32_t *lens, size_t nn, const uint8_t *nw, size_t nlen);
+int bk_edit_end(struct bk_edit_w *e);
+
+/* A content put's fields up to its chunk count (bk_codec.c). */
+void bk_content_head(struct pkg_buf *b, const struct store_rec *r);
+
+/*
+ * Reading: bk_edit_decode decodes the content fields into ${r} (ids NULL)
+ * and the base hash into ${base}, leaving ${script} at the segments (n is
+ * bounded; PP_EINVAL if malformed).  bk_edit_rebuild fills ${ids} (room
+ * for ${n}) from the segments and the ${ncur} ids ${cur} they edit,
+ * checking every count, range and length; each delta (its fields in a
+ * struct bk_delta, pointing into the payload) goes to ${fn}, which fills
+ * its nn ids.  bk_edit_apply does it all inside an open import of ${st}
+ * against the item it holds, rebuilding each delta's chunks from its own
+ * (their ids are their SHA-256), and imports the put.  Return 0 or -1.
+ */
+struct bk_delta {
+	size_t start, nb;		/* base: previous chunks */
+	const uint8_t *base_ids;	/* ... their ids */
+	size_t nn, nlen;		/* chunks rebuilt, their bytes */
+	const uint8_t *lens;		/* nn big-endian u32 */
+	size_t pre, suf, litlen;
+	const uint8_t *sum;		/* SHA-256 of the nn ids */
+	const uint8_t *lit;
+};
+typedef int bk_delta_fn(void *arg, const struct bk_delta *d, uint8_t *ids);
+int bk_edit_decode(const struct pkg_rec *pr, struct store_rec *r,
+    uint8_t base[static CRYPTO_HASH_LEN], struct pkg_cur *script);
+int bk_edit_rebuild(struct pkg_cur *c, size_t ncur, size_t n, uint8_t *ids,
+    const uint8_t *cur, bk_delta_fn *fn, void *arg);
+int bk_edit_apply(struct store *st, const struct pkg_rec *pr,
+    struct store_rec *r);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "backup.h"
 #include "err.h"
+#include "util.h"
 
 /* Put (del 0) and delete (del 1) record types of each entity. */
 static const int rtype[STORE_NENT][2] = {
@@ -19,6 +20,21 @@ static const int rtype[STORE_NENT][2] = {
 	[STORE_E_CONFIG] = { PKG_R_CONFIG, 0 },
 	[STORE_E_OWNER] = { PKG_R_OWNER, 0 },
 };
+
+void
+bk_content_head(struct pkg_buf *b, const struct store_rec *r)
+{
+
+	pkg_put_str(b, r->content.conf);
+	pkg_put_str(b, r->content.name);
+	pkg_put_u8(b, (unsigned)r->content.kind);
+	pkg_put_str(b, r->content.mime);
+	pkg_put_i64(b, r->content.size);
+	pkg_put_bytes(b, r->content.sha256, CRYPTO_HASH_LEN);
+	pkg_put_i64(b, r->content.created_ms);
+	pkg_put_i64(b, r->content.updated_ms);
+	pkg_put_u32(b, (uint32_t)r->content.nchunks);
+}
 
 int
 bk_rec_encode(const struct store_rec *r, struct pkg_buf *b, int *type)
@@ -75,17 +91,12 @@ bk_rec_encode(const struct store_rec *r, struct pkg_buf *b, int *type)
 		pkg_put_i64(b, r->conf.updated_ms);
 		break;
 	case STORE_E_CONTENT:
-		pkg_put_str(b, r->content.conf);
-		pkg_put_str(b, r->content.name);
-		if (r->del)
+		if (r->del) {
+			pkg_put_str(b, r->content.conf);
+			pkg_put_str(b, r->content.name);
 			break;
-		pkg_put_u8(b, (unsigned)r->content.kind);
-		pkg_put_str(b, r->content.mime);
-		pkg_put_i64(b, r->content.size);
-		pkg_put_bytes(b, r->content.sha256, CRYPTO_HASH_LEN);
-		pkg_put_i64(b, r->content.created_ms);
-		pkg_put_i64(b, r->content.updated_ms);
-		pkg_put_u32(b, (uint32_t)r->content.nchunks);
+		}
+		bk_content_head(b, r);
 		pkg_put_bytes(b, r->ids, r->content.nchunks * CRYPTO_HASH_LEN);
 		break;
 	case STORE_E_OWNER:
@@ -109,11 +120,52 @@ bk_rec_encode(const struct store_rec *r, struct pkg_buf *b, int *type)
 	return (b->failed ? -1 : 0);
 }
 
+/* A content put's fields up to its chunk count. */
+static void
+dec_content_head(struct pkg_cur *c, struct store_rec *r)
+{
+	const uint8_t *p;
+
+	pkg_get_str(c, r->content.conf, PP_CONF_ID_LEN);
+	pkg_get_str(c, r->content.name, PP_CONTENT_NAME_MAX);
+	r->content.kind = (enum store_kind)pkg_get_u8(c);
+	pkg_get_str(c, r->content.mime, PP_MIME_MAX);
+	r->content.size = pkg_get_i64(c);
+	if ((p = pkg_get_bytes(c, CRYPTO_HASH_LEN)) != NULL)
+		memcpy(r->content.sha256, p, CRYPTO_HASH_LEN);
+	r->content.created_ms = pkg_get_i64(c);
+	r->content.updated_ms = pkg_get_i64(c);
+	r->content.nchunks = pkg_get_u32(c);
+}
+
+int
+bk_edit_decode(const struct pkg_rec *pr, struct store_rec *r,
+    uint8_t base[static CRYPTO_HASH_LEN], struct pkg_cur *script)
+{
+	const uint8_t *p;
+
+	script->p = pr->p;
+	script->len = pr->len;
+	script->bad = 0;
+	store_rec_clear(r, STORE_E_CONTENT);
+	r->ent = STORE_E_CONTENT;
+	r->del = 0;
+	dec_content_head(script, r);
+	if ((p = pkg_get_bytes(script, CRYPTO_HASH_LEN)) != NULL)
+		memcpy(base, p, CRYPTO_HASH_LEN);
+	if (script->bad ||
+	    r->content.nchunks > PKG_REC_MAX / CRYPTO_HASH_LEN) {
+		pp_err(PP_EINVAL, "package refused: malformed content-edit "
+		    "record");
+		return (-1);
+	}
+	return (0);
+}
+
 /* Decode the fields of the put or delete of entity ${ent} from ${c}. */
 static void
 dec_fields(struct pkg_cur *c, struct store_rec *r)
 {
-	const uint8_t *p;
 	size_t i;
 
 	switch (r->ent) {
@@ -163,18 +215,12 @@ dec_fields(struct pkg_cur *c, struct store_rec *r)
 		r->conf.updated_ms = pkg_get_i64(c);
 		break;
 	case STORE_E_CONTENT:
-		pkg_get_str(c, r->content.conf, PP_CONF_ID_LEN);
-		pkg_get_str(c, r->content.name, PP_CONTENT_NAME_MAX);
-		if (r->del)
+		if (r->del) {
+			pkg_get_str(c, r->content.conf, PP_CONF_ID_LEN);
+			pkg_get_str(c, r->content.name, PP_CONTENT_NAME_MAX);
 			break;
-		r->content.kind = (enum store_kind)pkg_get_u8(c);
-		pkg_get_str(c, r->content.mime, PP_MIME_MAX);
-		r->content.size = pkg_get_i64(c);
-		if ((p = pkg_get_bytes(c, CRYPTO_HASH_LEN)) != NULL)
-			memcpy(r->content.sha256, p, CRYPTO_HASH_LEN);
-		r->content.created_ms = pkg_get_i64(c);
-		r->content.updated_ms = pkg_get_i64(c);
-		r->content.nchunks = pkg_get_u32(c);
+		}
+		dec_content_head(c, r);
 		/* The count is checked against what the payload holds. */
 		if (c->bad || c->len != r->content.nchunks * CRYPTO_HASH_LEN) {
 			c->bad = 1;

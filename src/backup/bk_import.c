@@ -136,9 +136,13 @@ apply_one(struct store *st, const struct pkg_rec *pr, struct store_rec *rec)
 
 	if (pr->type == PKG_R_CHUNK)
 		return (store_import_chunk(st, pr->chunk_id, pr->p, pr->len));
-	if (bk_rec_decode(pr, rec) != 0)
+	if (pr->type == PKG_R_CONTENT_EDIT)
+		rc = bk_edit_apply(st, pr, rec);
+	else if (bk_rec_decode(pr, rec) != 0)
 		return (-1);
-	if ((rc = store_import_rec(st, rec)) != 0 &&
+	else
+		rc = store_import_rec(st, rec);
+	if (rc != 0 &&
 	    pp_errcode() != PP_ESTORE && pp_errcode() != PP_EIO &&
 	    pp_errcode() != PP_EINTERNAL) {
 		/* The signature is unchecked yet: say what failed. */

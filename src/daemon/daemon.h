@@ -74,6 +74,7 @@ struct dmod {
 	int64_t acked;			/* the partner has up to here */
 	int known;			/* acked is known (a HELLO came) */
 	int need_snapshot;
+	int no_deltas;			/* refused last: the next goes whole */
 	int inflight;			/* a package is on its way */
 	int inflight_snapshot;		/* ... and it is a snapshot */
 	int64_t inflight_upto;
@@ -155,6 +156,7 @@ struct daemon {
 	size_t have_qlen, have_n;
 	uint8_t *have_bits;
 	struct event *have_ev;
+	int partner_deltas;		/* its HELLO: it takes edits (mtx) */
 	struct admin_server *admin;
 	struct audit *audit;		/* the audit log (audit.h) */
 	struct worker *auditor;		/* writes it, off the loop */

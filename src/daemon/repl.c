@@ -274,6 +274,9 @@ exp_run(struct worker *w, struct job *j)
 	o.ask = exp_ask;
 	o.ask_arg = op;
 	o.ask_max = D_HAVE_MAX;
+	pthread_mutex_lock(&w->d->mtx);
+	o.deltas = w->d->partner_deltas && !w->d->mod[op->module].no_deltas;
+	pthread_mutex_unlock(&w->d->mtx);
 	j->rc = bk_export(w->st, &w->d->keys, &o, op->wfd, &op->res);
 	if (j->rc != 0)
 		snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
@@ -586,6 +589,7 @@ out_hello(struct daemon *d, json_t *j)
 		return;
 	}
 	pthread_mutex_lock(&d->mtx);
+	d->partner_deltas = json_is_true(json_object_get(j, "deltas"));
 	json_array_foreach(mods, i, e) {
 		if (store_module_parse(json_string_value(json_object_get(e,
 		    "module")) ?: "", &m) != 0)
@@ -629,6 +633,8 @@ out_answer(struct daemon *d, int type, json_t *j)
 		pthread_mutex_lock(&d->mtx);
 		if (json_is_true(json_object_get(j, "snapshot")))
 			dm->need_snapshot = 1;
+		/* A content-edit may be what it refused: none next time. */
+		dm->no_deltas = 1;
 		if (json_is_integer(lsn))
 			dm->acked = json_integer_value(lsn);
 		pthread_mutex_unlock(&d->mtx);
@@ -642,6 +648,7 @@ out_answer(struct daemon *d, int type, json_t *j)
 	pthread_mutex_lock(&d->mtx);
 	dm->acked = json_integer_value(lsn);
 	dm->inflight = 0;
+	dm->no_deltas = 0;
 	if (dm->inflight_snapshot)
 		dm->need_snapshot = 0;
 	dm->backoff_ms = 0;
@@ -1458,8 +1465,10 @@ repl_in_up(struct daemon *d, struct link *l)
 		json_array_append_new(mods, e);
 	}
 	pthread_mutex_unlock(&d->mtx);
-	link_send_json(l, FR_HELLO, json_pack("{s:i, s:s, s:s, s:o}", "v", 1,
-	    "pool", d->cfg.pool, "pair", d->cfg.pair, "modules", mods));
+	/* deltas: this side takes content-edit records (bk_delta.c). */
+	link_send_json(l, FR_HELLO, json_pack("{s:i, s:s, s:s, s:b, s:o}",
+	    "v", 1, "pool", d->cfg.pool, "pair", d->cfg.pair, "deltas", 1,
+	    "modules", mods));
 }
 
 void

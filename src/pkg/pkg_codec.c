@@ -31,6 +31,7 @@ static const struct {
 	[PKG_R_CONTENT_DEL] = { "content-del", 1 },
 	[PKG_R_CONFIG] = { "config", 2 },
 	[PKG_R_OWNER] = { "owner", 0 },
+	[PKG_R_CONTENT_EDIT] = { "content-edit", 1 },
 };
 
 int

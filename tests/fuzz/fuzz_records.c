@@ -17,7 +17,8 @@
  * returns exactly the records written, in order (chunks: the same
  * plaintext and id), and then 0; every data record goes through
  * bk_rec_decode, and one that decodes must encode back (bk_rec_encode) to
- * the same type and bytes.
+ * the same type and bytes; content-edits go through their parsers
+ * (bk_edit_decode, bk_edit_rebuild: every delta within its payload).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,42 @@ write_pkg(const uint8_t *data, size_t size, struct pkg_hdr *h,
 	pkg_writer_free(w);
 }
 
+/* bk_delta_fn: a delta's fields stay inside its payload; ids zeroed. */
+static int
+delta_check(void *arg, const struct bk_delta *d, uint8_t *ids)
+{
+	const struct pkg_rec *rec = arg;
+	const uint8_t *end = rec->p + rec->len;
+
+	if (d->pre + d->suf > d->nlen || d->litlen != d->nlen - d->pre -
+	    d->suf || d->nb == 0 || d->nb > BK_DELTA_CHUNKS || d->nn == 0 ||
+	    d->nn > BK_DELTA_CHUNKS || d->nlen > BK_DELTA_MAX ||
+	    d->lens < rec->p || d->lens + d->nn * 4 > end ||
+	    d->lit < rec->p || d->lit + d->litlen > end)
+		fuzz_fail("a delta parsed out of its bounds");
+	memset(ids, 0, d->nn * CRYPTO_HASH_LEN);
+	return (0);
+}
+
+/* A content-edit rebuilds its list (against 16 fixed ids) or is refused. */
+static void
+edits(const struct pkg_rec *rec)
+{
+	static const uint8_t cur[16 * CRYPTO_HASH_LEN];
+	struct store_rec sr;
+	struct pkg_cur c;
+	uint8_t base[CRYPTO_HASH_LEN], *ids;
+
+	if (bk_edit_decode(rec, &sr, base, &c) != 0 ||
+	    sr.content.nchunks > 4096)
+		return;
+	if ((ids = malloc(sr.content.nchunks * CRYPTO_HASH_LEN + 1)) == NULL)
+		fuzz_fail("out of memory");
+	(void)bk_edit_rebuild(&c, 16, sr.content.nchunks, ids, cur,
+	    delta_check, (void *)rec);
+	free(ids);
+}
+
 /* Decode data record ${rec}; if it decodes, it must encode back the same. */
 static void
 roundtrip(const struct pkg_rec *rec)
@@ -162,6 +199,10 @@ roundtrip(const struct pkg_rec *rec)
 	struct pkg_buf b = { NULL, 0, 0, 0 };
 	int type;
 
+	if (rec->type == PKG_R_CONTENT_EDIT) {
+		edits(rec);
+		return;
+	}
 	if (bk_rec_decode(rec, &sr) != 0)
 		return;
 	if (bk_rec_encode(&sr, &b, &type) != 0 || type != rec->type ||

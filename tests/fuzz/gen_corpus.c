@@ -173,6 +173,57 @@ set_confcontent(struct gen_set *s)
 	add_rec(s, &r);
 }
 
+/*
+ * A content-edit of a 40-chunk item: chunks 0-19 kept, chunk 20 rebuilt
+ * by a delta (16 bytes rewritten in 1536), chunk 21 new, 22-39 kept.
+ */
+static void
+set_edits(struct gen_set *s)
+{
+	struct bk_edit_w e;
+	struct store_rec r;
+	uint8_t base[GEN_CHUNK], nw[GEN_CHUNK];
+	uint8_t prev[40 * CRYPTO_HASH_LEN], ids[40 * CRYPTO_HASH_LEN];
+	uint32_t len = GEN_CHUNK;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	s->module = STORE_MOD_CONFCONTENT;
+	for (i = 0; i < sizeof(base); i++)
+		base[i] = (uint8_t)(i * 7 + i / 13);
+	memcpy(nw, base, sizeof(nw));
+	memset(nw + 700, 'E', 16);
+	for (i = 0; i < sizeof(prev); i++)
+		prev[i] = ids[i] = (uint8_t)(i * 31 + i / 32);
+	ids[21 * CRYPTO_HASH_LEN] ^= 1;
+	if (crypto_sha256(base, sizeof(base), prev + 20 * CRYPTO_HASH_LEN) !=
+	    0 || crypto_sha256(nw, sizeof(nw), ids + 20 * CRYPTO_HASH_LEN) !=
+	    0)
+		exit(1);
+	memset(&r, 0, sizeof(r));
+	r.ent = STORE_E_CONTENT;
+	strcpy(r.content.conf, "0123456789abcdef0123456789abcdef");
+	strcpy(r.content.name, "deck.pptx");
+	strcpy(r.content.mime, "application/vnd.ms-powerpoint");
+	r.content.size = 40 * GEN_CHUNK;
+	r.content.nchunks = 40;
+	r.ids = ids;
+	r.prev = prev;
+	r.nprev = 40;
+	if (bk_edit_begin(&e, &s->b[0], &r) != 0)
+		exit(1);
+	bk_edit_copy(&e, 0, 20);
+	if (bk_edit_delta(&e, 20, 1, base, sizeof(base),
+	    ids + 20 * CRYPTO_HASH_LEN, &len, 1, nw, sizeof(nw)) != 1)
+		exit(1);
+	bk_edit_new(&e, ids + 21 * CRYPTO_HASH_LEN, 1);
+	bk_edit_copy(&e, 22, 18);
+	if (bk_edit_end(&e) != 0)
+		exit(1);
+	s->type[0] = PKG_R_CONTENT_EDIT;
+	s->n = 1;
+}
+
 /* Content deletions across the first frame, then a chunk and its item. */
 static void
 set_frames(struct gen_set *s)
@@ -387,7 +438,7 @@ int
 main(int argc, char *argv[])
 {
 	static uint8_t p[GEN_MAX];
-	struct gen_set u, c, f, g, k;
+	struct gen_set u, c, f, g, k, e;
 	size_t len;
 
 	if (argc != 2) {
@@ -402,6 +453,7 @@ main(int argc, char *argv[])
 	set_userdata(&u);
 	set_confcontent(&c);
 	set_frames(&f);
+	set_edits(&e);
 	memset(&k, 0, sizeof(k));
 	k.module = STORE_MOD_CONFCONTENT;
 	add_chunk(&k, 200, 1, 5);
@@ -439,6 +491,7 @@ main(int argc, char *argv[])
 	put_records(&c, 0, "confcontent-raw");
 	put_records(&f, 2, "frames");
 	put_records(&f, 0, "frames-raw");
+	put_records(&e, 2, "edits");
 	put_pad(&k, 50, "pad-chunk");
 	put_pad(&u, 3, "pad-userdata");
 	put_records(&g, 2, "config");
@@ -446,6 +499,7 @@ main(int argc, char *argv[])
 	set_free(&u);
 	set_free(&c);
 	set_free(&f);
+	set_free(&e);
 	set_free(&k);
 	set_free(&g);
 	fuzz_keys_free(&keys);

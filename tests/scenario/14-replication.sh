@@ -3,7 +3,8 @@
 # Proves: every module reaches the partner (users, settings, contacts,
 # conferences, content byte for byte, config from the master), each
 # change well within a second; deletions too; a re-uploaded deck with one
-# changed slide costs the partner a few new chunks, not the file; a pool
+# changed slide costs the partner a few new chunks, not the file, and
+# travels as a delta of a few hundred bytes; a pool
 # killed with SIGKILL and restarted gets what changed meanwhile (resume
 # from the acked LSN); the journal is pruned only up to what the partner
 # acked; a client with a certificate of another CA is refused at the
@@ -48,6 +49,14 @@ pa content put "$CF" "$TESTDIR/deck.pptx" --kind presentation >/dev/null
 wait_for 10 sh -c "'$POOLPAIR' -c '$CB_CONF' content get '$CF' deck.pptx -o '$TESTDIR/got2.pptx' && cmp -s '$TESTDIR/deck.pptx' '$TESTDIR/got2.pptx'"
 after=$(json_eval "$(succeeds pb info --json)" 'd["chunks"]')
 [ $((after - before)) -le 3 ] || fail "one slide cost $((after - before)) new chunks at B"
+# ... and went as a delta of its bytes, its list as an edit: not as
+# those chunks (16 KiB each) and the deck's whole list (5 KiB).
+pkgb=$(json_eval "$(succeeds pa status --json)" '[m["export"]["last_package_bytes"] for m in d["modules"] if m["module"] == "confcontent"][0]')
+echo "one changed slide: a package of $pkgb bytes"
+[ "$pkgb" -gt 0 ] && [ "$pkgb" -lt 4096 ] || fail "one changed slide cost a package of $pkgb bytes"
+# A keeps the chunks the edit replaced until B acknowledges it, then
+# frees them: both then hold the same chunks.
+wait_for 5 sh -c "[ \"\$('$POOLPAIR' -c '$CA_CONF' info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"chunks\"])')\" = $after ]"
 
 # The other way: B's own user reaches A.
 pb user add "$CA_" --name Carol >/dev/null

@@ -594,6 +594,265 @@ content_prestaged_gone(void **state)
 	free(buf);
 }
 
+/* bk_ask_fn as the daemon's HAVEQ would answer it: B's chunks. */
+static int
+b_ask(void *arg, const uint8_t *ids, size_t n, uint8_t *bits)
+{
+
+	return (store_chunks_held(arg, ids, n, bits));
+}
+
+/* Export A's content changes since ${since} asking B, deltas or not. */
+static int
+export_asking(struct fx *f, int64_t since, int deltas,
+    struct bk_export_result *er)
+{
+	struct bk_export_opts o = { .module = STORE_MOD_CONFCONTENT,
+	    .since = since, .level = 3, .ask = b_ask, .ask_arg = f->b,
+	    .ask_max = 1 << 16, .deltas = deltas };
+	int fd = memfile();
+
+	if (bk_export(f->a->st, &f->a2b, &o, fd, er) != 0)
+		fail_msg("export: %s", pp_errmsg());
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return (fd);
+}
+
+/* Chunks held by ${st}. */
+static int64_t
+nchunks(struct store *st)
+{
+	struct store_stats ss;
+
+	assert_int_equal(store_stats(st, &ss), 0);
+	return (ss.chunks);
+}
+
+/* A 3 MiB deck of random bytes at A and at B; its LSN to ${upto}. */
+static uint8_t *
+deck_on_both(struct fx *f, size_t len, int64_t *upto)
+{
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	uint8_t *buf = malloc(len + 4096);
+
+	assert_non_null(buf);
+	unit_fill(buf, len, 13);
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
+	ship(f, STORE_MOD_CONFCONTENT, -1, &er, &ir);
+	*upto = er.hdr.upto;
+	return (buf);
+}
+
+/* Export A's content since ${upto} with edits, import it at B. */
+static void
+ship_edits(struct fx *f, int64_t upto, struct bk_export_result *er)
+{
+	struct bk_import_result ir;
+	int fd = export_asking(f, upto, 1, er);
+
+	if (import_fd(f, fd, &ir) != 0)
+		fail_msg("import: %s", pp_errmsg());
+	close(fd);
+}
+
+/*
+ * A one-slide edit travels as an edit of the previous version: a delta of
+ * its few KiB, not the chunks it touched, and a few segments, not the
+ * whole chunk list; so does an insertion, and two versions in quick
+ * succession (against the one B holds).  The source keeps the chunks an
+ * edit replaced until the partner acknowledges it (the journal is pruned
+ * up to it), then frees them.
+ */
+static void
+content_delta_edit(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct store_content c;
+	size_t len = 3 << 20;
+	int64_t upto;
+	uint8_t *buf = deck_on_both(f, len, &upto);
+	int fd;
+
+	/* 4 KiB rewritten mid-deck. */
+	unit_fill(buf + 1500000, 4096, 99);
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	assert_int_equal(store_content_info(f->a->st, f->a->conf, "deck.pdf",
+	    &c), 0);
+	assert_true(nchunks(f->a->st) > (int64_t)c.nchunks);
+	/* Without edits, the new chunks and the list go whole (control). */
+	fd = export_asking(f, upto, 0, &er);
+	close(fd);
+	assert_int_equal(er.edits, 0);
+	assert_true(er.stats.chunks >= 1);
+	assert_true(er.stats.bytes > 16384);
+	ship_edits(f, upto, &er);
+	assert_int_equal(er.edits, 1);
+	assert_int_equal(er.deltas, 1);
+	assert_true(er.delta_chunks >= 1 &&
+	    er.delta_chunks <= BK_DELTA_CHUNKS);
+	assert_int_equal(er.stats.chunks, 0);
+	assert_true(er.stats.bytes < 4096 + 1024);
+	b_content_is(f, "deck.pdf", buf, len);
+	/* Acknowledged: A frees what the edit replaced. */
+	upto = er.hdr.upto;
+	assert_int_equal(store_journal_prune(f->a->st, STORE_MOD_CONFCONTENT,
+	    upto), 0);
+	assert_int_equal(nchunks(f->a->st), (int64_t)c.nchunks);
+	/* 100 bytes inserted: a delta of about 100 bytes. */
+	memmove(buf + 2000100, buf + 2000000, len - 2000000);
+	unit_fill(buf + 2000000, 100, 98);
+	len += 100;
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	ship_edits(f, upto, &er);
+	assert_int_equal(er.edits, 1);
+	assert_int_equal(er.stats.chunks, 0);
+	assert_true(er.stats.bytes < 100 + 1024);
+	b_content_is(f, "deck.pdf", buf, len);
+	upto = er.hdr.upto;
+	assert_int_equal(store_journal_prune(f->a->st, STORE_MOD_CONFCONTENT,
+	    upto), 0);
+	/* Two versions before B has either: an edit of the one B holds. */
+	unit_fill(buf + 500000, 2000, 96);
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	unit_fill(buf + 2500000, 2000, 95);
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	ship_edits(f, upto, &er);
+	assert_int_equal(er.edits, 1);
+	assert_int_equal(er.deltas, 2);
+	assert_int_equal(er.stats.chunks, 0);
+	assert_true(er.stats.bytes < 4000 + 1536);
+	b_content_is(f, "deck.pdf", buf, len);
+	/* Acknowledged: A holds what B holds. */
+	assert_int_equal(store_journal_prune(f->a->st, STORE_MOD_CONFCONTENT,
+	    er.hdr.upto), 0);
+	assert_int_equal(store_content_info(f->a->st, f->a->conf, "deck.pdf",
+	    &c), 0);
+	assert_int_equal(nchunks(f->a->st), (int64_t)c.nchunks);
+	assert_int_equal(nchunks(f->b), nchunks(f->a->st));
+	free(buf);
+}
+
+/*
+ * Apply content-edit payload ${p} to B in an import rolled back after:
+ * its return code.
+ */
+static int
+b_edit_try(struct fx *f, const uint8_t *p, size_t len)
+{
+	struct store_rec *rec = malloc(sizeof(*rec));
+	struct pkg_rec pr = { .type = PKG_R_CONTENT_EDIT, .p = p, .len = len };
+	int rc;
+
+	assert_non_null(rec);
+	assert_int_equal(store_import_begin(f->b, UNIT_POOL,
+	    STORE_MOD_CONFCONTENT, 0), 0);
+	rc = bk_edit_apply(f->b, &pr, rec);
+	store_import_rollback(f->b);
+	free(rec);
+	return (rc);
+}
+
+/* Payload ${p} refused with a message containing ${msg}. */
+static void
+edit_refused(struct fx *f, const uint8_t *p, size_t len, const char *msg)
+{
+
+	if (b_edit_try(f, p, len) != -1)
+		fail_msg("a bad content-edit was taken (%s)", msg);
+	if (strstr(pp_errmsg(), msg) == NULL)
+		fail_msg("'%s' does not say '%s'", pp_errmsg(), msg);
+}
+
+/* Offset of the ${len} bytes ${what} in the ${n} bytes ${p}. */
+static size_t
+find_bytes(const uint8_t *p, size_t n, const uint8_t *what, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i + len <= n; i++)
+		if (memcmp(p + i, what, len) == 0)
+			return (i);
+	fail_msg("bytes not found");
+	return (0);
+}
+
+/*
+ * A content-edit that does not apply to the version B holds, whose delta
+ * does not rebuild what it names, or that is malformed, is refused and
+ * stores nothing.
+ */
+static void
+content_delta_refused(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct pkg_reader *r;
+	struct pkg_hdr h;
+	struct pkg_rec pr;
+	size_t len = 3 << 20, elen = 0, nids, at;
+	int64_t upto, before;
+	uint8_t *buf = deck_on_both(f, len, &upto), *e = NULL, *x, *ids;
+	uint8_t sum[CRYPTO_HASH_LEN];
+	int fd, n;
+
+	unit_fill(buf + 1000000, 2000, 97);
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	fd = export_asking(f, upto, 1, &er);
+	assert_int_equal(er.edits, 1);
+	assert_int_equal(er.deltas, 1);
+	/* The record, as B reads it. */
+	assert_int_equal(pkg_header_read(fd, &h), 0);
+	assert_non_null(r = pkg_reader_new(fd, &h, f->b_in.seal_priv,
+	    f->b_in.partner_pub));
+	while ((n = pkg_reader_next(r, &pr)) == 1)
+		if (pr.type == PKG_R_CONTENT_EDIT) {
+			assert_non_null(e = malloc(pr.len));
+			memcpy(e, pr.p, pr.len);
+			elen = pr.len;
+		}
+	assert_int_equal(n, 0);
+	pkg_reader_free(r);
+	close(fd);
+	assert_non_null(e);
+	assert_non_null(x = malloc(elen));
+	before = nchunks(f->b);
+	assert_int_equal(b_edit_try(f, e, elen), 0);	/* as sent: good */
+	/* It names another version than B's (B's list's hash, changed). */
+	assert_int_equal(store_content_ids(f->b, f->a->conf, "deck.pdf", &ids,
+	    &nids), 0);
+	assert_int_equal(crypto_sha256(ids, nids * CRYPTO_HASH_LEN, sum), 0);
+	free(ids);
+	at = find_bytes(e, elen, sum, CRYPTO_HASH_LEN);
+	memcpy(x, e, elen);
+	x[at] ^= 1;
+	edit_refused(f, x, elen, "another version");
+	/* A literal byte changed: the chunks rebuilt are not those named. */
+	memcpy(x, e, elen);
+	x[elen - 1000] ^= 1;
+	edit_refused(f, x, elen, "does not rebuild");
+	/* Cut short; a segment count too high; an unknown segment kind. */
+	edit_refused(f, e, elen - 1, "malformed content-edit");
+	memcpy(x, e, elen);
+	x[at + CRYPTO_HASH_LEN + 3]++;
+	edit_refused(f, x, elen, "malformed content-edit");
+	memcpy(x, e, elen);
+	x[at + CRYPTO_HASH_LEN + 4] = 7;
+	edit_refused(f, x, elen, "malformed content-edit");
+	/* A copy past the end of B's list. */
+	memcpy(x, e, elen);
+	assert_int_equal(x[at + CRYPTO_HASH_LEN + 4], BK_SEG_COPY);
+	x[at + CRYPTO_HASH_LEN + 6] = 0x7f;
+	edit_refused(f, x, elen, "malformed content-edit");
+	/* None of it stored anything. */
+	assert_int_equal(nchunks(f->b), before);
+	free(x);
+	free(e);
+	free(buf);
+}
+
 static void
 config_roundtrip(void **state)
 {
@@ -1104,6 +1363,8 @@ main(void)
 		T(content_roundtrip_sends_what_lacks),
 		T(content_prestaged),
 		T(content_prestaged_gone),
+		T(content_delta_edit),
+		T(content_delta_refused),
 		T(fresh_contacts_batched),
 		T(config_roundtrip),
 		T(import_twice_is_noop),
