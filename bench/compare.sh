@@ -5,8 +5,9 @@
 # same data, on the same machine, in one run.  Measures the full initial
 # sync and an incremental change (1% of the users change one contact, 50
 # presentations change one slide): time and bytes on the wire (TCP payload,
-# both ways: TCP_INFO of poolpaird's link; rsync --stats); peak RSS; and the
-# machine's limits.  The full initial sync is measured TRIALS times (default
+# both ways: TCP_INFO of poolpaird's link; rsync --stats); peak RSS; the
+# content pipeline on its own (B catching up on new content after being
+# down); and the machine's limits.  The full initial sync is measured TRIALS times (default
 # 3), rsync and poolpair taking turns; the best of each counts.  Writes the block between the "compare" markers of
 # docs/benchmarks.md and CSV in bench/results/compare-MODE.csv.
 set -eu
@@ -14,8 +15,8 @@ BUILD=${1:-build}
 MODE=${2:-quick}
 top=$(cd "$(dirname "$0")/.." && pwd)
 case "$MODE" in
-full) U=40000 F=4000 M=2048 ;;
-quick) U=4000 F=400 M=205 ;;
+full) U=40000 F=4000 M=2048 CM=1024 ;;
+quick) U=4000 F=400 M=205 CM=256 ;;
 *) echo "usage: bench/compare.sh BUILD full|quick" >&2; exit 2 ;;
 esac
 . "$top/bench/lib.sh"
@@ -184,6 +185,33 @@ echo "  content in the full sync: ${c_bytes:-?} bytes, sent in ${c_send:-?} ms, 
 rss_a=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$apid/status)
 rss_b=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$bpid/status)
 
+# Content on its own: B is stopped while CM MiB of new items (1 to 8 MiB,
+# incompressible) are put at A, then started on a quiet disk; catching up
+# is one package of content (export, TLS, spool, import), nothing else on
+# the cores.  Timed from B's start until A has B's ACK.
+echo "compare: content catch-up: B down while $CM MiB of new content is put at A"
+kill "$bpid"
+wait "$bpid" 2>/dev/null || true
+cuconf=$("$P" --data "$work/a.data" conf create sip:user000000@contoso.test --subject catch-up)
+left=$((CM << 20)) i=0
+while [ $left -gt 0 ]; do
+	sz=$(( (1 + (i * 5 + 3) % 8) << 20 ))
+	[ $sz -le $left ] || sz=$left
+	head -c $sz /dev/urandom >"$work/cu.pptx"
+	"$P" --data "$work/a.data" content put "$cuconf" "$work/cu.pptx" 	    --name "catch-up$i.pptx" --kind presentation >/dev/null
+	left=$((left - sz)) i=$((i + 1))
+done
+rm -f "$work/cu.pptx"
+sync
+t0=$(ms)
+"$BUILD/poolpaird" -c "$work/b.conf" 2>"$work/b2.log" & bpid=$!
+dpids="$dpids $bpid"
+pids="$pids $bpid"
+bench_synced "$work/a.conf" 600 0.05
+cu_s=$(secs "$t0" "$(ms)")
+cu_mbs=$(awk -v m="$CM" -v s="$cu_s" 'BEGIN { printf "%.0f", m * 1.048576 / s }')
+echo "  $CM MiB ($i items) caught up in $cu_s s: $cu_mbs MB/s"
+
 echo "compare: the machine's limits"
 head -c 268435456 /dev/urandom >"$work/rand"
 dd_lim=$(dd if="$work/rand" of="$work/dd.out" bs=1M conv=fdatasync 2>&1 | tail -n 1 | sed 's/.*, //')
@@ -200,16 +228,16 @@ zst=$(zstd -b1 -B16K "$work/rand" 2>&1 | tr '\r' '\n' | grep 'MB/s' | tail -n 1 
 # B with fdatasync.  The bound is the slower of that CPU work and the disk.
 cpu_mbs=$(echo "$aes $sha" | awk -v n="$(nproc)" '{ printf "%.0f", n / (6 / $1 + 1 / $3) }')
 bound=$(awk -v c="$cpu_mbs" -v d="$dd_mbs" 'BEGIN { printf "%.0f", (c < d ? c : d) }')
-echo "  pipeline bound: $bound MB/s (CPU $cpu_mbs MB/s, disk $dd_mbs MB/s); content: $c_mbs MB/s"
+echo "  pipeline bound: $bound MB/s (CPU $cpu_mbs MB/s, disk $dd_mbs MB/s); content: $cu_mbs MB/s on its own, $c_mbs MB/s in the full sync"
 rm -f "$work/rand"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }'; }
 csv="$res/compare-$MODE.csv"
-hdr="date,mode,store_bytes,rsync_full_s,rsync_full_bytes,pp_full_s,pp_full_bytes,rsync_inc_s,rsync_inc_bytes,pp_inc_s,pp_inc_bytes,rss_poolpaird_a,rss_poolpaird_b,rss_rsync,content_mbs,bound_mbs,disk_mbs,cpu_mbs,rsync_full_sync_s,rsync_full_trials,pp_full_trials"
+hdr="date,mode,store_bytes,rsync_full_s,rsync_full_bytes,pp_full_s,pp_full_bytes,rsync_inc_s,rsync_inc_bytes,pp_inc_s,pp_inc_bytes,rss_poolpaird_a,rss_poolpaird_b,rss_rsync,content_mbs,bound_mbs,disk_mbs,cpu_mbs,rsync_full_sync_s,rsync_full_trials,pp_full_trials,catchup_mib,catchup_s,catchup_mbs"
 # A file with other columns is kept aside, not appended to.
 [ -f "$csv" ] && [ "$(head -n 1 "$csv")" != "$hdr" ] && mv "$csv" "$csv.$(date -u +%Y%m%d%H%M).old"
 [ -f "$csv" ] || echo "$hdr" >"$csv"
-echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss,$c_mbs,$bound,$dd_mbs,$cpu_mbs,$rf_sync,$rf_all,$pf_all" >>"$csv"
+echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss,$c_mbs,$bound,$dd_mbs,$cpu_mbs,$rf_sync,$rf_all,$pf_all,$CM,$cu_s,$cu_mbs" >>"$csv"
 machine=$(machine)
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 frag="$work/frag.md"
@@ -225,7 +253,8 @@ frag="$work/frag.md"
 	echo "| incremental (1% users, 50 slides), time | $pi_s s | $ri_s s | | $(ratio "$ri_s" "$pi_s") less |"
 	echo "| incremental, bytes on the wire | $pi_b | $ri_b | | $(ratio "$ri_b" "$pi_b") fewer |"
 	echo "| peak RSS | poolpaird $rss_a / $rss_b MiB | rsync, sqlite3 $rf_rss MiB | | |"
-	echo "| content throughput in the full sync | $c_mbs MB/s | | $bound MB/s pipeline bound | $(ratio "$bound" "$c_mbs") of the bound (target: within 2x) |"
+	echo "| content throughput on its own (catch-up of $CM MiB) | $cu_mbs MB/s | | $bound MB/s pipeline bound | $(ratio "$bound" "$cu_mbs") of the bound (target: within 2x) |"
+	echo "| content throughput in the full sync (beside the userdata import) | $c_mbs MB/s | | $bound MB/s | $(ratio "$bound" "$c_mbs") of the bound |"
 	echo "| disk write with fdatasync (256 MiB) | | | $dd_lim | |"
 	echo "| AES-256-GCM, SHA-256, zstd -1 (16 KiB) | | | $aes, $sha, $zst | |"
 	echo "<!-- compare:end -->"
