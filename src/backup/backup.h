@@ -76,6 +76,7 @@ struct bk_import_result {
 	struct pkg_hdr hdr;
 	struct pkg_stats stats;
 	int noop;		/* already imported: nothing changed */
+	int want_snapshot;	/* refused: only a snapshot can follow */
 	char why[160];		/* for a no-op, why */
 };
 
@@ -146,8 +147,8 @@ int bk_rec_decode(const struct pkg_rec *pr, struct store_rec *r);
  * order, bk_edit_end; bk_edit_delta writes the segment rebuilding the
  * ${nn} chunks ${ids} (lengths ${lens}, bytes ${nw}) from the ${nb}
  * previous chunks from ${start} (bytes ${base}) only if it saves a
- * quarter of what the run costs whole (1), else nothing (0).  Return 0 or
- * -1 (out of memory).
+ * quarter of what the run costs whole and the record stays within half
+ * of PKG_REC_MAX (1), else nothing (0).  Return 0 or -1 (out of memory).
  */
 #define BK_DELTA_CHUNKS	32
 #define BK_DELTA_MAX	(1 << 20)
@@ -176,9 +177,10 @@ void bk_content_head(struct pkg_buf *b, const struct store_rec *r);
  * and the base hash into ${base}, leaving ${script} at the segments (n is
  * bounded; PP_EINVAL if malformed).  bk_edit_rebuild fills ${ids} (room
  * for ${n}) from the segments and the ${ncur} ids ${cur} they edit,
- * checking every count, range and length; each delta (its fields in a
- * struct bk_delta, pointing into the payload) goes to ${fn}, which fills
- * its nn ids.  bk_edit_apply does it all inside an open import of ${st}
+ * checking every count, range and length (copies and delta bases take
+ * the previous list in order, without overlap); each delta (its fields
+ * in a struct bk_delta, pointing into the payload) goes to ${fn}, which
+ * fills its nn ids.  bk_edit_apply does it all inside an open import of ${st}
  * against the item it holds, rebuilding each delta's chunks from its own
  * (their ids are their SHA-256), and imports the put.  Return 0 or -1.
  */
@@ -198,5 +200,11 @@ int bk_edit_rebuild(struct pkg_cur *c, size_t ncur, size_t n, uint8_t *ids,
     const uint8_t *cur, bk_delta_fn *fn, void *arg);
 int bk_edit_apply(struct store *st, const struct pkg_rec *pr,
     struct store_rec *r);
+/*
+ * The nlen bytes delta ${d} rebuilds, from the ${blen} bytes ${base} of
+ * its base, into ${out}: 0, or -1 (PP_EINVAL) if it keeps more than that.
+ */
+int bk_delta_assemble(const struct bk_delta *d, const uint8_t *base,
+    size_t blen, uint8_t *out);
 
 #endif

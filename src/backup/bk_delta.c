@@ -92,6 +92,9 @@ bk_edit_delta(struct bk_edit_w *e, size_t start, size_t nb,
 	if (lit + 4 * nn + 29 + CRYPTO_HASH_LEN > (nlen + nn * CRYPTO_HASH_LEN) *
 	    3 / 4)
 		return (0);
+	/* The record stays well within PKG_REC_MAX: literals at most half. */
+	if (e->b->len + lit + 4 * nn + 29 + CRYPTO_HASH_LEN > PKG_REC_MAX / 2)
+		return (0);
 	if (crypto_sha256(ids, nn * CRYPTO_HASH_LEN, sum) != 0)
 		return (-1);
 	pkg_put_u8(e->b, BK_SEG_DELTA);
@@ -143,7 +146,8 @@ delta_parse(struct pkg_cur *c, struct bk_delta *d)
 	d->pre = pkg_get_u32(c);
 	d->suf = pkg_get_u32(c);
 	d->litlen = pkg_get_u32(c);
-	if (c->bad || d->nlen > BK_DELTA_MAX || d->pre + d->suf > d->nlen ||
+	if (c->bad || d->nlen > BK_DELTA_MAX || d->pre > d->nlen ||
+	    d->suf > d->nlen - d->pre ||
 	    d->litlen != d->nlen - d->pre - d->suf ||
 	    (d->sum = pkg_get_bytes(c, CRYPTO_HASH_LEN)) == NULL ||
 	    (d->lit = pkg_get_bytes(c, d->litlen)) == NULL)
@@ -156,19 +160,27 @@ bk_edit_rebuild(struct pkg_cur *c, size_t ncur, size_t n, uint8_t *ids,
     const uint8_t *cur, bk_delta_fn *fn, void *arg)
 {
 	struct bk_delta d;
-	size_t at = 0, cnt = 0, start;
+	size_t at = 0, cnt = 0, start, next = 0;
 	uint32_t nseg, i;
 	unsigned kind;
 
+	/*
+	 * Copies and delta bases take the previous list in order, each from
+	 * where the one before ended (next): what a delta reads of the store
+	 * adds up to one reading of the version edited, at most.
+	 */
 	nseg = pkg_get_u32(c);
 	for (i = 0; i < nseg && !c->bad; i++) {
 		kind = pkg_get_u8(c);
-		start = kind == BK_SEG_NEW ? 0 : pkg_get_u32(c);
+		start = kind == BK_SEG_NEW ? next : pkg_get_u32(c);
+		if (start < next)
+			break;
 		if (kind == BK_SEG_COPY) {
 			cnt = pkg_get_u32(c);
 			if (c->bad || start > ncur || cnt > ncur - start ||
 			    cnt > n - at)
 				break;
+			next = start + cnt;
 			memcpy(ids + at * CRYPTO_HASH_LEN,
 			    cur + start * CRYPTO_HASH_LEN, cnt * CRYPTO_HASH_LEN);
 		} else if (kind == BK_SEG_NEW) {
@@ -190,6 +202,7 @@ bk_edit_rebuild(struct pkg_cur *c, size_t ncur, size_t n, uint8_t *ids,
 				break;
 			d.base_ids = cur + start * CRYPTO_HASH_LEN;
 			cnt = d.nn;
+			next = start + d.nb;
 			if (fn(arg, &d, ids + at * CRYPTO_HASH_LEN) != 0)
 				return (-1);
 		} else
@@ -200,6 +213,22 @@ bk_edit_rebuild(struct pkg_cur *c, size_t ncur, size_t n, uint8_t *ids,
 		pp_err(PP_EINVAL, "malformed content-edit record");
 		return (-1);
 	}
+	return (0);
+}
+
+int
+bk_delta_assemble(const struct bk_delta *d, const uint8_t *base,
+    size_t blen, uint8_t *out)
+{
+
+	if (d->pre > blen || d->suf > blen - d->pre) {
+		pp_err(PP_EINVAL, "malformed content-edit record (a delta "
+		    "keeps more than its base)");
+		return (-1);
+	}
+	memcpy(out, base, d->pre);
+	memcpy(out + d->pre, d->lit, d->litlen);
+	memcpy(out + d->nlen - d->suf, base + blen - d->suf, d->suf);
 	return (0);
 }
 
@@ -227,14 +256,8 @@ delta_import(void *arg, const struct bk_delta *d, uint8_t *ids)
 			goto out;
 		blen += got;
 	}
-	if (d->pre + d->suf > blen) {
-		pp_err(PP_EINVAL, "malformed content-edit record (a delta "
-		    "keeps more than its base)");
+	if (bk_delta_assemble(d, base, blen, nw) != 0)
 		goto out;
-	}
-	memcpy(nw, base, d->pre);
-	memcpy(nw + d->pre, d->lit, d->litlen);
-	memcpy(nw + d->nlen - d->suf, base + blen - d->suf, d->suf);
 	for (i = 0, off = 0; i < d->nn; i++, off += l) {
 		l = be32_get(d->lens + i * 4);
 		if (crypto_sha256(nw + off, l, ids + i * CRYPTO_HASH_LEN) != 0)

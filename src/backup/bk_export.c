@@ -63,8 +63,10 @@ static int sent_check(struct bk_exp *, const uint8_t *);
  * content put with a previous chunk list, to a target that takes them and
  * holds that version: it has the put that made it and not the one that
  * replaced it (the package starts after the first, before the second).
- * The edit names the version's hash and the import checks it (a refused
- * package is sent again without edits).
+ * A version with no put here (prev_base 0: imported, or from before store
+ * format 3) is not known to be at the target: whole.  The edit names the
+ * version's hash and the import checks it (a refused package is sent
+ * again without edits).
  */
 static int
 edits(const struct bk_exp *x, const struct store_rec *r)
@@ -72,7 +74,8 @@ edits(const struct bk_exp *x, const struct store_rec *r)
 
 	return (x->o->deltas && r->ent == STORE_E_CONTENT && !r->del &&
 	    r->prev != NULL && r->nprev > 0 && r->content.nchunks > 0 &&
-	    r->prev_base <= x->o->since && x->o->since < r->prev_lsn);
+	    r->prev_base > 0 && r->prev_base <= x->o->since &&
+	    x->o->since < r->prev_lsn);
 }
 
 /* First walk: collect the distinct chunk ids of content puts to ask about. */

@@ -56,6 +56,7 @@ seq_check(const struct pkg_hdr *h, const struct store_replica *rep,
 
 	if (!have) {
 		if (h->kind == PKG_CHANGES && h->since > 0) {
+			res->want_snapshot = 1;
 			pp_err(PP_EINVAL, "package refused: it continues %s "
 			    "from LSN %lld, but nothing of it was imported "
 			    "here yet (export a snapshot: --full)", mod,
@@ -88,6 +89,7 @@ seq_check(const struct pkg_hdr *h, const struct store_replica *rep,
 		return (-1);
 	}
 	if (h->kind == PKG_CHANGES && h->since > rep->lsn) {
+		res->want_snapshot = 1;
 		pp_err(PP_EINVAL, "package refused: it starts after LSN %lld "
 		    "but the %s replica is at %lld (LSNs %lld to %lld are "
 		    "missing)", (long long)h->since, mod, (long long)rep->lsn,

@@ -74,7 +74,7 @@ struct dmod {
 	int64_t acked;			/* the partner has up to here */
 	int known;			/* acked is known (a HELLO came) */
 	int need_snapshot;
-	int no_deltas;			/* refused last: the next goes whole */
+	int no_deltas;			/* failed last: no edits in the next */
 	int inflight;			/* a package is on its way */
 	int inflight_snapshot;		/* ... and it is a snapshot */
 	int64_t inflight_upto;

@@ -409,6 +409,10 @@ opkg_finish(struct daemon *d, struct out_pkg *op)
 			    (long long)(d_now_ms() - op->t0_ms));
 	} else {
 		link_send(&d->out, FR_ABORT, &m, 1);
+		/* Whatever failed, the next package goes without edits. */
+		pthread_mutex_lock(&d->mtx);
+		d->mod[op->module].no_deltas = 1;
+		pthread_mutex_unlock(&d->mtx);
 		exp_fail(d, op->module, op->rc != 0 ? op->err :
 		    "the package was cut short");
 	}
@@ -1204,8 +1208,7 @@ imp_done(struct daemon *d, struct job *j)
 			d_audit(d, "package-refused", d->cfg.partner, j->err);
 		dlog(LOG_WARNING, "import of %s: %s", mod, j->err);
 		ans = json_pack("{s:s, s:s, s:b}", "module", mod, "reason",
-		    j->err, "snapshot", strstr(j->err, "snapshot") != NULL ||
-		    strstr(j->err, "missing") != NULL);
+		    j->err, "snapshot", ij->res.want_snapshot);
 		if (ans != NULL && dm->have_replica)
 			json_object_set_new(ans, "lsn", json_integer(lsn));
 	}

@@ -571,6 +571,13 @@ chunk_load(struct store *st, const struct store_content *c,
 	off = sqlite3_column_int64(s, 1);
 	dlen = sqlite3_column_int64(s, 2);
 	sqlite3_reset(s);
+	if (pack == 0 && st->importing) {
+		/* Staged by this import: a package that reads back what it
+		 * wrote (an item edited twice in it) is refused. */
+		pp_err(PP_EINVAL, "chunk %.16s came with this package and is "
+		    "not stored yet", hex);
+		return (-1);
+	}
 	if (dlen < CRYPTO_SEAL_OVERHEAD || dlen > STORE_SEALED_MAX || off < 0) {
 		pp_err(PP_ESTORE, "store %s is corrupted: bad location of "
 		    "chunk %.16s", st->dir, hex);

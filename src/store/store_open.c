@@ -354,10 +354,22 @@ err0:
 static int
 db_upgrade2(struct store *st)
 {
+	sqlite3_stmt *s;
+	int ver;
 
 	db_reset_all(st);
 	if (db_exec(st, "BEGIN IMMEDIATE") != 0)
 		return (-1);
+	/* Another process may have upgraded it meanwhile. */
+	if ((s = db_stmt(st, "PRAGMA user_version")) == NULL ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		(void)db_exec(st, "ROLLBACK");
+		return (-1);
+	}
+	ver = sqlite3_column_int(s, 0);
+	sqlite3_reset(s);
+	if (ver == STORE_VERSION)
+		return (db_exec(st, "COMMIT"));
 	if (db_exec(st, "ALTER TABLE content ADD COLUMN lsn INTEGER NOT NULL"
 	    " DEFAULT 0;" PREV_SCHEMA "PRAGMA user_version = 3;") != 0 ||
 	    db_exec(st, "COMMIT") != 0) {

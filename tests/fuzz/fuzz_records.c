@@ -18,7 +18,9 @@
  * plaintext and id), and then 0; every data record goes through
  * bk_rec_decode, and one that decodes must encode back (bk_rec_encode) to
  * the same type and bytes; content-edits go through their parsers
- * (bk_edit_decode, bk_edit_rebuild: every delta within its payload).
+ * (bk_edit_decode, bk_edit_rebuild against 64 fixed ids: every delta
+ * within its payload and its base within the list; bk_delta_assemble on
+ * that base's bytes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +157,16 @@ write_pkg(const uint8_t *data, size_t size, struct pkg_hdr *h,
 	pkg_writer_free(w);
 }
 
-/* bk_delta_fn: a delta's fields stay inside its payload; ids zeroed. */
+/* The ids a content-edit is applied to, and their bytes (1 KiB each). */
+#define FZ_CUR		64
+static const uint8_t cur[FZ_CUR * CRYPTO_HASH_LEN];
+static uint8_t curbytes[FZ_CUR * 1024], rebuilt[BK_DELTA_MAX];
+
+/*
+ * bk_delta_fn: a delta's fields stay inside its payload and its base
+ * inside the FZ_CUR ids; it assembles from their bytes or is refused; its ids
+ * are zeroed.
+ */
 static int
 delta_check(void *arg, const struct bk_delta *d, uint8_t *ids)
 {
@@ -166,17 +177,21 @@ delta_check(void *arg, const struct bk_delta *d, uint8_t *ids)
 	    d->suf || d->nb == 0 || d->nb > BK_DELTA_CHUNKS || d->nn == 0 ||
 	    d->nn > BK_DELTA_CHUNKS || d->nlen > BK_DELTA_MAX ||
 	    d->lens < rec->p || d->lens + d->nn * 4 > end ||
+	    d->sum < rec->p || d->sum + CRYPTO_HASH_LEN > end ||
 	    d->lit < rec->p || d->lit + d->litlen > end)
 		fuzz_fail("a delta parsed out of its bounds");
+	if (d->start + d->nb > FZ_CUR || d->base_ids != cur + d->start *
+	    CRYPTO_HASH_LEN)
+		fuzz_fail("a delta's base is not inside the list it edits");
+	(void)bk_delta_assemble(d, curbytes, d->nb * 1024, rebuilt);
 	memset(ids, 0, d->nn * CRYPTO_HASH_LEN);
 	return (0);
 }
 
-/* A content-edit rebuilds its list (against 16 fixed ids) or is refused. */
+/* A content-edit rebuilds its list (against FZ_CUR ids) or is refused. */
 static void
 edits(const struct pkg_rec *rec)
 {
-	static const uint8_t cur[16 * CRYPTO_HASH_LEN];
 	struct store_rec sr;
 	struct pkg_cur c;
 	uint8_t base[CRYPTO_HASH_LEN], *ids;
@@ -186,7 +201,7 @@ edits(const struct pkg_rec *rec)
 		return;
 	if ((ids = malloc(sr.content.nchunks * CRYPTO_HASH_LEN + 1)) == NULL)
 		fuzz_fail("out of memory");
-	(void)bk_edit_rebuild(&c, 16, sr.content.nchunks, ids, cur,
+	(void)bk_edit_rebuild(&c, FZ_CUR, sr.content.nchunks, ids, cur,
 	    delta_check, (void *)rec);
 	free(ids);
 }

@@ -645,16 +645,42 @@ deck_on_both(struct fx *f, size_t len, int64_t *upto)
 	return (buf);
 }
 
-/* Export A's content since ${upto} with edits, import it at B. */
-static void
-ship_edits(struct fx *f, int64_t upto, struct bk_export_result *er)
+/*
+ * Export A's content since ${upto} with edits and import it at B, which
+ * must then hold the ${len} bytes of ${buf} as deck.pdf: one content-edit
+ * with ${deltas} deltas, no chunk whole, fewer than ${max} bytes.  Then
+ * A's journal is pruned up to it (B's ACK), which frees at A what the
+ * edit replaced: A holds the chunks B holds.  Returns the new upto.
+ */
+static int64_t
+edit_shipped(struct fx *f, int64_t upto, const uint8_t *buf, size_t len,
+    uint64_t deltas, uint64_t max)
 {
+	struct bk_export_result er;
 	struct bk_import_result ir;
-	int fd = export_asking(f, upto, 1, er);
+	struct store_content c;
+	int fd = export_asking(f, upto, 1, &er);
 
 	if (import_fd(f, fd, &ir) != 0)
 		fail_msg("import: %s", pp_errmsg());
 	close(fd);
+	assert_int_equal(er.edits, 1);
+	assert_int_equal(er.deltas, deltas);
+	assert_true(er.delta_chunks >= deltas &&
+	    er.delta_chunks <= deltas * BK_DELTA_CHUNKS);
+	assert_int_equal(er.stats.chunks, 0);
+	if (er.stats.bytes >= max)
+		fail_msg("%llu bytes for the edit (at most %llu expected)",
+		    (unsigned long long)er.stats.bytes,
+		    (unsigned long long)max);
+	b_content_is(f, "deck.pdf", buf, len);
+	assert_int_equal(store_journal_prune(f->a->st, STORE_MOD_CONFCONTENT,
+	    er.hdr.upto), 0);
+	assert_int_equal(store_content_info(f->a->st, f->a->conf, "deck.pdf",
+	    &c), 0);
+	assert_int_equal(nchunks(f->a->st), (int64_t)c.nchunks);
+	assert_int_equal(nchunks(f->b), nchunks(f->a->st));
+	return (er.hdr.upto);
 }
 
 /*
@@ -676,7 +702,7 @@ content_delta_edit(void **state)
 	uint8_t *buf = deck_on_both(f, len, &upto);
 	int fd;
 
-	/* 4 KiB rewritten mid-deck. */
+	/* 4 KiB rewritten mid-deck; A keeps what it replaced. */
 	unit_fill(buf + 1500000, 4096, 99);
 	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
 	assert_int_equal(store_content_info(f->a->st, f->a->conf, "deck.pdf",
@@ -688,68 +714,49 @@ content_delta_edit(void **state)
 	assert_int_equal(er.edits, 0);
 	assert_true(er.stats.chunks >= 1);
 	assert_true(er.stats.bytes > 16384);
-	ship_edits(f, upto, &er);
-	assert_int_equal(er.edits, 1);
-	assert_int_equal(er.deltas, 1);
-	assert_true(er.delta_chunks >= 1 &&
-	    er.delta_chunks <= BK_DELTA_CHUNKS);
-	assert_int_equal(er.stats.chunks, 0);
-	assert_true(er.stats.bytes < 4096 + 1024);
-	b_content_is(f, "deck.pdf", buf, len);
-	/* Acknowledged: A frees what the edit replaced. */
-	upto = er.hdr.upto;
-	assert_int_equal(store_journal_prune(f->a->st, STORE_MOD_CONFCONTENT,
-	    upto), 0);
-	assert_int_equal(nchunks(f->a->st), (int64_t)c.nchunks);
+	upto = edit_shipped(f, upto, buf, len, 1, 4096 + 1024);
 	/* 100 bytes inserted: a delta of about 100 bytes. */
 	memmove(buf + 2000100, buf + 2000000, len - 2000000);
 	unit_fill(buf + 2000000, 100, 98);
 	len += 100;
 	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
-	ship_edits(f, upto, &er);
-	assert_int_equal(er.edits, 1);
-	assert_int_equal(er.stats.chunks, 0);
-	assert_true(er.stats.bytes < 100 + 1024);
-	b_content_is(f, "deck.pdf", buf, len);
-	upto = er.hdr.upto;
-	assert_int_equal(store_journal_prune(f->a->st, STORE_MOD_CONFCONTENT,
-	    upto), 0);
+	upto = edit_shipped(f, upto, buf, len, 1, 100 + 1024);
 	/* Two versions before B has either: an edit of the one B holds. */
 	unit_fill(buf + 500000, 2000, 96);
 	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
 	unit_fill(buf + 2500000, 2000, 95);
 	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
-	ship_edits(f, upto, &er);
-	assert_int_equal(er.edits, 1);
-	assert_int_equal(er.deltas, 2);
-	assert_int_equal(er.stats.chunks, 0);
-	assert_true(er.stats.bytes < 4000 + 1536);
-	b_content_is(f, "deck.pdf", buf, len);
-	/* Acknowledged: A holds what B holds. */
-	assert_int_equal(store_journal_prune(f->a->st, STORE_MOD_CONFCONTENT,
-	    er.hdr.upto), 0);
-	assert_int_equal(store_content_info(f->a->st, f->a->conf, "deck.pdf",
-	    &c), 0);
-	assert_int_equal(nchunks(f->a->st), (int64_t)c.nchunks);
-	assert_int_equal(nchunks(f->b), nchunks(f->a->st));
+	(void)edit_shipped(f, upto, buf, len, 2, 4000 + 1536);
 	free(buf);
 }
 
 /*
  * Apply content-edit payload ${p} to B in an import rolled back after:
- * its return code.
+ * its return code.  If it applied, B's deck.pdf had then the chunk list
+ * A's has.
  */
 static int
 b_edit_try(struct fx *f, const uint8_t *p, size_t len)
 {
 	struct store_rec *rec = malloc(sizeof(*rec));
 	struct pkg_rec pr = { .type = PKG_R_CONTENT_EDIT, .p = p, .len = len };
+	uint8_t *ia, *ib;
+	size_t na, nb;
 	int rc;
 
 	assert_non_null(rec);
 	assert_int_equal(store_import_begin(f->b, UNIT_POOL,
 	    STORE_MOD_CONFCONTENT, 0), 0);
-	rc = bk_edit_apply(f->b, &pr, rec);
+	if ((rc = bk_edit_apply(f->b, &pr, rec)) == 0) {
+		assert_int_equal(store_content_ids(f->a->st, f->a->conf,
+		    "deck.pdf", &ia, &na), 0);
+		assert_int_equal(store_content_ids(f->b, f->a->conf,
+		    "deck.pdf", &ib, &nb), 0);
+		assert_int_equal(na, nb);
+		assert_memory_equal(ia, ib, na * CRYPTO_HASH_LEN);
+		free(ia);
+		free(ib);
+	}
 	store_import_rollback(f->b);
 	free(rec);
 	return (rc);
@@ -789,11 +796,12 @@ content_delta_refused(void **state)
 {
 	struct fx *f = *state;
 	struct bk_export_result er;
+	struct bk_import_result ir;
 	struct pkg_reader *r;
 	struct pkg_hdr h;
 	struct pkg_rec pr;
 	size_t len = 3 << 20, elen = 0, nids, at;
-	int64_t upto, before;
+	int64_t upto;
 	uint8_t *buf = deck_on_both(f, len, &upto), *e = NULL, *x, *ids;
 	uint8_t sum[CRYPTO_HASH_LEN];
 	int fd, n;
@@ -818,7 +826,6 @@ content_delta_refused(void **state)
 	close(fd);
 	assert_non_null(e);
 	assert_non_null(x = malloc(elen));
-	before = nchunks(f->b);
 	assert_int_equal(b_edit_try(f, e, elen), 0);	/* as sent: good */
 	/* It names another version than B's (B's list's hash, changed). */
 	assert_int_equal(store_content_ids(f->b, f->a->conf, "deck.pdf", &ids,
@@ -846,8 +853,17 @@ content_delta_refused(void **state)
 	assert_int_equal(x[at + CRYPTO_HASH_LEN + 4], BK_SEG_COPY);
 	x[at + CRYPTO_HASH_LEN + 6] = 0x7f;
 	edit_refused(f, x, elen, "malformed content-edit");
-	/* None of it stored anything. */
-	assert_int_equal(nchunks(f->b), before);
+	/* The last copy going back over what came before it. */
+	memcpy(x, e, elen);
+	assert_int_equal(x[elen - 9], BK_SEG_COPY);
+	memset(x + elen - 8, 0, 4);
+	edit_refused(f, x, elen, "malformed content-edit");
+	/* After all that, the package itself applies. */
+	fd = export_asking(f, upto, 1, &er);
+	if (import_fd(f, fd, &ir) != 0)
+		fail_msg("import: %s", pp_errmsg());
+	close(fd);
+	b_content_is(f, "deck.pdf", buf, len);
 	free(x);
 	free(e);
 	free(buf);
