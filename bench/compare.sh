@@ -80,6 +80,14 @@ pp_bytes() {
 	"$P" -c "$work/a.conf" status --json | jget 'd["links"]["out"]["bytes_sent"] + d["links"]["out"]["bytes_received"]'
 }
 
+# pp_start NAME LOG: start poolpaird with NAME's config, logging to LOG;
+# its pid in dpid (stopped by pp_run and at exit).
+pp_start() {
+	"$BUILD/poolpaird" -c "$work/$1.conf" 2>"$2" & dpid=$!
+	dpids="$dpids $dpid"
+	pids="$pids $dpid"
+}
+
 # pp_run: a first sync of a fresh pool B from A (both daemons started
 # anew, B's store made empty); sets pf_s and pf_b.  B is up and listening
 # first (as sshd is for rsync), then the clock starts with A: its link to B
@@ -90,9 +98,9 @@ pp_run() {
 	rm -rf "$work/b.data"
 	"$P" init --pool pool-b.example.test --data "$work/b.data" \
 	    --config-master pool-a.example.test >/dev/null
-	"$BUILD/poolpaird" -c "$work/b.conf" 2>"$work/b.log" & bpid=$!
-	dpids="$bpid"
-	pids="$pids $bpid"
+	dpids=""
+	pp_start b "$work/b.log"
+	bpid=$dpid
 	n=0
 	until "$P" -c "$work/b.conf" status >/dev/null 2>&1; do
 		n=$((n + 1)); [ $n -lt 100 ] || { echo "pool B did not start"; exit 1; }
@@ -100,9 +108,8 @@ pp_run() {
 	done
 	sync
 	t0=$(ms)
-	"$BUILD/poolpaird" -c "$work/a.conf" 2>"$work/a.log" & apid=$!
-	dpids="$dpids $apid"
-	pids="$pids $apid"
+	pp_start a "$work/a.log"
+	apid=$dpid
 	bench_synced "$work/a.conf" 60000 0.02
 	pf_s=$(secs "$t0" "$(ms)")
 	pf_b=$(pp_bytes)
@@ -198,15 +205,15 @@ while [ $left -gt 0 ]; do
 	sz=$(( (1 + (i * 5 + 3) % 8) << 20 ))
 	[ $sz -le $left ] || sz=$left
 	head -c $sz /dev/urandom >"$work/cu.pptx"
-	"$P" --data "$work/a.data" content put "$cuconf" "$work/cu.pptx" 	    --name "catch-up$i.pptx" --kind presentation >/dev/null
+	"$P" --data "$work/a.data" content put "$cuconf" "$work/cu.pptx" \
+	    --name "catch-up$i.pptx" --kind presentation >/dev/null
 	left=$((left - sz)) i=$((i + 1))
 done
 rm -f "$work/cu.pptx"
 sync
 t0=$(ms)
-"$BUILD/poolpaird" -c "$work/b.conf" 2>"$work/b2.log" & bpid=$!
-dpids="$dpids $bpid"
-pids="$pids $bpid"
+pp_start b "$work/b2.log"
+bpid=$dpid
 bench_synced "$work/a.conf" 600 0.05
 cu_s=$(secs "$t0" "$(ms)")
 cu_mbs=$(awk -v m="$CM" -v s="$cu_s" 'BEGIN { printf "%.0f", m * 1.048576 / s }')
