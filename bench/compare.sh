@@ -7,8 +7,9 @@
 # presentations change one slide): time and bytes on the wire (TCP payload,
 # both ways: TCP_INFO of poolpaird's link; rsync --stats); peak RSS; the
 # content pipeline on its own (B catching up on new content after being
-# down); and the machine's limits.  The full initial sync is measured TRIALS times (default
-# 3), rsync and poolpair taking turns; the best of each counts.  Writes the block between the "compare" markers of
+# down); and the machine's limits.  The full initial sync is measured
+# TRIALS times (default 3), rsync and poolpair taking turns; the best of
+# each counts.  Writes the block between the "compare" markers of
 # docs/benchmarks.md and CSV in bench/results/compare-MODE.csv.
 set -eu
 BUILD=${1:-build}

@@ -1,8 +1,9 @@
 /*
  * test_backup.c: packages between two real stores: the exporter and the
  * importer round trip every module (snapshots and changes), coalesce,
- * skip chunks the target holds, and every refusal the importer knows
- * changes nothing.
+ * skip chunks the target holds, send an edited item as an edit of the
+ * version the target holds, and every refusal the importer knows changes
+ * nothing.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
