@@ -79,7 +79,7 @@ b content get "$CONF" deck.pptx -o copy.pptx
 cmp deck.pptx copy.pptx && echo "pool B: the same 6 MB, checked chunk by chunk"
 b config list
 
-step "one slide edited: only the chunks around it travel"
+step "one slide edited: only the bytes that changed travel"
 printf 'slide 7, revised' | dd of=deck.pptx bs=1 seek=3000000 conv=notrunc 2>/dev/null
 a --wait-replicated content put "$CONF" deck.pptx --kind presentation
 "$PP" -c a.conf status --json | python3 -c 'import json,sys
