@@ -164,8 +164,8 @@ static uint8_t curbytes[FZ_CUR * 1024], rebuilt[BK_DELTA_MAX];
 
 /*
  * bk_delta_fn: a delta's fields stay inside its payload and its base
- * inside the FZ_CUR ids; it assembles from their bytes or is refused; its ids
- * are zeroed.
+ * inside the FZ_CUR ids; it assembles from their bytes or is refused;
+ * its ids are zeroed.
  */
 static int
 delta_check(void *arg, const struct bk_delta *d, uint8_t *ids)
