@@ -42,7 +42,7 @@ struct ingest {
 	pthread_t thread, hthread;	/* the reader, the whole-input hasher */
 	int started, hstarted;
 	pthread_mutex_t mtx;
-	pthread_cond_t cv;
+	pthread_cond_t rcv, hcv, ccv;	/* the reader, hasher, consumer wait */
 	size_t full;			/* slots filled and not yet consumed */
 	size_t hfull, hhead;		/* ... not yet hashed; next to hash */
 	int hdone;			/* the hasher has set sum */
@@ -65,7 +65,8 @@ reader_fail(struct ingest *in)
 	in->err = pp_errcode();
 	snprintf(in->msg, sizeof(in->msg), "%s", pp_errmsg());
 	in->failed = 1;
-	pthread_cond_broadcast(&in->cv);
+	pthread_cond_broadcast(&in->ccv);
+	pthread_cond_broadcast(&in->hcv);
 	pthread_mutex_unlock(&in->mtx);
 }
 
@@ -131,11 +132,12 @@ reader(void *arg)
 	ssize_t n;
 	int eof = 0, stop;
 
+	(void)pthread_setname_np(pthread_self(), "pp-chunker");
 	while (!eof) {
 		pthread_mutex_lock(&in->mtx);
 		/* Both the consumer and the hasher must be done with it. */
 		while ((in->full == NSLOT || in->hfull == NSLOT) && !in->stop)
-			pthread_cond_wait(&in->cv, &in->mtx);
+			pthread_cond_wait(&in->rcv, &in->mtx);
 		stop = in->stop;
 		pthread_mutex_unlock(&in->mtx);
 		if (stop)
@@ -165,7 +167,8 @@ reader(void *arg)
 		in->rhead = (in->rhead + 1) % NSLOT;
 		in->full++;
 		in->hfull++;
-		pthread_cond_broadcast(&in->cv);
+		pthread_cond_signal(&in->hcv);
+		pthread_cond_signal(&in->ccv);
 		pthread_mutex_unlock(&in->mtx);
 	}
 	return (NULL);
@@ -185,10 +188,11 @@ hasher(void *arg)
 	struct slot *s;
 	int last;
 
+	(void)pthread_setname_np(pthread_self(), "pp-hasher");
 	for (;;) {
 		pthread_mutex_lock(&in->mtx);
 		while (in->hfull == 0 && !in->stop && !in->failed)
-			pthread_cond_wait(&in->cv, &in->mtx);
+			pthread_cond_wait(&in->hcv, &in->mtx);
 		if (in->hfull == 0) {
 			pthread_mutex_unlock(&in->mtx);
 			return (NULL);
@@ -210,7 +214,9 @@ hasher(void *arg)
 		}
 		in->hhead = (in->hhead + 1) % NSLOT;
 		in->hfull--;
-		pthread_cond_broadcast(&in->cv);
+		pthread_cond_signal(&in->rcv);
+		if (last)
+			pthread_cond_signal(&in->ccv);
 		pthread_mutex_unlock(&in->mtx);
 		if (last)
 			return (NULL);
@@ -227,7 +233,9 @@ ingest_start(int fd, int64_t max)
 		goto nomem;
 	in->fd = fd;
 	pthread_mutex_init(&in->mtx, NULL);
-	pthread_cond_init(&in->cv, NULL);
+	pthread_cond_init(&in->rcv, NULL);
+	pthread_cond_init(&in->hcv, NULL);
+	pthread_cond_init(&in->ccv, NULL);
 	in->wake[0] = in->wake[1] = -1;
 	if (pipe2(in->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
 		pp_errp(PP_EINTERNAL, "pipe");
@@ -268,7 +276,7 @@ ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
 	for (;;) {
 		pthread_mutex_lock(&in->mtx);
 		while (in->full == 0 && !in->failed)
-			pthread_cond_wait(&in->cv, &in->mtx);
+			pthread_cond_wait(&in->ccv, &in->mtx);
 		if (in->full == 0) {
 			pthread_mutex_unlock(&in->mtx);
 			pp_err(in->err, "%s", in->msg);
@@ -282,7 +290,7 @@ ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
 			/* The end: wait for the hasher to finish the sum. */
 			pthread_mutex_lock(&in->mtx);
 			while (!in->hdone && !in->failed)
-				pthread_cond_wait(&in->cv, &in->mtx);
+				pthread_cond_wait(&in->ccv, &in->mtx);
 			pthread_mutex_unlock(&in->mtx);
 			in->done = 1;
 			return (0);
@@ -292,7 +300,7 @@ ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
 		in->chead = (in->chead + 1) % NSLOT;
 		in->cpos = 0;
 		in->full--;
-		pthread_cond_broadcast(&in->cv);
+		pthread_cond_signal(&in->rcv);
 		pthread_mutex_unlock(&in->mtx);
 	}
 	start = in->cpos > 0 ? s->end[in->cpos - 1] : 0;
@@ -301,6 +309,18 @@ ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
 	memcpy(id, s->id[in->cpos], CRYPTO_HASH_LEN);
 	in->cpos++;
 	return (1);
+}
+
+int
+ingest_ready(struct ingest *in)
+{
+	int r;
+
+	pthread_mutex_lock(&in->mtx);
+	r = in->failed || (in->full > 0 && (in->cpos <
+	    in->slot[in->chead].ncuts || in->full > 1));
+	pthread_mutex_unlock(&in->mtx);
+	return (r);
 }
 
 void
@@ -321,7 +341,9 @@ ingest_free(struct ingest *in)
 		return;
 	pthread_mutex_lock(&in->mtx);
 	in->stop = 1;
-	pthread_cond_broadcast(&in->cv);
+	pthread_cond_broadcast(&in->rcv);
+	pthread_cond_broadcast(&in->hcv);
+	pthread_cond_broadcast(&in->ccv);
 	pthread_mutex_unlock(&in->mtx);
 	if (in->started) {
 		/* A reader blocked on its input wakes on the pipe. */
@@ -340,6 +362,8 @@ ingest_free(struct ingest *in)
 	if (in->wake[1] >= 0)
 		close(in->wake[1]);
 	pthread_mutex_destroy(&in->mtx);
-	pthread_cond_destroy(&in->cv);
+	pthread_cond_destroy(&in->rcv);
+	pthread_cond_destroy(&in->hcv);
+	pthread_cond_destroy(&in->ccv);
 	free(in);
 }

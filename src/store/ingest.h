@@ -29,6 +29,11 @@ int ingest_next(struct ingest *in, const uint8_t **p, size_t *len,
     uint8_t id[static CRYPTO_HASH_LEN]);
 
 /*
+ * Whether ingest_next would return at once, without waiting for input.
+ */
+int ingest_ready(struct ingest *in);
+
+/*
  * After ingest_next returned 0: the SHA-256 of the whole input into ${sum}
  * and its size into ${size}.
  */

@@ -4,6 +4,7 @@
  */
 #include <sys/stat.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,20 +31,28 @@ jrnl_bind(sqlite3_stmt *s, int row, const struct jrec_buf *r)
 }
 
 /* "INSERT OR REPLACE INTO journal VALUES(?,...)" with JRNL_BUF rows. */
+static char jrnl_many[64 + JRNL_BUF * 16];
+static pthread_once_t jrnl_many_once = PTHREAD_ONCE_INIT;
+
+/* Built once per process: store handles may live on several threads. */
+static void
+jrnl_many_build(void)
+{
+	size_t n, i;
+
+	n = (size_t)snprintf(jrnl_many, sizeof(jrnl_many), "INSERT OR REPLACE"
+	    " INTO journal VALUES");
+	for (i = 0; i < JRNL_BUF; i++)
+		n += (size_t)snprintf(jrnl_many + n, sizeof(jrnl_many) - n,
+		    "%s(?,?,?,?,?,?)", i > 0 ? "," : "");
+}
+
 static const char *
 jrnl_sql_many(void)
 {
-	static char sql[64 + JRNL_BUF * 16];
-	size_t n, i;
 
-	if (sql[0] != '\0')
-		return (sql);
-	n = (size_t)snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO journal"
-	    " VALUES");
-	for (i = 0; i < JRNL_BUF; i++)
-		n += (size_t)snprintf(sql + n, sizeof(sql) - n, "%s(?,?,?,?,?,?)",
-		    i > 0 ? "," : "");
-	return (sql);
+	(void)pthread_once(&jrnl_many_once, jrnl_many_build);
+	return (jrnl_many);
 }
 
 int

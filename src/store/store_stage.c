@@ -59,6 +59,7 @@ stage_writer(void *arg)
 	size_t left;
 	ssize_t n;
 
+	(void)pthread_setname_np(pthread_self(), "pp-stager");
 	pthread_mutex_lock(&sg->mtx);
 	for (;;) {
 		while (!sg->busy && !sg->stop)

@@ -16,6 +16,8 @@
 #include "ingest.h"
 #include "store_int.h"
 
+#define LOOKUP_RUN	64	/* chunk lookups in one read transaction */
+
 /* Record chunk ${id}, staged at ${off} (-1: held already), ${len} bytes. */
 static int
 upload_add(struct upload *u, const uint8_t *id, int64_t off, uint32_t len)
@@ -54,13 +56,31 @@ upload_read(struct store *st, int fd, struct upload *u)
 	const uint8_t *p;
 	struct ingest *in = NULL;
 	int64_t off;
-	size_t len;
+	size_t len, run = 0;
 	int r, held, rc = -1;
 
 	if ((u->sg = stage_open(st)) == NULL ||
 	    (in = ingest_start(fd, PP_CONTENT_MAX)) == NULL)
 		goto out;
-	while ((r = ingest_next(in, &p, &len, id)) == 1) {
+	for (;;) {
+		/*
+		 * Lookups share a read transaction, LOOKUP_RUN at most: one
+		 * BEGIN and one lock for many chunks.  It ends before any wait
+		 * for input, so a slow upload never pins a snapshot (and so
+		 * the WAL, which a checkpoint could not then reset).
+		 */
+		if (run > 0 && (run == LOOKUP_RUN || !ingest_ready(in))) {
+			db_rend(st);
+			run = 0;
+		}
+		if ((r = ingest_next(in, &p, &len, id)) != 1) {
+			if (run > 0)
+				db_rend(st);
+			run = 0;
+			break;
+		}
+		if (run++ == 0 && db_rbegin(st) != 0)
+			goto out;
 		if ((held = store_chunk_has(st, id)) < 0)
 			goto out;
 		off = -1;
@@ -79,6 +99,8 @@ upload_read(struct store *st, int fd, struct upload *u)
 	ingest_result(in, u->sha256, &u->size);
 	rc = 0;
 out:
+	if (run > 0)
+		db_rend(st);
 	ingest_free(in);
 	return (rc);
 }

@@ -6,6 +6,8 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -456,6 +458,98 @@ test_repeated_chunks(void **state)
 	free(zpath);
 }
 
+/* The slow upload of test_slow_upload_pins_nothing, on a thread. */
+struct slow {
+	struct fx *f;
+	int fd;			/* the pipe's read end */
+	int rc;
+	struct store_content c;
+};
+
+static void *
+slow_put(void *arg)
+{
+	struct slow *sl = arg;
+
+	sl->rc = store_content_put(sl->f->u->st, sl->f->u->conf, "slow.bin",
+	    STORE_KIND_HANDOUT, "application/octet-stream", sl->fd, &sl->c);
+	return (NULL);
+}
+
+/* Frames in the WAL and frames a PASSIVE checkpoint could copy. */
+static void
+wal_counts(const char *db, int *log, int *done)
+{
+	sqlite3 *h;
+	sqlite3_stmt *s;
+
+	assert_int_equal(sqlite3_open_v2(db, &h, SQLITE_OPEN_READWRITE, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(h, "PRAGMA wal_checkpoint(PASSIVE)",
+	    -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	*log = sqlite3_column_int(s, 1);
+	*done = sqlite3_column_int(s, 2);
+	sqlite3_finalize(s);
+	sqlite3_close(h);
+}
+
+/*
+ * An upload that waits for its input holds no read snapshot: its chunk
+ * lookups share read transactions (store_upload.c), but never across a
+ * wait, or a checkpoint could not copy what other writers commit meanwhile
+ * and the WAL would grow for as long as the upload lasts.
+ */
+static void
+test_slow_upload_pins_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct slow sl;
+	size_t len = 768 << 10, first = 640 << 10;
+	uint8_t *buf = malloc(len), *got;
+	char *db = unit_path(f->u->dir, "pool.db");
+	struct store *st2;
+	pthread_t th;
+	int p[2], log, done;
+	size_t n;
+
+	memset(&sl, 0, sizeof(sl));
+	sl.f = f;
+	sl.rc = -1;
+	assert_non_null(buf);
+	unit_fill(buf, len, SEED + 7);
+	assert_int_equal(pipe(p), 0);
+	sl.fd = p[0];
+	assert_int_equal(pthread_create(&th, NULL, slow_put, &sl), 0);
+	/* Two and a half of the reader's 256 KiB slots: lookups happen. */
+	assert_int_equal(unit_write_all(p[1], buf, first), 0);
+	usleep(300 * 1000);
+	/* Another writer commits while the upload waits for the rest. */
+	st2 = store_open(f->u->dir);
+	assert_non_null(st2);
+	assert_int_equal(store_user_add(st2, "sip:carol@" UNIT_POOL, "Carol"),
+	    0);
+	store_close(st2);
+	wal_counts(db, &log, &done);
+	assert_true(log > 0);
+	assert_int_equal(done, log);
+	assert_int_equal(unit_write_all(p[1], buf + first, len - first), 0);
+	close(p[1]);
+	pthread_join(th, NULL);
+	close(p[0]);
+	if (sl.rc != 0)
+		fail_msg("slow put: %s", pp_errmsg());
+	assert_int_equal(sl.c.size, (int64_t)len);
+	assert_int_equal(get_file(f, "slow.bin", NULL), 0);
+	got = unit_read_file(f->out, &n);
+	assert_non_null(got);
+	assert_int_equal(n, len);
+	assert_memory_equal(got, buf, len);
+	free(got);
+	free(buf);
+	free(db);
+}
+
 int
 main(void)
 {
@@ -468,6 +562,7 @@ main(void)
 		T(test_dedupe_and_release),
 		T(test_replace_edited),
 		T(test_repeated_chunks),
+		T(test_slow_upload_pins_nothing),
 	};
 #undef T
 
