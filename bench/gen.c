@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,7 @@ struct opts {
 	const char *data, *pool, *csv;
 	long users, contacts, settings, confs, content_mb, batch, cbatch;
 	long item_mb;		/* 0: items of 1 to 8 MiB */
+	long threads;		/* content put by this many threads */
 	int compressible_pct;
 	unsigned long long seed;
 };
@@ -62,6 +64,8 @@ now_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
 }
+
+#define PUT_THREADS_MAX	16
 
 static void die(const char *) __attribute__((noreturn));
 
@@ -131,7 +135,7 @@ static void
 gen_users(struct store *st, const struct opts *o)
 {
 	struct batcher b = { st, 0, o->batch };
-	char uri[64], name[64], key[32], val[64];
+	char uri[64], name[64], key[64], val[64];
 	long i, k;
 
 	for (i = 0; i < o->users; i++) {
@@ -255,32 +259,82 @@ fill(unsigned char *buf, size_t len, int compressible)
 	}
 }
 
+/* One content item, generated before the timed puts. */
+struct item {
+	int fd;
+	size_t len;
+	const char *conf;
+	char name[64];
+};
+
+/* The puts, shared by the putting threads. */
+struct puts {
+	const struct opts *o;
+	struct item *it;
+	long n;
+	long next;		/* the next item to put, under mtx */
+	pthread_mutex_t mtx;
+};
+
+static void
+put_one(struct store *st, const struct item *it)
+{
+
+	if (lseek(it->fd, 0, SEEK_SET) != 0 ||
+	    store_content_put(st, it->conf, it->name, STORE_KIND_PRESENTATION,
+	    "application/vnd.openxmlformats-officedocument.presentationml."
+	    "presentation", it->fd, NULL) != 0)
+		die("content put");
+}
+
+/* A putting thread: its own store handle, items in turn. */
+static void *
+putter(void *arg)
+{
+	struct puts *ps = arg;
+	struct store *st;
+	long i;
+
+	if ((st = store_open(ps->o->data)) == NULL)
+		die("store");
+	for (;;) {
+		pthread_mutex_lock(&ps->mtx);
+		i = ps->next++;
+		pthread_mutex_unlock(&ps->mtx);
+		if (i >= ps->n)
+			break;
+		put_one(st, &ps->it[i]);
+	}
+	store_close(st);
+	return (NULL);
+}
+
 /*
  * Content: items of 1 to 8 MiB spread over the conferences until
- * o->content_mb MiB are stored.  Each is written to a memory file first;
- * only store_content_put is timed.  Returns the seconds spent in puts.
+ * o->content_mb MiB are stored.  Every item is written to a memory file of
+ * its own first, so the uploads do not compete with the generator or for
+ * the disk; only the puts are timed.  With o->threads > 1, that many
+ * threads put at once, each with its own store handle, like concurrent
+ * uploads.  Returns the seconds spent in puts.
  */
 static double
 gen_content(struct store *st, const struct opts *o,
     char (*ids)[PP_CONF_ID_LEN + 1], long long *bytes, long *items)
 {
-	char name[64];
+	struct puts ps = { o, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER };
+	pthread_t th[PUT_THREADS_MAX];
 	unsigned char *buf;
-	size_t bufsize;
+	size_t bufsize, cap = 0;
 	long long left = (long long)o->content_mb << 20;
 	size_t len;
-	double t, spent = 0;
-	int fd, comp;
+	double t;
+	long i, k;
+	int comp;
 
 	*bytes = 0;
-	*items = 0;
-	/* Uploads arrive from memory: do not let them compete for the disk. */
 	bufsize = o->item_mb > 0 ? (size_t)o->item_mb << 20 : 8 << 20;
-	if ((buf = malloc(bufsize)) == NULL ||
-	    (fd = memfd_create("pp-gen", 0)) < 0) {
-		fprintf(stderr, "bench/gen: no memory or memfd\n");
-		exit(1);
-	}
+	if ((buf = malloc(bufsize)) == NULL)
+		die("memory");
 	while (left > 0 && o->confs > 0) {
 		len = o->item_mb > 0 ? bufsize :
 		    (1 << 20) + (size_t)(rnd() % (7 << 20));
@@ -288,33 +342,51 @@ gen_content(struct store *st, const struct opts *o,
 			len = (size_t)left;
 		comp = (int)(rnd() % 100) < o->compressible_pct;
 		fill(buf, len, comp);
-		if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, len, 0) !=
-		    (ssize_t)len || lseek(fd, 0, SEEK_SET) != 0) {
-			fprintf(stderr, "bench/gen: temp file: %s\n",
+		if (ps.n == (long)cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((ps.it = realloc(ps.it, cap * sizeof(*ps.it))) == NULL)
+				die("memory");
+		}
+		ps.it[ps.n].fd = memfd_create("pp-gen", 0);
+		if (ps.it[ps.n].fd < 0 || pwrite(ps.it[ps.n].fd, buf, len, 0) !=
+		    (ssize_t)len) {
+			fprintf(stderr, "bench/gen: memory file: %s\n",
 			    strerror(errno));
 			exit(1);
 		}
-		snprintf(name, sizeof(name), "deck%ld.pptx", *items);
-		t = now_s();
-		if (o->cbatch > 1 && *items % o->cbatch == 0 &&
-		    store_begin(st) != 0)
-			die("begin");
-		if (store_content_put(st, ids[*items % o->confs], name,
-		    STORE_KIND_PRESENTATION, "application/vnd.openxmlformats-"
-		    "officedocument.presentationml.presentation", fd,
-		    NULL) != 0)
-			die("content put");
-		if (o->cbatch > 1 && ((*items + 1) % o->cbatch == 0 ||
-		    left <= (long long)len) && store_commit(st) != 0)
-			die("commit");
-		spent += now_s() - t;
+		ps.it[ps.n].len = len;
+		ps.it[ps.n].conf = ids[ps.n % o->confs];
+		snprintf(ps.it[ps.n].name, sizeof(ps.it[ps.n].name),
+		    "deck%ld.pptx", ps.n);
 		*bytes += (long long)len;
-		(*items)++;
 		left -= (long long)len;
+		ps.n++;
 	}
-	close(fd);
 	free(buf);
-	return (spent);
+	*items = ps.n;
+	t = now_s();
+	if (o->threads <= 1) {
+		for (i = 0; i < ps.n; i++) {
+			if (o->cbatch > 1 && i % o->cbatch == 0 &&
+			    store_begin(st) != 0)
+				die("begin");
+			put_one(st, &ps.it[i]);
+			if (o->cbatch > 1 && ((i + 1) % o->cbatch == 0 ||
+			    i + 1 == ps.n) && store_commit(st) != 0)
+				die("commit");
+		}
+	} else {
+		for (k = 0; k < o->threads; k++)
+			if (pthread_create(&th[k], NULL, putter, &ps) != 0)
+				die("thread");
+		for (k = 0; k < o->threads; k++)
+			pthread_join(th[k], NULL);
+	}
+	t = now_s() - t;
+	for (i = 0; i < ps.n; i++)
+		close(ps.it[i].fd);
+	free(ps.it);
+	return (t);
 }
 
 static void
@@ -326,7 +398,8 @@ usage(void)
 	    "       [--settings-per-user K] [--conferences C] "
 	    "[--content-mb S] [--compressible-pct P]\n"
 	    "       [--batch B] [--content-batch N] [--item-mb M] [--seed X] "
-	    "[--csv FILE]\n");
+	    "[--csv FILE]\n"
+	    "       [--put-threads T]\n");
 	exit(2);
 }
 
@@ -352,12 +425,15 @@ parse(int argc, char **argv, struct opts *o)
 		{ "compressible-pct", 1, NULL, 'z' }, { "batch", 1, NULL, 'b' },
 		{ "seed", 1, NULL, 'x' }, { "csv", 1, NULL, 'o' },
 		{ "content-batch", 1, NULL, 'n' }, { "item-mb", 1, NULL, 'i' },
+		{ "put-threads", 1, NULL, 't' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
 
-	*o = (struct opts){ NULL, "pool-a.example.test", NULL, 1000, 100, 20,
-	    100, 100, 10000, 1, 0, 20, 42 };
+	*o = (struct opts){ .pool = "pool-a.example.test", .users = 1000,
+	    .contacts = 100, .settings = 20, .confs = 100, .content_mb = 100,
+	    .batch = 10000, .cbatch = 1, .threads = 1, .compressible_pct = 20,
+	    .seed = 42 };
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'd': o->data = optarg; break;
@@ -373,11 +449,13 @@ parse(int argc, char **argv, struct opts *o)
 		case 'o': o->csv = optarg; break;
 		case 'n': o->cbatch = num(optarg); break;
 		case 'i': o->item_mb = num(optarg); break;
+		case 't': o->threads = num(optarg); break;
 		default: usage();
 		}
 	}
 	if (o->data == NULL || optind != argc || o->users < 1 ||
-	    o->batch < 1 || o->cbatch < 1 || o->item_mb > 2047 ||
+	    o->batch < 1 || o->cbatch < 1 || o->threads < 1 ||
+	    o->threads > PUT_THREADS_MAX || (o->threads > 1 && o->cbatch > 1) || o->item_mb > 2047 ||
 	    o->contacts > PP_CONTACTS_PER_USER ||
 	    o->settings > PP_SETTINGS_PER_USER || o->compressible_pct > 100)
 		usage();

@@ -10,8 +10,8 @@ BUILD=${1:-build}
 MODE=${2:-quick}
 top=$(cd "$(dirname "$0")/.." && pwd)
 case "$MODE" in
-full) U=40000 F=4000 M=2048 ;;
-quick) U=4000 F=400 M=205 ;;
+full) U=40000 F=4000 M=2048 C=1024 ;;
+quick) U=4000 F=400 M=205 C=512 ;;
 *) echo "usage: bench/run.sh BUILD full|quick" >&2; exit 2 ;;
 esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/pp-bench.XXXXXX")
@@ -31,6 +31,13 @@ out=$("$BUILD/bench-gen" --data "$work/pool" --users $U \
     --contacts-per-user 100 --settings-per-user 20 --conferences $F \
     --content-mb $M --compressible-pct 20 --csv "$csv")
 echo "$out"
+
+echo "bench: two uploads at once ($C MiB of 1-8 MiB items, two threads)"
+two=$("$BUILD/bench-gen" --data "$work/two" --users 1 --contacts-per-user 0 \
+    --settings-per-user 0 --conferences 100 --content-mb $C \
+    --compressible-pct 20 --put-threads 2)
+echo "$two"
+rm -rf "$work/two"
 
 echo "bench: large items (2 x 256 MiB, incompressible)"
 big=$("$BUILD/bench-gen" --data "$work/big" --users 1 --contacts-per-user 0 \
@@ -58,6 +65,7 @@ frag="$work/frag.md"
 	echo "| --- | --- | --- |"
 	echo "| contact rows through the store API (batches of 10,000) | $(line 'contact rows') | >= 200,000 rows/s |"
 	echo "| content put, items of 1-8 MiB (80% incompressible), one transaction each | $(line content) | >= 300 MB/s |"
+	echo "| content put, two uploads at once (two threads, each its own store handle; items of 1-8 MiB, fresh store) | $(echo "$two" | grep '^content' | sed 's/^content *//') | >= 300 MB/s |"
 	echo "| content put, items of 256 MiB (incompressible) | $(echo "$big" | grep '^content' | sed 's/^content *//') | >= 300 MB/s |"
 	echo "| the disk: dd of 256 MiB to a new file with fdatasync | $limit | (limit) |"
 	echo "| users with 20 settings each | $(line users) | |"
