@@ -39,6 +39,31 @@ two=$("$BUILD/bench-gen" --data "$work/two" --users 1 --contacts-per-user 0 \
 echo "$two"
 rm -rf "$work/two"
 
+echo "bench: poolpair content put of 40 files of 1-8 MiB (-j 1, then -j 2)"
+mkdir "$work/files"
+i=0
+while [ $i -lt 40 ]; do
+	head -c $(( (1 + (i * 5 + 3) % 8) << 20 )) /dev/urandom >"$work/files/deck$i.pptx"
+	i=$((i + 1))
+done
+fbytes=$(cat "$work/files"/*.pptx | wc -c)
+cliput() {
+	rm -rf "$work/cli"
+	"$BUILD/poolpair" init --pool pool-a.example.test --data "$work/cli" >/dev/null
+	"$BUILD/poolpair" --data "$work/cli" user add sip:alice@contoso.test >/dev/null
+	conf=$("$BUILD/poolpair" --data "$work/cli" conf create sip:alice@contoso.test --subject bench)
+	sync
+	t0=$(date +%s%N)
+	"$BUILD/poolpair" --data "$work/cli" content put "$conf" "$work/files"/*.pptx -j "$1" >/dev/null
+	t1=$(date +%s%N)
+	echo "40 files, $((fbytes >> 20)) MiB in $(( (t1 - t0) / 1000000 )) ms: $(( fbytes * 1000 / (t1 - t0) )) MB/s"
+}
+cli1=$(cliput 1)
+cli2=$(cliput 2)
+echo "-j 1: $cli1"
+echo "-j 2: $cli2"
+rm -rf "$work/cli" "$work/files"
+
 echo "bench: large items (2 x 256 MiB, incompressible)"
 big=$("$BUILD/bench-gen" --data "$work/big" --users 1 --contacts-per-user 0 \
     --settings-per-user 0 --conferences 1 --content-mb 512 --item-mb 256 \
@@ -66,6 +91,8 @@ frag="$work/frag.md"
 	echo "| contact rows through the store API (batches of 10,000) | $(line 'contact rows') | >= 200,000 rows/s |"
 	echo "| content put, items of 1-8 MiB (80% incompressible), one transaction each | $(line content) | >= 300 MB/s |"
 	echo "| content put, two uploads at once (two threads, each its own store handle; items of 1-8 MiB, fresh store) | $(echo "$two" | grep '^content' | sed 's/^content *//') | >= 300 MB/s |"
+	echo "| \`poolpair content put\` of 40 files of 1-8 MiB (random), one at a time (-j 1), start-up included | $cli1 | >= 300 MB/s |"
+	echo "| the same, two at a time (-j 2, the default) | $cli2 | >= 300 MB/s |"
 	echo "| content put, items of 256 MiB (incompressible) | $(echo "$big" | grep '^content' | sed 's/^content *//') | >= 300 MB/s |"
 	echo "| the disk: dd of 256 MiB to a new file with fdatasync | $limit | (limit) |"
 	echo "| users with 20 settings each | $(line users) | |"

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,42 +74,195 @@ err:
 	return (-1);
 }
 
+/*
+ * Several files in one put: each is its own item and its own transaction,
+ * stored by up to PUT_JOBS_MAX threads at once, each with a store handle of
+ * its own (one upload's syncs and commit overlap the next one's reading,
+ * chunking and sealing).
+ */
+#define PUT_FILES_MAX	64
+#define PUT_JOBS_MAX	8
+#define PUT_JOBS_DEF	2
+
+struct put_file {
+	const char *path;
+	const char *name, *mime;
+	int fd;
+	int done;			/* 1 stored, -1 failed, 0 not tried */
+	struct store_content ct;
+	enum pp_err code;		/* done -1: the error */
+	char err[512];
+};
+
+struct put_run {
+	const char *data, *conf;
+	enum store_kind kind;
+	struct put_file *f;
+	size_t n, next;			/* under mtx */
+	int stop;			/* under mtx: one failed, start no more */
+	pthread_mutex_t mtx;
+};
+
+/* Put the run's files in turn on ${st}, until none is left or one fails. */
+static void
+put_files(struct put_run *r, struct store *st)
+{
+	struct put_file *f;
+	size_t i;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&r->mtx);
+		i = r->next;
+		if (r->stop || i >= r->n) {
+			pthread_mutex_unlock(&r->mtx);
+			return;
+		}
+		r->next++;
+		pthread_mutex_unlock(&r->mtx);
+		f = &r->f[i];
+		rc = store_content_put(st, r->conf, f->name, r->kind, f->mime,
+		    f->fd, &f->ct);
+		if (rc != 0) {
+			/* pp_err is per thread: keep it for the main one. */
+			f->code = pp_errcode();
+			snprintf(f->err, sizeof(f->err), "%s", pp_errmsg());
+			pthread_mutex_lock(&r->mtx);
+			r->stop = 1;
+			pthread_mutex_unlock(&r->mtx);
+		}
+		f->done = rc == 0 ? 1 : -1;
+	}
+}
+
+static void *
+put_thread(void *arg)
+{
+	struct put_run *r = arg;
+	struct store *st;
+
+	if ((st = store_open(r->data)) == NULL) {
+		/* Its share falls to the others. */
+		return (NULL);
+	}
+	put_files(r, st);
+	store_close(st);
+	return (NULL);
+}
+
 static int
 content_put(struct cli *c, int argc, char **argv)
 {
 	const char *kindname = "attachment", *name = NULL, *mime = NULL;
+	const char *jobsarg = NULL;
 	struct cli_opt o[] = {
 		{ "kind", 0, OPT_VALUE, &kindname, NULL },
 		{ "name", 0, OPT_VALUE, &name, NULL },
 		{ "mime", 0, OPT_VALUE, &mime, NULL },
+		{ "jobs", 'j', OPT_VALUE, &jobsarg, NULL },
 		{ NULL, 0, 0, NULL, NULL }
 	};
-	struct store_content ct;
-	enum store_kind kind;
-	char *pos[2];
-	int rc, fd;
+	struct put_file files[PUT_FILES_MAX];
+	struct put_run r;
+	pthread_t th[PUT_JOBS_MAX];
+	char *pos[1 + PUT_FILES_MAX];
+	size_t i, k, stored = 0, started = 0, jobs;
+	int rc, npos;
+	long v;
+	char *e;
 
-	if (cli_args(c, argc, argv, o, pos, 2, 2, NULL, &rc) != 0)
+	if (cli_args(c, argc, argv, o, pos, 2, 1 + PUT_FILES_MAX, &npos,
+	    &rc) != 0)
 		return (rc);
-	if (store_kind_parse(kindname, &kind) != 0)
-		return (cli_fail(c));
-	if (name == NULL) {
-		if (strcmp(pos[1], "-") == 0)
-			return (cli_usage(c, "--name is required with '-'"));
-		name = util_basename(pos[1]);
+	memset(&r, 0, sizeof(r));
+	r.conf = pos[0];
+	r.n = (size_t)npos - 1;
+	r.f = files;
+	jobs = r.n < PUT_JOBS_DEF ? r.n : PUT_JOBS_DEF;
+	if (jobsarg != NULL) {
+		errno = 0;
+		v = strtol(jobsarg, &e, 10);
+		if (*jobsarg == '\0' || *e != '\0' || errno != 0 || v < 1 ||
+		    v > PUT_JOBS_MAX)
+			return (cli_usage(c, "--jobs takes 1 to %d",
+			    PUT_JOBS_MAX));
+		jobs = (size_t)v < r.n ? (size_t)v : r.n;
 	}
-	if (mime == NULL)
-		mime = mime_guess(name);
-	if (cli_open(c) != 0 || (fd = content_open(pos[1])) < 0)
+	if (r.n > 1 && name != NULL)
+		return (cli_usage(c, "--name names one FILE, not %zu", r.n));
+	if (store_kind_parse(kindname, &r.kind) != 0)
 		return (cli_fail(c));
-	rc = store_content_put(c->st, pos[0], name, kind, mime, fd, &ct);
-	if (fd != STDIN_FILENO)
-		close(fd);
-	if (rc != 0)
-		return (cli_fail(c));
-	printf("%s: %lld bytes, %zu chunks (%zu new)\n", ct.name,
-	    (long long)ct.size, ct.nchunks, ct.nnew);
-	return (EXIT_OK);
+	/* Every name, type and file is checked before anything is stored. */
+	memset(files, 0, sizeof(files));
+	for (i = 0; i < r.n; i++) {
+		files[i].fd = -1;
+		files[i].path = pos[1 + i];
+		if (strcmp(pos[1 + i], "-") == 0 && r.n > 1)
+			return (cli_usage(c, "'-' (standard input) must be the "
+			    "only FILE"));
+		if (name != NULL)
+			files[i].name = name;
+		else if (strcmp(pos[1 + i], "-") == 0)
+			return (cli_usage(c, "--name is required with '-'"));
+		else
+			files[i].name = util_basename(pos[1 + i]);
+		files[i].mime = mime != NULL ? mime : mime_guess(files[i].name);
+		if (store_content_meta_ok(files[i].name, files[i].mime) != 0)
+			return (cli_fail(c));
+		for (k = 0; k < i; k++)
+			if (strcmp(files[k].name, files[i].name) == 0) {
+				pp_err(PP_EINVAL, "%s and %s would both be item "
+				    "'%s'", files[k].path, files[i].path,
+				    files[i].name);
+				return (cli_fail(c));
+			}
+	}
+	rc = EXIT_OK;
+	if (cli_open(c) != 0) {
+		rc = cli_fail(c);
+		goto out;
+	}
+	for (i = 0; i < r.n; i++)
+		if ((files[i].fd = content_open(files[i].path)) < 0) {
+			rc = cli_fail(c);
+			goto out;
+		}
+	r.data = c->data;
+	pthread_mutex_init(&r.mtx, NULL);
+	/* This thread is one of the jobs, on the handle it has open. */
+	for (k = 1; k < jobs; k++) {
+		if (pthread_create(&th[started], NULL, put_thread, &r) != 0)
+			break;
+		started++;
+	}
+	put_files(&r, c->st);
+	for (k = 0; k < started; k++)
+		pthread_join(th[k], NULL);
+	pthread_mutex_destroy(&r.mtx);
+	for (i = 0; i < r.n; i++)
+		if (files[i].done == 1) {
+			stored++;
+			printf("%s: %lld bytes, %zu chunks (%zu new)\n",
+			    files[i].ct.name, (long long)files[i].ct.size,
+			    files[i].ct.nchunks, files[i].ct.nnew);
+		}
+	for (i = 0; i < r.n; i++) {
+		if (files[i].done != -1)
+			continue;
+		if (r.n == 1)
+			pp_err(files[i].code, "%s", files[i].err);
+		else
+			pp_err(files[i].code, "%s: %s (%zu of %zu files stored, "
+			    "each whole)", files[i].path, files[i].err, stored,
+			    r.n);
+		rc = cli_fail(c);
+		break;
+	}
+out:
+	for (i = 0; i < r.n; i++)
+		if (files[i].fd >= 0 && files[i].fd != STDIN_FILENO)
+			close(files[i].fd);
+	return (rc);
 }
 
 /* Write the item to ${path} through a temporary file and a rename. */
@@ -215,16 +369,22 @@ content_del(struct cli *c, int argc, char **argv)
 }
 
 static const struct cli_cmd content_cmds[] = {
-	{ "put", content_put, "CONF FILE [--kind KIND] [--name NAME] "
-	  "[--mime TYPE]",
+	{ "put", content_put, "CONF FILE... [--kind KIND] [--name NAME] "
+	  "[--mime TYPE] [-j N]",
 	  "Store FILE ('-': standard input) as content of conference CONF,\n"
 	  "replacing an item of the same name.  Content is cut into chunks of\n"
 	  "about 16 KiB, each stored once and encrypted (AES-256-GCM) under\n"
-	  "the pool's storage key; a re-upload stores only changed chunks.\n\n"
+	  "the pool's storage key; a re-upload stores only changed chunks.\n"
+	  "Up to 64 FILEs at once: each is an item of its own, committed on\n"
+	  "its own, two stored at a time by default.  Every name and file is\n"
+	  "checked before anything is stored; if one fails later, the others\n"
+	  "stop, and those already stored stay whole.\n\n"
 	  "  --kind KIND   presentation, whiteboard, handout or attachment\n"
 	  "                (default: attachment)\n"
-	  "  --name NAME   the item's name (default: FILE's base name)\n"
+	  "  --name NAME   the item's name (default: FILE's base name; one\n"
+	  "                FILE only)\n"
 	  "  --mime TYPE   the MIME type (default: from the name's extension)\n"
+	  "  -j, --jobs N  files stored at once, 1 to 8 (default: 2)\n"
 	},
 	{ "get", content_get, "CONF NAME [-o FILE]",
 	  "Write an item's bytes to FILE (atomically: nothing is left if a\n"

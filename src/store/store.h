@@ -273,6 +273,13 @@ int store_conf_list(struct store *st, const char *organizer,
 /* --- conference content (module confcontent) ---------------------------- */
 
 /*
+ * Whether ${name} may name an item and ${mime} is a MIME type (type/subtype,
+ * token characters), as store_content_put checks first.  Returns 0 or -1
+ * (PP_EINVAL or PP_ELIMIT, naming what is wrong).
+ */
+int store_content_meta_ok(const char *name, const char *mime);
+
+/*
  * Store the bytes read from ${fd} until end of file (at most PP_CONTENT_MAX)
  * as item ${name} of conference ${conf}, of kind ${kind} and MIME type
  * ${mime}, replacing an item of that name.  The bytes are cut into chunks,

@@ -17,7 +17,7 @@
 
 /* Check an item's name and MIME type ("type/subtype", token characters). */
 int
-content_meta_ok(const char *name, const char *mime)
+store_content_meta_ok(const char *name, const char *mime)
 {
 	size_t i, slash = 0;
 
@@ -448,7 +448,7 @@ store_content_put(struct store *st, const char *conf, const char *name,
 
 	memset(&c, 0, sizeof(c));
 	memset(&u, 0, sizeof(u));
-	if (content_meta_ok(name, mime) != 0)
+	if (store_content_meta_ok(name, mime) != 0)
 		return (-1);
 	if ((unsigned)kind > STORE_KIND_ATTACHMENT) {
 		pp_err(PP_EINVAL, "unknown content kind");

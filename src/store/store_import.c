@@ -117,7 +117,7 @@ imp_content(struct store *st, const struct store_content *c,
 	struct idlist oldids = { 0 };
 	int rc = -1, had;
 
-	if (content_meta_ok(c->name, c->mime) != 0 ||
+	if (store_content_meta_ok(c->name, c->mime) != 0 ||
 	    times_ok(c->created_ms, c->updated_ms) != 0)
 		return (-1);
 	if ((unsigned)c->kind > STORE_KIND_ATTACHMENT || c->size < 0 ||

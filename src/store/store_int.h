@@ -234,12 +234,10 @@ int conf_fields_ok(const struct store_conf *c);
 int conf_write(struct store *st, const struct store_conf *c, int replace);
 
 /*
- * Content internals (store_content.c): check an item's name and MIME type;
- * drop a reference to each of ${n} chunks (freeing unused ones); write an
- * item row (with ${c}->home) and journal it; refuse a new item in a full
- * conference.
+ * Content internals (store_content.c): drop a reference to each of ${n}
+ * chunks (freeing unused ones); write an item row (with ${c}->home) and
+ * journal it; refuse a new item in a full conference.
  */
-int content_meta_ok(const char *name, const char *mime);
 int chunks_release(struct store *st, const uint8_t *ids, size_t n);
 /* Take one more reference to each of ${n} chunks ${ids}; PP_ENOENT if one
  * is not held (the caller's write then fails part-way). */

@@ -3,7 +3,9 @@
 # Proves: a 5 MB item round-trips byte for byte (to a file and to stdout);
 # re-putting it with a few bytes changed stores only a few new chunks; two
 # conferences share chunks, and deleting one item keeps the other whole;
-# list and --json report kind, MIME and the SHA-256 of the bytes; del;
+# list and --json report kind, MIME and the SHA-256 of the bytes; several
+# files in one put, each its own item, checked before any is stored, the
+# ones stored before a failing one left whole; del;
 # bad input is refused with the store unchanged; a failed "get -o" leaves no
 # file; a tampered chunk is detected; content is not stored in plaintext.
 . "$(dirname "$0")/lib.sh"
@@ -80,6 +82,46 @@ refused 2 "name" pp content put "$C" -
 printf '' >empty.txt
 succeeds pp content put "$C" empty.txt >/dev/null
 assert_eq 0 "$(succeeds pp content get "$C" empty.txt | wc -c)" "an empty item"
+
+# Several files in one put: each an item of its own, reported in the
+# order given, stored two at a time (-j sets how many).
+mkdir many sub
+for i in 1 2 3 4 5; do head -c $((i * 700000)) /dev/urandom >"many/h$i.pdf"; done
+out=$(succeeds pp content put "$C2" many/h1.pdf many/h2.pdf many/h3.pdf \
+    many/h4.pdf many/h5.pdf --kind handout)
+assert_eq "h1.pdf h2.pdf h3.pdf h4.pdf h5.pdf" \
+    "$(printf '%s\n' "$out" | cut -d: -f1 | tr '\n' ' ' | sed 's/ $//')" \
+    "the lines of a put of five files"
+for i in 1 2 3 4 5; do
+	pp content get "$C2" "h$i.pdf" -o got.pdf
+	cmp "many/h$i.pdf" got.pdf || fail "h$i.pdf of a five-file put returned other bytes"
+done
+assert_eq "5 handout application/pdf" \
+    "$(json_eval "$(succeeds pp content list "$C2" --json)" '"%d %s" % (len([c for c in d if c["name"].startswith("h")]), " ".join(sorted(set("%s %s" % (c["kind"], c["mime"]) for c in d if c["name"].startswith("h")))))')" \
+    "kind and MIME of a five-file put"
+out=$(succeeds pp content put "$C2" many/h1.pdf many/h2.pdf many/h3.pdf -j 8 --kind handout)
+assert_eq 3 "$(printf '%s\n' "$out" | grep -c '(0 new)$')" "a re-put of three files with -j 8"
+# Checked before anything is stored: names, the files, the options.
+cp many/h1.pdf sub/h1.pdf
+head -c 300000 /dev/urandom >fresh.pdf
+refused 1 "would both be item 'h1.pdf'" pp content put "$C2" fresh.pdf sub/h1.pdf many/h1.pdf
+refused 1 "cannot open" pp content put "$C2" fresh.pdf "$TESTDIR/does-not-exist.pdf"
+refused 2 "one FILE" pp content put "$C2" fresh.pdf many/h1.pdf --name x.pdf
+refused 2 "only FILE" pp content put "$C2" fresh.pdf -
+refused 2 "jobs" pp content put "$C2" fresh.pdf -j 0
+refused 2 "jobs" pp content put "$C2" fresh.pdf --jobs 9
+refused 1 "MIME" pp content put "$C2" fresh.pdf many/h1.pdf --mime text
+refused 2 "unexpected argument" pp content put "$C2" $(for i in $(seq 0 64); do printf 'f%d.pdf ' "$i"; done)
+refused 1 "no content" pp content get "$C2" fresh.pdf
+# A file that fails while being read (here /proc/self/mem: EIO at offset
+# 0): the files before it stay stored, each whole; the error says so.
+head -c 200000 /dev/urandom >first.bin
+exits 3 pp content put "$C2" first.bin /proc/self/mem -j 1
+assert_contains "$(cat "$TESTDIR/.err")" "/proc/self/mem: cannot read the content" "a failed file's error"
+assert_contains "$(cat "$TESTDIR/.err")" "(1 of 2 files stored, each whole)" "the count of files stored"
+pp content get "$C2" first.bin -o got.bin
+cmp first.bin got.bin || fail "the file stored before a failed one is not whole"
+refused 1 "no content" pp content get "$C2" mem
 
 # Refusals, each with the store unchanged.
 refused 1 "cannot open" pp content put "$C" "$TESTDIR/does-not-exist.bin"
