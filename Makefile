@@ -72,7 +72,8 @@ FUZZ_CFLAGS = -std=c11 $(WARN) -g -O1 -fno-omit-frame-pointer \
 .SECONDARY:
 all: $(BUILD)/poolpair $(BUILD)/poolpaird $(BUILD)/bench-gen $(BUILD)/bench-chunk \
 	$(BUILD)/bench-lag
-tests: $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/flood $(BUILD)/tests/relay
+tests: $(UNIT_BIN) $(REPLAY_BIN) $(BUILD)/tests/flood $(BUILD)/tests/relay \
+    $(BUILD)/tests/slowdns.so
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -121,6 +122,13 @@ $(BUILD)/tests/relay: $(BUILD)/obj/tests/tools/relay.o
 	@mkdir -p $(dir $@)
 	@echo "  LD $@"
 	@$(CC) $(ALLCFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+# The slow-resolver shim of scenario 25 (tests/tools/slowdns.c), preloaded
+# into poolpaird: no sanitizer flags, as it loads before their runtime.
+$(BUILD)/tests/slowdns.so: tests/tools/slowdns.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $@"
+	@$(CC) -std=c11 $(WARN) -O2 -fPIC -shared -o $@ $< -ldl
 
 # Fuzz harnesses (tests/fuzz, docs/fuzzing.md).  Every build links each with
 # replay_main.c into $(BUILD)/replay/NAME, which tests/run.sh runs over the

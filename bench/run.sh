@@ -50,7 +50,7 @@ fbytes=$(cat "$work/files"/*.pptx | wc -c)
 cliput() {
 	rm -rf "$work/cli"
 	"$BUILD/poolpair" init --pool pool-a.example.test --data "$work/cli" >/dev/null
-	"$BUILD/poolpair" --data "$work/cli" user add sip:alice@contoso.test >/dev/null
+	"$BUILD/poolpair" --data "$work/cli" user add sip:alice@contoso.test --name Alice >/dev/null
 	conf=$("$BUILD/poolpair" --data "$work/cli" conf create sip:alice@contoso.test --subject bench)
 	sync
 	t0=$(date +%s%N)

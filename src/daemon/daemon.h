@@ -120,6 +120,7 @@ struct worker;
 struct job;
 struct audit;
 struct out_pkg;
+struct lookup;
 struct in_pkg;
 
 struct daemon {
@@ -133,6 +134,7 @@ struct daemon {
 	struct sockaddr_storage partner_sa;	/* family 0: unknown */
 	struct dsec_bucket secb[D_SEC_KINDS];
 	struct link out;		/* our connection to the partner */
+	struct lookup *lookup;		/* of the partner's name, in flight */
 	struct link *in;		/* the partner's authenticated one */
 	int out_backoff_ms;
 	struct event *tick, *sigint, *sigterm, *sighup;
@@ -185,6 +187,8 @@ int64_t d_now_ms(void);
 /* link.c: the TLS links. */
 int link_listen(struct daemon *d);
 void link_connect(struct daemon *d);
+/* Forget the lookup of the partner's name in flight, if any. */
+void link_lookup_cancel(struct daemon *d);
 void link_close(struct link *l, const char *why);
 int link_send(struct link *l, int type, const void *p, size_t len);
 int link_send_json(struct link *l, int type, json_t *j);

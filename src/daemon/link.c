@@ -8,9 +8,11 @@
 #include <sys/socket.h>
 
 #include <netinet/in.h>
+#include <netdb.h>
 #include <netinet/tcp.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -450,11 +452,15 @@ accept_cb(struct evconnlistener *lis, evutil_socket_t fd,
 	}
 }
 
-/* Resolve "host:port" ${addr} into ${ss}.  Returns 0 or -1. */
+/*
+ * Resolve "host:port" ${addr} into ${ss}; with ${numeric}, only an address
+ * literal (no lookup, so no wait).  Returns 0 or -1.
+ */
 static int
-resolve(const char *addr, struct sockaddr_storage *ss, int *sslen)
+resolve(const char *addr, int numeric, struct sockaddr_storage *ss,
+    int *sslen)
 {
-	struct evutil_addrinfo hints, *ai = NULL;
+	struct addrinfo hints, *ai = NULL;
 	char host[PP_FQDN_MAX + 1], port[8];
 	int p;
 
@@ -464,13 +470,146 @@ resolve(const char *addr, struct sockaddr_storage *ss, int *sslen)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	if (evutil_getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
+	hints.ai_flags = AI_NUMERICSERV | (numeric ? AI_NUMERICHOST : 0);
+	/* The C library's: thread-safe, as libevent's wrapper is not said to be. */
+	if (getaddrinfo(host, port, &hints, &ai) != 0 || ai == NULL) {
 		pp_err(PP_EIO, "cannot resolve %s", addr);
 		return (-1);
 	}
 	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
 	*sslen = (int)ai->ai_addrlen;
-	evutil_freeaddrinfo(ai);
+	freeaddrinfo(ai);
+	return (0);
+}
+
+/*
+ * A lookup of the partner's name, on a thread of its own: getaddrinfo can
+ * block for as long as the resolver's timeouts (seconds, tens of seconds
+ * with DNS down, as in a disaster), and the loop must go on answering
+ * status, failover and the partner meanwhile.  The loop and the thread
+ * share the job; the last to let go frees it.  Should the daemon stop
+ * first, the thread finds the job cancelled and touches nothing else.
+ */
+struct lookup {
+	pthread_mutex_t mtx;
+	int refs;			/* the loop's and the thread's */
+	int cancelled;			/* the loop let go: do not wake it */
+	struct event *ev;		/* the loop's: activated when done */
+	char addr[CONFIG_ADDR_MAX + 1];
+	int rc;
+	struct sockaddr_storage ss;
+	int sslen;
+	char err[256];
+};
+
+static void
+lookup_unref(struct lookup *lk)
+{
+	int last;
+
+	pthread_mutex_lock(&lk->mtx);
+	last = --lk->refs == 0;
+	pthread_mutex_unlock(&lk->mtx);
+	if (!last)
+		return;
+	pthread_mutex_destroy(&lk->mtx);
+	free(lk);
+}
+
+static void *
+lookup_thread(void *arg)
+{
+	struct lookup *lk = arg;
+
+	(void)pthread_setname_np(pthread_self(), "pp-resolver");
+	if ((lk->rc = resolve(lk->addr, 0, &lk->ss, &lk->sslen)) != 0)
+		snprintf(lk->err, sizeof(lk->err), "%s", pp_errmsg());
+	pthread_mutex_lock(&lk->mtx);
+	if (!lk->cancelled)
+		event_active(lk->ev, EV_READ, 0);
+	pthread_mutex_unlock(&lk->mtx);
+	lookup_unref(lk);
+	return (NULL);
+}
+
+/* Stop caring about the lookup in flight, if any (loop thread). */
+void
+link_lookup_cancel(struct daemon *d)
+{
+	struct lookup *lk = d->lookup;
+
+	if (lk == NULL)
+		return;
+	d->lookup = NULL;
+	pthread_mutex_lock(&lk->mtx);
+	lk->cancelled = 1;
+	pthread_mutex_unlock(&lk->mtx);
+	event_free(lk->ev);
+	lookup_unref(lk);
+}
+
+static void link_connect_to(struct daemon *, const struct sockaddr_storage *,
+    int);
+
+/* The lookup is done (loop thread). */
+static void
+lookup_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct lookup *lk = d->lookup;
+	struct sockaddr_storage ss;
+	char err[256];
+	int rc, sslen;
+
+	(void)fd;
+	(void)what;
+	if (lk == NULL)
+		return;
+	rc = lk->rc;
+	ss = lk->ss;
+	sslen = lk->sslen;
+	snprintf(err, sizeof(err), "%s", lk->err);
+	link_lookup_cancel(d);
+	if (d->stopping)
+		return;
+	if (rc != 0) {
+		link_close(&d->out, err);
+		return;
+	}
+	/* Its reserved slots follow the address it now has. */
+	memcpy(&d->partner_sa, &ss, sizeof(ss));
+	link_connect_to(d, &ss, sslen);
+}
+
+/* Start looking up the partner's name; 0, or -1 (cannot start). */
+static int
+lookup_start(struct daemon *d)
+{
+	struct lookup *lk;
+	pthread_attr_t at;
+	pthread_t t;
+	int rc;
+
+	if ((lk = calloc(1, sizeof(*lk))) == NULL)
+		return (-1);
+	pthread_mutex_init(&lk->mtx, NULL);
+	lk->refs = 2;
+	snprintf(lk->addr, sizeof(lk->addr), "%s", d->cfg.partner_addr);
+	if ((lk->ev = event_new(d->base, -1, 0, lookup_done_cb, d)) == NULL) {
+		pthread_mutex_destroy(&lk->mtx);
+		free(lk);
+		return (-1);
+	}
+	d->lookup = lk;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &at, lookup_thread, lk);
+	pthread_attr_destroy(&at);
+	if (rc != 0) {
+		lk->refs = 1;		/* no thread: the loop's alone */
+		link_lookup_cancel(d);
+		return (-1);
+	}
 	return (0);
 }
 
@@ -484,11 +623,14 @@ link_listen(struct daemon *d)
 		pp_err(PP_EINVAL, "%s: [pool] listen is not set", d->cfg.path);
 		return (-1);
 	}
-	if (resolve(d->cfg.listen, &ss, &sslen) != 0)
+	if (resolve(d->cfg.listen, 0, &ss, &sslen) != 0)
 		return (-1);
-	/* The partner's address, for its reserved slots (unknown: none). */
+	/*
+	 * The partner's address, for its reserved slots (unknown: none); a
+	 * name is looked up by link_connect, off the loop, and set then.
+	 */
 	if (d->cfg.partner_addr[0] == '\0' ||
-	    resolve(d->cfg.partner_addr, &d->partner_sa, &plen) != 0) {
+	    resolve(d->cfg.partner_addr, 1, &d->partner_sa, &plen) != 0) {
 		memset(&d->partner_sa, 0, sizeof(d->partner_sa));
 		pp_err_clear();
 	}
@@ -506,7 +648,6 @@ link_connect(struct daemon *d)
 {
 	struct link *l = &d->out;
 	struct sockaddr_storage ss;
-	evutil_socket_t fd;
 	int sslen;
 
 	if (d->stopping || d->cfg.partner_addr[0] == '\0')
@@ -514,11 +655,27 @@ link_connect(struct daemon *d)
 	l->d = d;
 	l->state = LINK_CONNECTING;
 	snprintf(l->peer, sizeof(l->peer), "%.63s", d->cfg.partner_addr);
-	if (resolve(d->cfg.partner_addr, &ss, &sslen) != 0) {
-		link_close(l, pp_errmsg());
+	/* An address literal goes at once; a name is looked up first. */
+	if (resolve(d->cfg.partner_addr, 1, &ss, &sslen) == 0) {
+		link_connect_to(d, &ss, sslen);
 		return;
 	}
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	pp_err_clear();
+	if (d->lookup != NULL)
+		return;		/* one lookup at a time; it connects */
+	if (lookup_start(d) != 0)
+		link_close(l, "cannot start looking up the partner's address");
+}
+
+/* Connect our link to the partner at ${ss}. */
+static void
+link_connect_to(struct daemon *d, const struct sockaddr_storage *ss,
+    int sslen)
+{
+	struct link *l = &d->out;
+	evutil_socket_t fd;
+
+	if ((fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) < 0) {
 		link_close(l, strerror(errno));
 		return;
@@ -528,7 +685,7 @@ link_connect(struct daemon *d)
 		link_close(l, "TLS setup failed");
 		return;
 	}
-	if (bufferevent_socket_connect(l->bev, (struct sockaddr *)&ss, sslen)
-	    != 0)
+	if (bufferevent_socket_connect(l->bev, (const struct sockaddr *)ss,
+	    sslen) != 0)
 		link_close(l, "connect failed");
 }

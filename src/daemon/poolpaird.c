@@ -196,6 +196,7 @@ d_stop(struct daemon *d)
 		link_close(d->in, "stopping");
 	if (d->out.bev != NULL || d->out.state != LINK_DOWN)
 		link_close(&d->out, "stopping");
+	link_lookup_cancel(d);
 	/* Wake an exporter waiting for an answer that will not come. */
 	pthread_mutex_lock(&d->mtx);
 	if (d->have_state == HAVE_WAITING) {
