@@ -233,6 +233,13 @@ void verify_link_down(struct daemon *d);
 /* handover.c: a failover of a partner that answers. */
 void handover_start(struct daemon *d, struct admin_req *r, json_t *req);
 void handover_answer(struct daemon *d, const uint8_t *p, size_t len);
+/*
+ * Read a HANDOVERR payload about the users of ${home}: 0 with the partner's
+ * journal heads in ${lsn}; 1 if it refused (its reason in ${why}); -1 if it
+ * is not a well-formed answer (what is wrong in ${why}).
+ */
+int handover_answer_parse(const uint8_t *p, size_t len, const char *home,
+    int64_t lsn[2], char *why, size_t whylen);
 int handover_request(struct daemon *d, const uint8_t *p, size_t len);
 void handover_check(struct daemon *d);
 

@@ -157,36 +157,81 @@ handover_start(struct daemon *d, struct admin_req *r, json_t *req)
 	worker_post(d->exporter, job_new(start_poll, start_go, hs));
 }
 
+int
+handover_answer_parse(const uint8_t *p, size_t len, const char *home,
+    int64_t lsn[2], char *why, size_t whylen)
+{
+	json_error_t je;
+	json_t *j, *e, *a, *x;
+	const char *h;
+	int i, rc = -1;
+
+	if ((j = json_loadb((const char *)p, len, 0, &je)) == NULL ||
+	    !json_is_object(j)) {
+		snprintf(why, whylen, "not a JSON object");
+		goto out;
+	}
+	if ((e = json_object_get(j, "error")) != NULL) {
+		if (!json_is_string(e)) {
+			snprintf(why, whylen, "an error that is not a string");
+			goto out;
+		}
+		snprintf(why, whylen, "%s", json_string_value(e));
+		rc = 1;
+		goto out;
+	}
+	if ((h = json_string_value(json_object_get(j, "home"))) == NULL ||
+	    strcmp(h, home) != 0) {
+		snprintf(why, whylen, "not about the users of %s", home);
+		goto out;
+	}
+	/* Its heads: without both, nothing says what must be imported. */
+	a = json_object_get(j, "lsn");
+	if (!json_is_array(a) || json_array_size(a) != 2) {
+		snprintf(why, whylen, "no journal heads (lsn: [userdata, "
+		    "confcontent])");
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		x = json_array_get(a, (size_t)i);
+		if (!json_is_integer(x) || json_integer_value(x) < 0) {
+			snprintf(why, whylen, "a journal head that is not an "
+			    "LSN");
+			goto out;
+		}
+		lsn[i] = json_integer_value(x);
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	return (rc);
+}
+
 /* HANDOVERR: the partner flushed up to these LSNs (or could not). */
 void
 handover_answer(struct daemon *d, const uint8_t *p, size_t len)
 {
-	json_error_t je;
-	json_t *j;
 	struct ho_job *h;
-	const char *e;
+	char why[256];
 	int64_t lsn[2];
-	int ok;
+	int ok, r;
 
 	if (ho_req == NULL)
 		return;
-	if ((j = json_loadb((const char *)p, len, 0, &je)) == NULL) {
-		admin_reply(ho_req, admin_err("failover: a bad answer"));
+	if ((r = handover_answer_parse(p, len, d->cfg.partner, lsn, why,
+	    sizeof(why))) != 0) {
+		/* Refused, or malformed: either way nothing is taken. */
+		if (r > 0)
+			admin_reply(ho_req, admin_err("failover: %s refused: "
+			    "%s", d->cfg.partner, why));
+		else {
+			d_security(d, "bad-frame", d->out.peer, "HANDOVERR");
+			admin_reply(ho_req, admin_err("failover: a bad answer "
+			    "from %s: %s", d->cfg.partner, why));
+		}
 		ho_req = NULL;
 		return;
 	}
-	if ((e = json_string_value(json_object_get(j, "error"))) != NULL) {
-		admin_reply(ho_req, admin_err("failover: %s refused: %s",
-		    d->cfg.partner, e));
-		ho_req = NULL;
-		json_decref(j);
-		return;
-	}
-	lsn[0] = json_integer_value(json_array_get(json_object_get(j, "lsn"),
-	    0));
-	lsn[1] = json_integer_value(json_array_get(json_object_get(j, "lsn"),
-	    1));
-	json_decref(j);
 	pthread_mutex_lock(&d->mtx);
 	ok = d->mod[STORE_MOD_USERDATA].imp_lsn >= lsn[0] &&
 	    d->mod[STORE_MOD_CONFCONTENT].imp_lsn >= lsn[1];

@@ -18,11 +18,14 @@
  * as whole, each frame is the bytes frame_put writes for it; once it refuses
  * (-1) the link closes; after the links go down no package stays open, no
  * descriptor leaks, and everything the daemon sent back was valid frames.
+ * Every HANDOVERR payload is read by handover_answer_parse as its rules
+ * say: a malformed answer never yields journal heads to fail over on.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
+#include <jansson.h>
 
 #include "err.h"
 #include "frame.h"
@@ -89,6 +92,53 @@ cut_whole(const uint8_t *s, size_t n, int *bad)
 	return (nf);
 }
 
+/* Is ${x} a journal head: an integer, not negative? */
+static int
+is_lsn(json_t *x)
+{
+
+	return (json_is_integer(x) && json_integer_value(x) >= 0);
+}
+
+/*
+ * handover_answer_parse against its rules: 0 only for an object without
+ * "error" whose "home" is the partner's and whose "lsn" is two heads (and
+ * those, into lsn); 1 for a string "error"; -1, with a reason, for all else
+ * (a malformed answer must never start a failover).
+ */
+static void
+check_handoverr(const uint8_t *p, size_t len)
+{
+	json_t *j = json_loadb((const char *)p, len, 0, NULL), *e, *a = NULL;
+	const char *h;
+	int64_t lsn[2] = { -1, -1 };
+	char why[256] = "";
+	int want = -1, r;
+
+	if (json_is_object(j)) {
+		e = json_object_get(j, "error");
+		a = json_object_get(j, "lsn");
+		h = json_string_value(json_object_get(j, "home"));
+		if (e != NULL)
+			want = json_is_string(e) ? 1 : -1;
+		else if (h != NULL && strcmp(h, d->cfg.partner) == 0 &&
+		    json_is_array(a) && json_array_size(a) == 2 &&
+		    is_lsn(json_array_get(a, 0)) &&
+		    is_lsn(json_array_get(a, 1)))
+			want = 0;
+	}
+	r = handover_answer_parse(p, len, d->cfg.partner, lsn, why,
+	    sizeof(why));
+	if (r != want)
+		fuzz_fail("handover_answer_parse disagrees with its rules");
+	if (r == 0 && (lsn[0] != json_integer_value(json_array_get(a, 0)) ||
+	    lsn[1] != json_integer_value(json_array_get(a, 1))))
+		fuzz_fail("handover_answer_parse gives other heads");
+	if (r < 0 && why[0] == '\0')
+		fuzz_fail("handover_answer_parse refuses without a reason");
+	json_decref(j);
+}
+
 /* The link the stream arrives on, or NULL once the daemon closed it. */
 static struct link *
 rx_link(int on_out)
@@ -138,6 +188,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s = data + 4;
 	n = size - 4;
 	nf = cut_whole(s, n, &bad);
+	for (i = 0; i < nf; i++)
+		if (frames[i].type == FR_HANDOVERR)
+			check_handoverr(s + frames[i].off, frames[i].len);
+	i = 0;
 
 	fuzz_daemon_begin(d, flags);
 	if (haven > 0) {

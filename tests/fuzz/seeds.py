@@ -55,6 +55,20 @@ def frames_seeds():
             "module": "userdata", "digests": ["00" * 32] * 4}))),
         "out-handoverr": (OUT, 0, 0, frame(HANDOVERR, js({
             "home": PARTNER, "lsn": [3, 4]}))),
+        "out-handoverr-refused": (OUT, 0, 0, frame(HANDOVERR, js({
+            "error": "not the owner"}))),
+        "out-handoverr-bad": (OUT, 0, 0,
+                              frame(HANDOVERR, js({"home": PARTNER})) +
+                              frame(HANDOVERR, js({"home": PARTNER,
+                                                   "lsn": [3]})) +
+                              frame(HANDOVERR, js({"home": PARTNER,
+                                                   "lsn": [3, -1]})) +
+                              frame(HANDOVERR, js({"home": PARTNER,
+                                                   "lsn": ["3", 4]})) +
+                              frame(HANDOVERR, js({"home": POOL,
+                                                   "lsn": [3, 4]})) +
+                              frame(HANDOVERR, js({"error": 7})) +
+                              frame(HANDOVERR, js([3, 4]))),
         "out-ping-pong": (OUT, 1, 0, frame(PING) + frame(PONG)),
         "out-data-unexpected": (OUT, 0, 0, frame(DATA, b"\0abc")),
         "out-bad-json": (OUT, 0, 0, frame(ACK, b"{\"module\":")),
