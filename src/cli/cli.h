@@ -38,6 +38,7 @@ struct cli {
 	struct store *st;	/* opened by cli_open */
 	size_t nitems;		/* items printed by cli_list_item */
 	int wait_replicated;	/* --wait-replicated[=S]: seconds, 0: off */
+	int64_t written[STORE_NMOD];	/* what this command committed (LSNs) */
 };
 
 struct cli_cmd {
@@ -101,6 +102,12 @@ int cli_open(struct cli *c);
  */
 int cli_tmp_open(const char *path, char tmp[static PATH_MAX]);
 int cli_tmp_close(int fd, const char *tmp, const char *path, int ok);
+
+/*
+ * Add what store handle ${st} committed (store_written) to ${c}->written,
+ * for --wait-replicated: a command's own handle, or one of its threads'.
+ */
+void cli_note_written(struct cli *c, const struct store *st);
 
 /* Print the recorded error (err.h) once; return its exit code. */
 int cli_fail(struct cli *c);

@@ -95,6 +95,7 @@ struct put_file {
 };
 
 struct put_run {
+	struct cli *c;			/* written: under mtx */
 	const char *data, *conf;
 	enum store_kind kind;
 	struct put_file *f;
@@ -146,6 +147,9 @@ put_thread(void *arg)
 		return (NULL);
 	}
 	put_files(r, st);
+	pthread_mutex_lock(&r->mtx);
+	cli_note_written(r->c, st);
+	pthread_mutex_unlock(&r->mtx);
 	store_close(st);
 	return (NULL);
 }
@@ -175,6 +179,7 @@ content_put(struct cli *c, int argc, char **argv)
 	    &rc) != 0)
 		return (rc);
 	memset(&r, 0, sizeof(r));
+	r.c = c;
 	r.conf = pos[0];
 	r.n = (size_t)npos - 1;
 	r.f = files;

@@ -385,6 +385,18 @@ cmd_verify(struct cli *c, int argc, char **argv)
 	return (differ ? EXIT_REFUSED : EXIT_OK);
 }
 
+void
+cli_note_written(struct cli *c, const struct store *st)
+{
+	int64_t w[STORE_NMOD];
+	int m;
+
+	store_written(st, w);
+	for (m = 0; m < STORE_NMOD; m++)
+		if (w[m] > c->written[m])
+			c->written[m] = w[m];
+}
+
 int
 cli_wait_option(struct cli *c, const char *arg)
 {
@@ -407,7 +419,6 @@ cli_wait_option(struct cli *c, const char *arg)
 int
 cli_wait_replicated(struct cli *c)
 {
-	int64_t epoch, lsn;
 	json_t *heads, *resp;
 	size_t i;
 	int rc, m;
@@ -419,16 +430,20 @@ cli_wait_replicated(struct cli *c)
 			break;
 	if (ctl_writes[i] == NULL)
 		return (EXIT_OK);
+	/*
+	 * The modules this command wrote, up to its own last change: not
+	 * the others, nor what other writers committed after it.
+	 */
+	cli_note_written(c, c->st);
 	if ((heads = json_object()) == NULL)
 		return (cli_fail(c));
-	for (m = 0; m < STORE_NMOD; m++) {
-		if (store_journal_head(c->st, (enum store_module)m, &epoch,
-		    &lsn) != 0) {
-			json_decref(heads);
-			return (cli_fail(c));
-		}
-		json_object_set_new(heads, store_module_name(
-		    (enum store_module)m), json_integer(lsn));
+	for (m = 0; m < STORE_NMOD; m++)
+		if (c->written[m] > 0)
+			json_object_set_new(heads, store_module_name(
+			    (enum store_module)m), json_integer(c->written[m]));
+	if (json_object_size(heads) == 0) {
+		json_decref(heads);
+		return (EXIT_OK);	/* it changed nothing */
 	}
 	rc = ctl_call(c, "committed here, but not known to be replicated: ",
 	    json_pack("{s:s,s:o,s:i}", "cmd", "wait", "heads", heads,

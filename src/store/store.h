@@ -346,6 +346,13 @@ typedef int store_jrec_cb(void *arg, const struct store_jrec *r);
 int store_journal_list(struct store *st, int all, enum store_module module,
     int64_t since, size_t limit, store_jrec_cb *cb, void *arg);
 
+/*
+ * The last LSN of each module that a transaction of ${st} committed since
+ * it was opened (0: none), into ${lsn}: what a writer waits to see
+ * replicated.
+ */
+void store_written(const struct store *st, int64_t lsn[STORE_NMOD]);
+
 /* The current epoch and the last LSN used (0 if none) of ${module}. */
 int store_journal_head(struct store *st, enum store_module module,
     int64_t *epoch, int64_t *last_lsn);

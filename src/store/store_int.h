@@ -93,6 +93,7 @@ struct store {
 		int loaded, dirty;
 		int64_t epoch, next_lsn;
 	} mod[STORE_NMOD];
+	int64_t written[STORE_NMOD];	/* last LSN this handle committed */
 	/*
 	 * Journal records of the open transaction not yet inserted: they go
 	 * in many rows per statement (store_journal.c), always before the

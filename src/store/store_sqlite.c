@@ -181,8 +181,18 @@ tx_commit(struct store *st)
 	if (db_done(st, db_stmt(st, "COMMIT"), "commit") != 0)
 		return (-1);
 	st->in_tx = 0;
+	for (i = 0; i < STORE_NMOD; i++)
+		if (st->mod[i].dirty)
+			st->written[i] = st->mod[i].next_lsn - 1;
 	pack_end(st, 1);
 	return (0);
+}
+
+void
+store_written(const struct store *st, int64_t lsn[STORE_NMOD])
+{
+
+	memcpy(lsn, st->written, sizeof(st->written));
 }
 
 void

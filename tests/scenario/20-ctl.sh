@@ -141,3 +141,22 @@ assert_eq "$n" "$(wc -l <"$LOG")" "a read does not wait"
 touch "$TESTDIR/wait-ok"
 succeeds pp --wait-replicated setting set "$B" k v
 assert_eq 30000 "$(json_eval "$(last)" "d['timeout_ms']")" "the default wait"
+# It waits on the modules the command wrote, up to its own last change:
+# not on others, nor on what other writers committed after it.
+head=$(pp info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["journal"]["userdata"]["lsn"])')
+assert_eq "{'userdata': $head}" "$(json_eval "$(last)" "str(d['heads'])")" "the heads a setting set waits for"
+C=$(succeeds pp --wait-replicated conf create "$A" --subject Waits)
+assert_eq userdata "$(json_eval "$(last)" "' '.join(sorted(d['heads']))")" \
+    "the module a conf create waits on (the conference directory)"
+head -c 100000 /dev/urandom >w1.bin
+head -c 100000 /dev/urandom >w2.bin
+succeeds pp --wait-replicated content put "$C" w1.bin w2.bin >/dev/null
+chead=$(pp info --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["journal"]["confcontent"]["lsn"])')
+assert_eq "{'confcontent': $chead}" "$(json_eval "$(last)" "str(d['heads'])")" "the heads a two-file content put waits for"
+pp setting set "$B" k2 v2 >/dev/null
+succeeds pp --wait-replicated content del "$C" w1.bin >/dev/null
+assert_eq "confcontent $((chead + 1))" "$(json_eval "$(last)" "' '.join('%s %d' % kv for kv in d['heads'].items())")" \
+    "the heads of a content del after another writer's setting"
+n=$(wc -l <"$LOG")
+refused 1 "no content" pp --wait-replicated content del "$C" w1.bin
+assert_eq "$n" "$(wc -l <"$LOG")" "a refused write does not wait"
