@@ -169,9 +169,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.data = data_dir;
 	pp_err_clear();
 	if (cmd == 7) {
-		/* After a data command that wrote: ask for "wait". */
+		/* After a data command that wrote (userdata LSN 1): "wait". */
 		c.path = "user add";
 		c.wait_replicated = 5;
+		c.written[STORE_MOD_USERDATA] = 1;
 		if ((c.st = store_open(data_dir)) == NULL)
 			fuzz_fail("cannot open the store");
 		rc = cli_wait_replicated(&c);
