@@ -316,7 +316,10 @@ cmd_sync(struct cli *c, int argc, char **argv)
 	return (rc == 0 ? EXIT_OK : cli_fail(c));
 }
 
-/* Print the digests of module ${m}; returns 1 if they differ, unrepaired. */
+/*
+ * Print the digests of module ${m}; returns 1 if they differ, unrepaired,
+ * or if it could not be compared (the partner refused, or answered badly).
+ */
 static int
 verify_module(const json_t *m)
 {
@@ -325,7 +328,13 @@ verify_module(const json_t *m)
 	char a[64], b[64], d[64];
 	size_t i, n = json_array_size(differ);
 	int repaired = json_is_true(json_object_get(m, "repaired"));
+	const char *err = json_string_value(json_object_get(m, "error"));
 
+	if (err != NULL) {
+		printf("%-12s not verified: %.200s\n", jtext(m, "module", a),
+		    err);
+		return (1);
+	}
 	printf("%-12s %s buckets, ", jtext(m, "module", a),
 	    jtext(m, "buckets", b));
 	if (n == 0 && json_array_size(keys) == 0) {
@@ -370,10 +379,12 @@ cmd_verify(struct cli *c, int argc, char **argv)
 	    EXIT_OK)
 		return (rc);
 	mods = json_object_get(resp, "modules");
+	/* Differing and unrepaired, or not compared at all: not verified. */
 	json_array_foreach(mods, i, m)
-		differ |= (json_array_size(json_object_get(m, "differ")) > 0 ||
+		differ |= ((json_array_size(json_object_get(m, "differ")) > 0 ||
 		    json_array_size(json_object_get(m, "keys")) > 0) &&
-		    !json_is_true(json_object_get(m, "repaired"));
+		    !json_is_true(json_object_get(m, "repaired"))) ||
+		    json_object_get(m, "error") != NULL;
 	if (c->json)
 		rc = ctl_json_print(mods);
 	else

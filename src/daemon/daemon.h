@@ -227,6 +227,13 @@ void ops_stop(struct daemon *d);
 /* verify.c: compare primary and replica digests with the partner. */
 void verify_start(struct daemon *d, struct admin_req *r, json_t *req);
 void verify_frame_out(struct daemon *d, const uint8_t *p, size_t len);
+/*
+ * Check a VERIFYR answer ${there} for module ${m} (round 2: its keys, else
+ * its digests): 0 if well formed; 1 if the partner refused (its reason in
+ * ${why}); -1 if malformed (what is wrong in ${why}).
+ */
+int verify_answer_check(const json_t *there, enum store_module m,
+    int round2, char *why, size_t whylen);
 int verify_frame_in(struct daemon *d, const uint8_t *p, size_t len);
 void verify_link_down(struct daemon *d);
 

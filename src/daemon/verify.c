@@ -269,17 +269,99 @@ diff_keys(struct vrun *v, json_t *there, json_t *rep)
 	json_object_set_new(rep, "keys", keys);
 }
 
-/* The partner's answer for the current module. */
+/* Is ${s} a digest as vdig_json writes it (64 lowercase hex digits)? */
+static int
+is_digest(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || strlen(s) != 2 * CRYPTO_HASH_LEN)
+		return (0);
+	for (i = 0; i < 2 * CRYPTO_HASH_LEN; i++)
+		if (strchr("0123456789abcdef", s[i]) == NULL)
+			return (0);
+	return (1);
+}
+
+int
+verify_answer_check(const json_t *there, enum store_module m, int round2,
+    char *why, size_t whylen)
+{
+	const json_t *e, *a, *x;
+	const char *mod, *k;
+	size_t i;
+
+	if (!json_is_object(there)) {
+		snprintf(why, whylen, "not a JSON object");
+		return (-1);
+	}
+	if ((mod = json_string_value(json_object_get(there, "module"))) ==
+	    NULL || strcmp(mod, store_module_name(m)) != 0) {
+		snprintf(why, whylen, "not about module %s",
+		    store_module_name(m));
+		return (-1);
+	}
+	if ((e = json_object_get(there, "error")) != NULL) {
+		if (!json_is_string(e)) {
+			snprintf(why, whylen, "an error that is not a string");
+			return (-1);
+		}
+		snprintf(why, whylen, "%s", json_string_value(e));
+		return (1);
+	}
+	if (!round2) {
+		a = json_object_get(there, "digests");
+		if (!json_is_array(a) || json_array_size(a) != VB) {
+			snprintf(why, whylen, "not %d digests", VB);
+			return (-1);
+		}
+		for (i = 0; i < VB; i++)
+			if (!is_digest(json_string_value(json_array_get(a,
+			    i)))) {
+				snprintf(why, whylen, "digest %zu is not 64 "
+				    "hex digits", i);
+				return (-1);
+			}
+		return (0);
+	}
+	a = json_object_get(there, "keys");
+	if (!json_is_object(a) || json_object_size(a) > 4 * VKEYS_MAX) {
+		snprintf(why, whylen, "no keys, or more than %d",
+		    4 * VKEYS_MAX);
+		return (-1);
+	}
+	json_object_foreach((json_t *)a, k, x)
+		if (!is_digest(json_string_value(x))) {
+			snprintf(why, whylen, "the hash of a key is not 64 hex "
+			    "digits");
+			return (-1);
+		}
+	return (0);
+}
+
+/*
+ * The partner's answer for the current module.  A refusal or a malformed
+ * answer leaves the module unverified (its "error"): nothing is reported
+ * as differing, and nothing is sent again.
+ */
 static void
 verify_answer(struct daemon *d, json_t *there)
 {
 	struct vrun *v = vrun;
 	json_t *rep = json_array_get(v->result, json_array_size(v->result) -
 	    1);
+	char why[256];
+	int r;
 
 	v->waiting = 0;
-	if (json_string_value(json_object_get(there, "error")) != NULL) {
-		json_object_set(rep, "error", json_object_get(there, "error"));
+	if ((r = verify_answer_check(there, v->here.module, v->here.round2,
+	    why, sizeof(why))) != 0) {
+		if (r < 0) {
+			d_security(d, "bad-frame", d->out.peer, "VERIFYR");
+			json_object_set_new(rep, "error", json_sprintf("a bad "
+			    "answer from %s: %s", d->cfg.partner, why));
+		} else
+			json_object_set_new(rep, "error", json_string(why));
 		v->idx++;
 		verify_next(d);
 		return;

@@ -19,7 +19,9 @@
  * (-1) the link closes; after the links go down no package stays open, no
  * descriptor leaks, and everything the daemon sent back was valid frames.
  * Every HANDOVERR payload is read by handover_answer_parse as its rules
- * say: a malformed answer never yields journal heads to fail over on.
+ * say: a malformed answer never yields journal heads to fail over on; and
+ * every VERIFYR payload by verify_answer_check (in both rounds), so that a
+ * malformed answer is never taken for a difference to repair.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +141,77 @@ check_handoverr(const uint8_t *p, size_t len)
 	json_decref(j);
 }
 
+/* Is ${x} a digest string: 64 lowercase hex digits? */
+static int
+is_hex64(const json_t *x)
+{
+	const char *s = json_string_value(x);
+	size_t i;
+
+	if (s == NULL || strlen(s) != 64)
+		return (0);
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
+		    s[i] <= 'f')))
+			return (0);
+	return (1);
+}
+
+/*
+ * verify_answer_check against its rules, for module userdata in either
+ * round: an object about "userdata"; a string "error" (1); else 256
+ * digests (round 1) or an object of at most 4,000 keys with digests
+ * (round 2) (0); anything else -1, with a reason (a malformed answer must
+ * never be taken for a difference, and so never trigger a repair).
+ */
+static void
+check_verifyr(const uint8_t *p, size_t len)
+{
+	json_t *j = json_loadb((const char *)p, len, 0, NULL), *e, *a, *x;
+	const char *mod, *k;
+	char why[256];
+	int round2, want, ok;
+	size_t i;
+
+	if (j == NULL)
+		return;		/* verify_frame_out stops the verify first */
+	for (round2 = 0; round2 < 2; round2++) {
+		want = -1;
+		mod = json_string_value(json_object_get(j, "module"));
+		if (json_is_object(j) && mod != NULL &&
+		    strcmp(mod, "userdata") == 0) {
+			e = json_object_get(j, "error");
+			if (e != NULL)
+				want = json_is_string(e) ? 1 : -1;
+			else if (!round2) {
+				a = json_object_get(j, "digests");
+				ok = json_is_array(a) &&
+				    json_array_size(a) == 256;
+				for (i = 0; ok && i < 256; i++)
+					ok = is_hex64(json_array_get(a, i));
+				want = ok ? 0 : -1;
+			} else {
+				a = json_object_get(j, "keys");
+				ok = json_is_object(a) &&
+				    json_object_size(a) <= 4000;
+				if (ok)
+					json_object_foreach(a, k, x)
+						ok = ok && is_hex64(x);
+				want = ok ? 0 : -1;
+			}
+		}
+		why[0] = '\0';
+		if (verify_answer_check(j, STORE_MOD_USERDATA, round2, why,
+		    sizeof(why)) != want)
+			fuzz_fail("verify_answer_check disagrees with its "
+			    "rules");
+		if (want < 0 && why[0] == '\0')
+			fuzz_fail("verify_answer_check refuses without a "
+			    "reason");
+	}
+	json_decref(j);
+}
+
 /* The link the stream arrives on, or NULL once the daemon closed it. */
 static struct link *
 rx_link(int on_out)
@@ -191,6 +264,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < nf; i++)
 		if (frames[i].type == FR_HANDOVERR)
 			check_handoverr(s + frames[i].off, frames[i].len);
+		else if (frames[i].type == FR_VERIFYR)
+			check_verifyr(s + frames[i].off, frames[i].len);
 	i = 0;
 
 	fuzz_daemon_begin(d, flags);

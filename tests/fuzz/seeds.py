@@ -53,6 +53,37 @@ def frames_seeds():
                                                       b"\0\0\0\x02\x01")),
         "out-verifyr": (OUT, 0, 0, frame(VERIFYR, js({
             "module": "userdata", "digests": ["00" * 32] * 4}))),
+        # Under the harness's 64 KiB: three 256-digest answers at most.
+        "out-verifyr-digests": (OUT, 0, 0,
+                                frame(VERIFYR, js({
+                                    "module": "userdata",
+                                    "digests": ["0f" * 32] * 256})) +
+                                frame(VERIFYR, js({
+                                    "module": "userdata",
+                                    "digests": ["0F" * 32] * 256})) +
+                                frame(VERIFYR, js({
+                                    "module": "userdata",
+                                    "digests": ["0f" * 32] * 255}))),
+        "out-verifyr-variants": (OUT, 0, 0,
+                                 frame(VERIFYR, js({
+                                     "module": "userdata",
+                                     "digests": ["0f" * 32] * 255 +
+                                     ["0f" * 31]})) +
+                                 frame(VERIFYR, js({
+                                     "module": "userdata",
+                                     "keys": {"user sip:a@x.test":
+                                              "ab" * 32}})) +
+                                 frame(VERIFYR, js({
+                                     "module": "userdata",
+                                     "keys": {"user sip:a@x.test": 7}})) +
+                                 frame(VERIFYR, js({
+                                     "module": "config",
+                                     "digests": []})) +
+                                 frame(VERIFYR, js({
+                                     "module": "userdata",
+                                     "error": "no replica"})) +
+                                 frame(VERIFYR, js({
+                                     "module": "userdata", "error": 1}))),
         "out-handoverr": (OUT, 0, 0, frame(HANDOVERR, js({
             "home": PARTNER, "lsn": [3, 4]}))),
         "out-handoverr-refused": (OUT, 0, 0, frame(HANDOVERR, js({

@@ -69,6 +69,12 @@ while True:
                  "repaired": req["repair"]},
                 {"module": "config", "buckets": 256, "differ": [],
                  "keys": [], "repaired": False}]}
+            if os.path.exists(okflag + ".bad"):
+                resp["modules"].append(
+                    {"module": "confcontent", "buckets": 256, "differ": [],
+                     "keys": [], "repaired": False,
+                     "error": "a bad answer from pool-b.example.test: "
+                              "not 256 digests"})
         elif cmd == "wait" and os.path.exists(okflag):
             resp = {"ok": True}
         elif cmd == "wait":
@@ -126,6 +132,12 @@ assert_contains "$(cat "$TESTDIR/.out")" "user/sip:bob@contoso.test	here ab12	th
 assert_contains "$(cat "$TESTDIR/.out")" "config       256 buckets, all equal"
 out=$(succeeds pp verify --repair --json)
 assert_eq "True [3, 17]" "$(json_eval "$out" "'%s %s' % (d[0]['repaired'], d[0]['differ'])")"
+# A module the partner could not compare (it refused, or answered badly)
+# is not verified: said so, and the exit is 1 even after a repair.
+touch "$TESTDIR/wait-ok.bad"
+exits 1 pp verify --repair
+assert_contains "$(cat "$TESTDIR/.out")" "confcontent  not verified: a bad answer from pool-b.example.test: not 256 digests"
+rm "$TESTDIR/wait-ok.bad"
 
 # --wait-replicated: asks for the journal heads after a write only.
 B=sip:bob@contoso.test
