@@ -74,6 +74,13 @@ struct dmod {
 	int64_t acked;			/* the partner has up to here */
 	int known;			/* acked is known (a HELLO came) */
 	int need_snapshot;
+	int partner_has;		/* its HELLO: it holds a replica */
+	/*
+	 * We just took the partner's users: before the snapshot, the changes
+	 * since what it acked (the owner record among them), which fence it
+	 * in a small package instead of at the end of a whole snapshot.
+	 */
+	int fence_first;
 	int no_deltas;			/* failed last: no edits in the next */
 	int inflight;			/* a package is on its way */
 	int inflight_snapshot;		/* ... and it is a snapshot */

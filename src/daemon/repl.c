@@ -172,6 +172,7 @@ exp_poll(struct worker *w, int fresh)
 		    own[1].epoch != d->owners[1].epoch &&
 		    own[1].mode == STORE_MODE_FAILEDOVER) {
 			d->mod[STORE_MOD_USERDATA].need_snapshot = 1;
+			d->mod[STORE_MOD_USERDATA].fence_first = 1;
 			d->mod[STORE_MOD_CONFCONTENT].need_snapshot = 1;
 		}
 		d->owners[0] = own[0];
@@ -561,7 +562,7 @@ repl_tick(struct daemon *d)
 {
 	struct dmod *dm;
 	int64_t now = d_now_ms(), since = -1;
-	int i, go = -1;
+	int i, go = -1, fence = 0;
 
 	pthread_mutex_lock(&d->mtx);
 	exp_states(d, now);
@@ -571,9 +572,24 @@ repl_tick(struct daemon *d)
 			if (ship_due(d, dm, now)) {
 				go = (int)ship_order[i];
 				since = dm->need_snapshot ? -1 : dm->acked;
+				/*
+				 * Fence the partner first (once; a refusal
+				 * leaves the snapshot): the changes it lacks,
+				 * owner record included, apply on its replica.
+				 */
+				if (dm->need_snapshot && dm->fence_first &&
+				    dm->partner_has && dm->head > dm->acked) {
+					since = dm->acked;
+					fence = 1;
+				}
+				dm->fence_first = 0;
 			}
 		}
 	pthread_mutex_unlock(&d->mtx);
+	if (fence)
+		dlog(LOG_NOTICE, "failover: sending %s the changes it lacks "
+		    "first (the owner record among them), then its users "
+		    "whole", d->cfg.partner);
 	if (go >= 0)
 		opkg_start(d, (enum store_module)go, since);
 }
@@ -600,6 +616,7 @@ out_hello(struct daemon *d, json_t *j)
 			continue;
 		d->mod[m].known = 1;
 		d->mod[m].inflight = 0;
+		d->mod[m].partner_has = 0;
 		if (m == STORE_MOD_CONFIG && !d->master) {
 			/* Configuration flows from the master only. */
 			d->mod[m].acked = d->mod[m].head;
@@ -608,6 +625,7 @@ out_hello(struct daemon *d, json_t *j)
 			/* (A snapshot already due stays due.) */
 			d->mod[m].acked = json_integer_value(json_object_get(e,
 			    "lsn"));
+			d->mod[m].partner_has = 1;
 		} else {
 			d->mod[m].acked = 0;
 			d->mod[m].need_snapshot = 1;
@@ -653,6 +671,7 @@ out_answer(struct daemon *d, int type, json_t *j)
 	dm->acked = json_integer_value(lsn);
 	dm->inflight = 0;
 	dm->no_deltas = 0;
+	dm->partner_has = 1;		/* it applied a package of it */
 	if (dm->inflight_snapshot)
 		dm->need_snapshot = 0;
 	dm->backoff_ms = 0;

@@ -4,7 +4,8 @@
 # and a change committed at A that never left it, 'failover pool-a --disaster' at B takes A's users
 # under epoch 2 and prints the window; B then writes them; A, restarted,
 # learns the higher epoch and fences itself (its writes to its users are
-# refused, naming the owner); its unshipped change is listed and exported
+# refused, naming the owner), from a package of the changes it lacked that
+# B sends before A's users whole; its unshipped change is listed and exported
 # as an orphan, never merged; B's writes reach A; 'failback pool-a' hands
 # the users back under epoch 3; A writes again, B receives it, and verify
 # is clean both ways; the config master went to B and came back.
@@ -65,6 +66,12 @@ succeeds pa orphans export -o "$TESTDIR/orphans.jsonl" >/dev/null
 assert_eq "$n" "$(wc -l <"$TESTDIR/orphans.jsonl")" "orphans exported"
 s=$(succeeds pa status --json)
 assert_eq "True" "$(json_eval "$s" 'd["fenced"]')" "A's status says fenced"
+# B fenced A with the changes A lacked (the owner record among them) in a
+# package of their own, before sending A's users whole: A is fenced
+# within a round trip, not after a whole snapshot's import.
+fl=$(grep -n "failover: sending pool-a.example.test the changes it lacks first" "$TESTDIR/b.log" | head -n 1 | cut -d: -f1)
+[ -n "$fl" ] || fail "B did not fence A first: $(grep -c 'sent userdata' "$TESTDIR/b.log") userdata packages logged"
+wait_for 10 sh -c "sed -n '$((fl + 1)),\$p' '$TESTDIR/b.log' | grep -q 'sent userdata snapshot'"
 
 # Failback: the users go home under epoch 3.
 out=$(succeeds pb failback pool-a.example.test --timeout 60)
