@@ -176,6 +176,8 @@ struct daemon {
 	int master;			/* this pool is the config master */
 	int partner_master;		/* the partner is */
 	int fenced;			/* it owns no user set: ships nothing */
+	int64_t handed_epoch;		/* (mtx) the partner's users, handed
+					   over to us at this epoch */
 	struct store_owner owners[2];	/* of this pool's users, the
 					   partner's (polled, under mtx) */
 	int stopping;

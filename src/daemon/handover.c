@@ -252,6 +252,13 @@ handover_answer(struct daemon *d, const uint8_t *p, size_t len)
 	pthread_mutex_lock(&d->mtx);
 	h->o.master = !d->master && d->owners[1].home[0] != '\0' &&
 	    d->partner_master;
+	/*
+	 * Taken with nothing left behind: the partner's data is exactly our
+	 * replica of it, so it need not be sent whole (repl.c), only fenced.
+	 * Set before the owner record commits, which the exporter may see at
+	 * once.
+	 */
+	d->handed_epoch = ho_epoch;
 	pthread_mutex_unlock(&d->mtx);
 	worker_post(d->importer, job_new(owner_run, take_done, h));
 }

@@ -163,14 +163,17 @@ exp_poll(struct worker *w, int fresh)
 	    store_config_master(w->st, master) == 0) {
 		pthread_mutex_lock(&d->mtx);
 		/*
-		 * We just took the partner's users: send them whole, so the
-		 * partner's live data becomes ours exactly and what it
-		 * committed in the window stays only among its orphans.
+		 * We just took the partner's users in a disaster: send them
+		 * whole, so the partner's live data becomes ours exactly and
+		 * what it committed in the window stays only among its
+		 * orphans.  (Handed over, they left nothing behind: our
+		 * replica is its data, and the owner record fences it.)
 		 */
 		if (d->owners[1].home[0] != '\0' &&
 		    strcmp(own[1].owner, d->cfg.pool) == 0 &&
 		    own[1].epoch != d->owners[1].epoch &&
-		    own[1].mode == STORE_MODE_FAILEDOVER) {
+		    own[1].mode == STORE_MODE_FAILEDOVER &&
+		    own[1].epoch != d->handed_epoch) {
 			d->mod[STORE_MOD_USERDATA].need_snapshot = 1;
 			d->mod[STORE_MOD_USERDATA].fence_first = 1;
 			d->mod[STORE_MOD_CONFCONTENT].need_snapshot = 1;

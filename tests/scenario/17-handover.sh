@@ -6,7 +6,8 @@
 # accepted again after failback; across 5 failover/failback cycles with a
 # writer acknowledging each write with --wait-replicated at whichever pool
 # owns the users, every acknowledged write is at both pools in the end,
-# and verify is clean both ways.
+# and verify is clean both ways; nothing was left behind, so B never sends
+# A's users whole (a disaster failover does: 16-failover).
 . "$(dirname "$0")/lib.sh"
 
 daemon_pair_setup
@@ -64,6 +65,12 @@ for p in a b; do
 done
 wait_for 10 pa verify
 wait_for 10 pb verify
+# Handed over, A's users left nothing behind: B never sent them whole
+# (only its first sync was a snapshot of its own userdata).
+assert_eq 0 "$(grep -c 'failover: sending' "$TESTDIR/b.log" || true)" \
+    "B fencing A with a package before a snapshot, after handovers"
+snaps=$(awk '/failover: asking/ { on = 1 } on && /sent userdata snapshot/ { n++ } END { print n + 0 }' "$TESTDIR/b.log")
+assert_eq 0 "$snaps" "userdata snapshots B sent after the first handover"
 stop_daemon a
 stop_daemon b
 no_sanitizer_report "$TESTDIR/a.log" "poolpaird a"
