@@ -17,6 +17,7 @@
 #include "store.h"
 #include "unit.h"
 #include "unit_store.h"
+#include "util.h"
 
 #define DATALEN	(300 * 1024)
 #define SEED	0xc0ffee01ULL
@@ -522,7 +523,7 @@ test_slow_upload_pins_nothing(void **state)
 	sl.fd = p[0];
 	assert_int_equal(pthread_create(&th, NULL, slow_put, &sl), 0);
 	/* Two and a half of the reader's 256 KiB slots: lookups happen. */
-	assert_int_equal(unit_write_all(p[1], buf, first), 0);
+	assert_int_equal(util_write_all(p[1], buf, first), 0);
 	usleep(300 * 1000);
 	/* Another writer commits while the upload waits for the rest. */
 	st2 = store_open(f->u->dir);
@@ -533,7 +534,7 @@ test_slow_upload_pins_nothing(void **state)
 	wal_counts(db, &log, &done);
 	assert_true(log > 0);
 	assert_int_equal(done, log);
-	assert_int_equal(unit_write_all(p[1], buf + first, len - first), 0);
+	assert_int_equal(util_write_all(p[1], buf + first, len - first), 0);
 	close(p[1]);
 	pthread_join(th, NULL);
 	close(p[0]);

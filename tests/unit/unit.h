@@ -96,22 +96,6 @@ unit_write_file(const char *path, const void *buf, size_t len)
 	assert_int_equal(close(fd), 0);
 }
 
-/* Write all ${len} bytes of ${buf} to ${fd} (a pipe: in parts); 0 or -1. */
-static inline int
-unit_write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0)
-			return (-1);
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /*
  * Read all of ${path} into a new buffer (caller frees), setting ${len}.
  * Returns NULL (and ${len} 0) if the file does not exist.
