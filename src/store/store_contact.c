@@ -291,8 +291,44 @@ owner_load(struct store *st, const char *owner)
 	st->owner.ngroups = n;
 	memcpy(st->owner.uri, norm, sizeof(norm));
 	st->owner.tx = st->tx_id;
+	/* An owner without contacts: its new ones need no lookups. */
+	st->owner.fresh = 0;
+	if (st->owner.ncontacts == 0 && !st->importing) {
+		if (st->owner.added == NULL)
+			st->owner.added = calloc(OWNER_ADDED,
+			    sizeof(st->owner.added[0]));
+		else
+			memset(st->owner.added, 0, OWNER_ADDED *
+			    sizeof(st->owner.added[0]));
+		st->owner.fresh = st->owner.added != NULL;
+	}
 valid:
 	st->owner.wop = st->wops;
+	return (0);
+}
+
+/*
+ * Is ${uri} perhaps one of the contacts added to the fresh owner (owner_load)?
+ * A hash of it is, or is not: not there, it is certainly new.  With ${add},
+ * record it.  The table holds at most PP_CONTACTS_PER_USER hashes.
+ */
+static int
+owner_added(struct store *st, const char *uri, int add)
+{
+	uint64_t h = 14695981039346656037ULL, *t = st->owner.added;
+	const unsigned char *p;
+	size_t i;
+
+	for (p = (const unsigned char *)uri; *p != '\0'; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	if (h == 0)
+		h = 1;
+	for (i = h & (OWNER_ADDED - 1); t[i] != 0; i = (i + 1) &
+	    (OWNER_ADDED - 1))
+		if (t[i] == h)
+			return (1);
+	if (add)
+		t[i] = h;
 	return (0);
 }
 
@@ -378,10 +414,17 @@ contact_flush(struct store *st)
 		    st->cb_arena + st->cb[0].owner);
 		goto fail;
 	}
+	/*
+	 * The rows of earlier operations are not this one's changes: a
+	 * refusal after this flush still leaves a batch whole (db_wend).
+	 */
+	st->op_changes += (int64_t)st->cb_prior;
+	st->cb_prior = 0;
 	st->ncb = 0;
 	st->cb_used = 0;
 	return (0);
 fail:
+	st->cb_prior = 0;
 	st->ncb = 0;
 	st->cb_used = 0;
 	st->tx_failed = 1;
@@ -401,8 +444,9 @@ arena_put(struct store *st, const char *p, size_t len)
 }
 
 /*
- * A snapshot into an empty replica: buffer the row (a duplicate is
- * refused when the buffer is flushed, and fails the import).
+ * Buffer the row.  Into an empty replica a duplicate is refused when the
+ * buffer is flushed, and fails the import; for a fresh owner the caller
+ * has made sure the contact is new (owner_added).
  */
 static int
 contact_buffer(struct store *st, const char *owner, const char *uri,
@@ -416,6 +460,8 @@ contact_buffer(struct store *st, const char *owner, const char *uri,
 	}
 	st->cb[st->ncb].owner = arena_put(st, owner, strlen(owner));
 	st->cb[st->ncb].uri = arena_put(st, uri, strlen(uri));
+	if (name == NULL)
+		name = "";
 	st->cb[st->ncb].name = arena_put(st, name, strlen(name));
 	st->cb[st->ncb].groups = arena_put(st, list, n);
 	st->cb[st->ncb].rel = (int)rel;
@@ -426,8 +472,8 @@ contact_buffer(struct store *st, const char *owner, const char *uri,
 
 /*
  * Insert the contact row; a contact already there is refused (PP_EEXIST)
- * before anything is written.  In a snapshot into an empty replica the
- * row is buffered instead (contact_buffer).
+ * before anything is written.  In a snapshot into an empty replica, or
+ * for a fresh owner, the row is buffered instead (contact_buffer).
  */
 static int
 contact_insert(struct store *st, const char *owner, const char *uri,
@@ -504,8 +550,14 @@ store_contact_put(struct store *st, const char *owner, const char *uri,
 	}
 	if (owner_norm(st, owner, onorm) != 0)
 		return (-1);
-	/* Into an empty replica, contacts go in many per statement. */
-	st->cb_keep = st->importing && st->import_fresh && !replace;
+	/*
+	 * Into an empty replica, or to an owner that had no contacts (the
+	 * cached owner, still valid once db_wbegin counts this operation),
+	 * contacts go in many per statement.
+	 */
+	st->cb_keep = !replace && ((st->importing && st->import_fresh) ||
+	    (st->in_tx && st->owner.fresh && st->owner.tx == st->tx_id &&
+	    st->owner.wop == st->wops && strcmp(st->owner.uri, onorm) == 0));
 	rc = db_wbegin(st);
 	st->cb_keep = 0;
 	if (rc != 0)
@@ -531,10 +583,21 @@ store_contact_put(struct store *st, const char *owner, const char *uri,
 			    "the most allowed", onorm, PP_CONTACTS_PER_USER);
 		goto out;
 	}
+	/* A fresh owner's added[] knows the contact is new, or may not. */
+	if (replace)
+		st->owner.fresh = 0;
+	else if (st->owner.fresh && owner_added(st, cnorm, 0) &&
+	    (existed = contact_exists(st, onorm, cnorm)) != 0) {
+		if (existed > 0)
+			pp_err(PP_EEXIST, "%s is already a contact of %s",
+			    cnorm, onorm);
+		goto out;
+	}
 	/* The first write: a refusal up to here has changed nothing. */
 	if (replace && contact_remove(st, onorm, cnorm, &existed) != 0)
 		goto out;
-	st->cb_keep = st->importing && st->import_fresh && !replace;
+	st->cb_keep = !replace && ((st->importing && st->import_fresh) ||
+	    st->owner.fresh);
 	c = contact_insert(st, onorm, cnorm, name, rel, groups, ngroups);
 	st->cb_keep = 0;
 	if (c != 0 ||
@@ -543,6 +606,8 @@ store_contact_put(struct store *st, const char *owner, const char *uri,
 	    "put") != 0)
 		goto out;
 	st->owner.ncontacts += !existed;
+	if (st->owner.fresh)
+		(void)owner_added(st, cnorm, 1);
 	rc = 0;
 out:
 	if (rc != 0)

@@ -19,7 +19,8 @@
 #define STORE_KEYFILE	"storage.key"
 #define STORE_NSTMT	128		/* prepared statement cache slots */
 #define JRNL_BUF	64		/* journal records per INSERT */
-#define CONTACT_BUF	32		/* a fresh import's contacts per INSERT */
+#define CONTACT_BUF	32		/* buffered contacts per INSERT */
+#define OWNER_ADDED	2048		/* > 2 * PP_CONTACTS_PER_USER */
 /* Their text: owner, URI, name and group list of each, NUL-terminated. */
 #define CONTACT_ARENA	(CONTACT_BUF * (3 * (PP_URI_MAX + 1) + \
 	PP_GROUPS_PER_USER * (PP_GROUP_NAME_MAX + 1) + 2))
@@ -79,6 +80,15 @@ struct store {
 		int64_t ncontacts;
 		size_t ngroups;
 		char groups[PP_GROUPS_PER_USER][PP_GROUP_NAME_MAX + 1];
+		/*
+		 * fresh: the owner had no contacts when loaded, so every
+		 * contact it has is one added since, each hashed into
+		 * added[] (OWNER_ADDED slots, 0 empty): a new URI is
+		 * known not to be there without a lookup, and its row
+		 * can wait in the buffer (cb) like a fresh import's.
+		 */
+		int fresh;
+		uint64_t *added;
 	} owner;
 	/*
 	 * Alike for store_setting_set: the user it wrote last and an upper
@@ -106,9 +116,10 @@ struct store {
 	} jbuf[JRNL_BUF];
 	size_t njbuf;
 	/*
-	 * Contacts of a snapshot into an empty replica not yet inserted:
-	 * they go in CONTACT_BUF rows per statement (store_contact.c),
-	 * before any other write, any read of contacts and the commit.
+	 * Contacts not yet inserted (of a snapshot into an empty replica,
+	 * or added to an owner that had none, owner.fresh): they go in
+	 * CONTACT_BUF rows per statement (store_contact.c), before any
+	 * other write, any read of contacts and the commit.
 	 * Their text lives in cb_arena (CONTACT_ARENA bytes).
 	 */
 	struct {
@@ -119,6 +130,7 @@ struct store {
 	char *cb_arena;
 	size_t cb_used;
 	int cb_keep;			/* the op adds to the buffer */
+	size_t cb_prior;		/* rows buffered before this op */
 	/* Pack appends of the open write transaction (store_pack.c). */
 	int wfd;			/* -1: none yet */
 	int wfresh;			/* append to a new pack (compaction) */

@@ -472,6 +472,7 @@ store_close(struct store *st)
 	crypto_hash_free(st->hash);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
 	free(st->cb_arena);
+	free(st->owner.added);
 	free(st);
 }
 

@@ -131,6 +131,7 @@ db_wbegin(struct store *st)
 	/* Another write: the buffered contacts go in first. */
 	if (st->ncb > 0 && !st->cb_keep && contact_flush(st) != 0)
 		return (-1);
+	st->cb_prior = st->ncb;
 	st->op_changes = sqlite3_total_changes64(st->db);
 	st->wlive_op = st->wlive;
 	st->wops++;
@@ -206,7 +207,7 @@ tx_rollback(struct store *st)
 	if ((s = db_stmt(st, "ROLLBACK")) != NULL)
 		(void)sqlite3_step(s);
 	st->in_tx = st->batch = st->tx_failed = 0;
-	st->njbuf = st->ncb = st->cb_used = 0;
+	st->njbuf = st->ncb = st->cb_used = st->cb_prior = 0;
 	pack_end(st, 0);
 }
 
@@ -234,6 +235,9 @@ int
 db_rbegin(struct store *st)
 {
 
+	/* A read in a batch sees the contacts buffered so far. */
+	if (st->ncb > 0 && contact_flush(st) != 0)
+		return (-1);
 	if (st->in_tx || st->in_read)
 		return (0);
 	db_reset_all(st);

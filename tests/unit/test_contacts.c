@@ -63,6 +63,10 @@ test_contact_limit(void **state)
 		assert_int_equal(store_contact_put(f->st, ALICE, uri, NULL,
 		    STORE_REL_EXTERNAL, NULL, 0, 0), 0);
 	}
+	/* Refused inside the batch too, which stays whole. */
+	assert_int_equal(store_contact_put(f->st, ALICE, BOB, NULL,
+	    STORE_REL_FRIENDS, NULL, 0, 0), -1);
+	assert_int_equal(pp_errcode(), PP_ELIMIT);
 	assert_int_equal(store_commit(f->st), 0);
 	unit_snap(f->st, &s);
 	REFUSED(store_contact_put(f->st, ALICE, BOB, NULL, STORE_REL_FRIENDS,
@@ -284,6 +288,126 @@ test_batch_of_contacts(void **state)
 	assert_int_equal(gl.n, PP_GROUPS_PER_USER);
 }
 
+static int
+count_cb(void *arg, const struct store_contact *c)
+{
+
+	(void)c;
+	(*(size_t *)arg)++;
+	return (0);
+}
+
+static size_t
+ncontacts(struct store *st, const char *owner)
+{
+	size_t n = 0;
+
+	assert_int_equal(store_contact_list(st, owner, count_cb, &n), 0);
+	return (n);
+}
+
+#define CAROL	"sip:carol@" POOL
+#define PUT(owner, i, replace) do {					\
+	snprintf(uri, sizeof(uri), "sip:c%d@x.example", (i));		\
+	rc = store_contact_put(f->st, (owner), uri, NULL,		\
+	    STORE_REL_FRIENDS, g1, 1, (replace));			\
+} while (0)
+
+/*
+ * The contacts of an owner that had none wait to go in many per statement
+ * (store_contact.c): a batch still refuses each duplicate, and only it,
+ * sees its own rows, and keeps to what was committed or rolled back.
+ */
+static void
+test_batch_fresh_owner(void **state)
+{
+	struct unit_fx *f = *state;
+	const char *const g1[] = { "g1" };
+	struct store_stats ss;
+	char uri[64];
+	int64_t jr;
+	int i, rc;
+
+	assert_int_equal(store_user_add(f->st, CAROL, "Carol"), 0);
+	assert_int_equal(store_begin(f->st), 0);
+	for (i = 0; i < 40; i++) {
+		PUT(ALICE, i, 0);
+		assert_int_equal(rc, 0);
+	}
+	/* Reads in the batch see every row, inserted or still waiting. */
+	assert_int_equal(ncontacts(f->st, ALICE), 40);
+	for (i = 40; i < 45; i++) {
+		PUT(ALICE, i, 0);
+		assert_int_equal(rc, 0);
+	}
+	/* Duplicates, inserted (c5) and still waiting (c44): refused. */
+	PUT(ALICE, 5, 0);
+	assert_int_equal(rc, -1);
+	assert_int_equal(pp_errcode(), PP_EEXIST);
+	PUT(ALICE, 44, 0);
+	assert_int_equal(rc, -1);
+	assert_int_equal(pp_errcode(), PP_EEXIST);
+	/* Spelled otherwise, the same contact. */
+	rc = store_contact_put(f->st, ALICE, "SIP:C43@X.Example.", NULL,
+	    STORE_REL_FRIENDS, g1, 1, 0);
+	assert_int_equal(rc, -1);
+	assert_int_equal(pp_errcode(), PP_EEXIST);
+	/* A replace, then the same contact again without. */
+	PUT(ALICE, 45, 0);
+	assert_int_equal(rc, 0);
+	PUT(ALICE, 46, 1);
+	assert_int_equal(rc, 0);
+	PUT(ALICE, 46, 0);
+	assert_int_equal(rc, -1);
+	assert_int_equal(pp_errcode(), PP_EEXIST);
+	PUT(ALICE, 47, 0);
+	assert_int_equal(rc, 0);
+	/* Deleted, then added again; another owner in between. */
+	PUT(ALICE, 48, 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(store_contact_del(f->st, ALICE, "sip:c48@x.example"),
+	    0);
+	PUT(ALICE, 48, 0);
+	assert_int_equal(rc, 0);
+	PUT(BOB, 1, 0);
+	assert_int_equal(rc, 0);
+	PUT(ALICE, 49, 0);
+	assert_int_equal(rc, 0);
+	PUT(ALICE, 49, 0);
+	assert_int_equal(rc, -1);
+	assert_int_equal(pp_errcode(), PP_EEXIST);
+	/* The refusals left the batch whole. */
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(ncontacts(f->st, ALICE), 50);
+	assert_int_equal(ncontacts(f->st, BOB), 1);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_int_equal(ss.contacts, 51);
+
+	/* A rolled-back batch leaves none of its waiting rows. */
+	assert_int_equal(store_begin(f->st), 0);
+	for (i = 0; i < 10; i++) {
+		PUT(CAROL, i, 0);
+		assert_int_equal(rc, 0);
+	}
+	store_rollback(f->st);
+	assert_int_equal(ncontacts(f->st, CAROL), 0);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_int_equal(ss.contacts, 51);
+	jr = ss.journal_records;
+	/* Committed, the journal has a record for each (and the group's). */
+	assert_int_equal(store_begin(f->st), 0);
+	for (i = 0; i < 3; i++) {
+		PUT(CAROL, i, 0);
+		assert_int_equal(rc, 0);
+	}
+	assert_int_equal(store_commit(f->st), 0);
+	assert_int_equal(ncontacts(f->st, CAROL), 3);
+	assert_int_equal(store_stats(f->st, &ss), 0);
+	assert_int_equal(ss.journal_records, jr + 4);
+}
+
+#undef PUT
+
 int
 main(void)
 {
@@ -297,6 +421,7 @@ main(void)
 		T(test_group_del_keeps_contacts),
 		T(test_similar_group_names),
 		T(test_batch_of_contacts),
+		T(test_batch_fresh_owner),
 	};
 #undef T
 
