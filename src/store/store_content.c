@@ -50,6 +50,8 @@ chunks_ref(struct store *st, const uint8_t *ids, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
+		if (imp_chunk_ref(st, ids + i * CRYPTO_HASH_LEN, 1))
+			continue;
 		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + 1"
 		    " WHERE id = ?")) == NULL)
 			return (-1);
@@ -77,6 +79,8 @@ chunks_release(struct store *st, const uint8_t *ids, size_t n)
 	int r;
 
 	for (i = 0; i < n; i++) {
+		if (imp_chunk_ref(st, ids + i * CRYPTO_HASH_LEN, -1))
+			continue;
 		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs - 1"
 		    " WHERE id = ?")) == NULL)
 			return (-1);

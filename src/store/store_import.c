@@ -186,6 +186,7 @@ imp_config_del(struct store *st, const char *name)
 }
 
 static int imp_fresh(struct store *);
+static void imp_new_reset(struct store *);
 
 /*
  * An owner record: taken if its epoch follows what this pool knows (an
@@ -406,10 +407,12 @@ store_import_begin(struct store *st, const char *source,
 	}
 	if (db_exec(st, "CREATE TEMP TABLE IF NOT EXISTS imp_seen(ent INTEGER,"
 	    " k1 TEXT, k2 TEXT, PRIMARY KEY(ent, k1, k2)) WITHOUT ROWID;"
-	    "CREATE TEMP TABLE IF NOT EXISTS imp_chunks(id BLOB PRIMARY KEY)"
+	    "CREATE TEMP TABLE IF NOT EXISTS imp_spill(id BLOB PRIMARY KEY,"
+	    " size INTEGER, off INTEGER, len INTEGER, refs INTEGER)"
 	    " WITHOUT ROWID; DELETE FROM temp.imp_seen;"
-	    " DELETE FROM temp.imp_chunks;") != 0)
+	    " DELETE FROM temp.imp_spill;") != 0)
 		goto fail;
+	imp_new_reset(st);
 	st->importing = 1;
 	st->import_fresh = 0;
 	st->import_snapshot = snapshot;
@@ -450,12 +453,155 @@ store_import_rec(struct store *st, const struct store_rec *r)
 	return (imp_apply(st, r));
 }
 
+/*
+ * A staged chunk of the import: its plaintext size, where the stage holds
+ * it sealed, and the references the import's items took (or dropped).
+ */
+struct imp_chunk {
+	uint8_t id[CRYPTO_HASH_LEN];
+	int64_t size, off, len, refs;
+};
+
+/* The import's staged chunk ${id}, or NULL. */
+static struct imp_chunk *
+imp_new_find(const struct store *st, const uint8_t *id)
+{
+	size_t i, mask = st->imp_idx_cap - 1;
+	uint64_t h;
+
+	if (st->imp_nnew == 0)
+		return (NULL);
+	/* (A SHA-256 is as good as any hash of it.) */
+	memcpy(&h, id, sizeof(h));
+	for (i = (size_t)h & mask; st->imp_idx[i] != 0; i = (i + 1) & mask)
+		if (memcmp(st->imp_new[st->imp_idx[i] - 1].id, id,
+		    CRYPTO_HASH_LEN) == 0)
+			return (&st->imp_new[st->imp_idx[i] - 1]);
+	return (NULL);
+}
+
+/* Index imp_new[${j}] in imp_idx (which has room: half its slots). */
+static void
+imp_idx_put(struct store *st, size_t j)
+{
+	size_t i, mask = st->imp_idx_cap - 1;
+	uint64_t h;
+
+	memcpy(&h, st->imp_new[j].id, sizeof(h));
+	for (i = (size_t)h & mask; st->imp_idx[i] != 0; i = (i + 1) & mask)
+		;
+	st->imp_idx[i] = (uint32_t)(j + 1);
+}
+
+/*
+ * Add staged chunk ${id} (not there yet) to the import's in memory; NULL if
+ * out of memory.  The caller spills past imp_new_max.
+ */
+static struct imp_chunk *
+imp_new_add(struct store *st, const uint8_t *id)
+{
+	struct imp_chunk *c;
+	uint32_t *idx;
+	size_t cap, j;
+
+	if (st->imp_nnew == st->imp_cnew) {
+		/* (imp_new_max <= 2^30: 2^31 slots fit a uint32_t.) */
+		cap = st->imp_cnew == 0 ? 4096 : st->imp_cnew * 2;
+		if ((c = realloc(st->imp_new, cap * sizeof(*c))) == NULL)
+			goto oom;
+		st->imp_new = c;
+		st->imp_cnew = cap;
+		if ((idx = malloc(2 * cap * sizeof(*idx))) == NULL)
+			goto oom;
+		free(st->imp_idx);
+		st->imp_idx = idx;
+		st->imp_idx_cap = 2 * cap;
+		memset(idx, 0, st->imp_idx_cap * sizeof(*idx));
+		for (j = 0; j < st->imp_nnew; j++)
+			imp_idx_put(st, j);
+	}
+	c = &st->imp_new[st->imp_nnew];
+	memset(c, 0, sizeof(*c));
+	memcpy(c->id, id, CRYPTO_HASH_LEN);
+	imp_idx_put(st, st->imp_nnew++);
+	return (c);
+oom:
+	pp_err(PP_EINTERNAL, "out of memory");
+	return (NULL);
+}
+
+/* Forget the import's staged chunks (its index included). */
+static void
+imp_new_reset(struct store *st)
+{
+
+	if (st->imp_nnew > 0)
+		memset(st->imp_idx, 0, st->imp_idx_cap * sizeof(*st->imp_idx));
+	st->imp_nnew = 0;
+	st->imp_spilled = 0;
+}
+
+/* Spill staged chunk ${id}, ${size} bytes sealed at ${off}, ${len} long. */
+static int
+imp_spill_add(struct store *st, const uint8_t *id, int64_t size, int64_t off,
+    int64_t len)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, "INSERT INTO temp.imp_spill VALUES(?,?,?,?,0)"))
+	    == NULL)
+		return (-1);
+	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, size);
+	sqlite3_bind_int64(s, 3, off);
+	sqlite3_bind_int64(s, 4, len);
+	if (db_done(st, s, "import") != 0)
+		return (-1);
+	st->imp_spilled = 1;
+	return (0);
+}
+
+/*
+ * Add ${delta} to the references of spilled chunk ${id}: 1 if it is one
+ * (with ${delta} 0, only say so), 0 if not, -1 on error.
+ */
+static int
+imp_spill_ref(struct store *st, const uint8_t *id, int64_t delta)
+{
+	sqlite3_stmt *s;
+
+	if (!st->imp_spilled)
+		return (0);
+	if ((s = db_stmt(st, "UPDATE temp.imp_spill SET refs = refs + ?"
+	    " WHERE id = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_int64(s, 1, delta);
+	sqlite3_bind_blob(s, 2, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	if (db_done(st, s, "import") != 0)
+		return (-1);
+	return (sqlite3_changes(st->db) > 0);
+}
+
+int
+imp_chunk_ref(struct store *st, const uint8_t *id, int64_t delta)
+{
+	struct imp_chunk *c;
+
+	if (!st->importing)
+		return (0);
+	if ((c = imp_new_find(st, id)) != NULL) {
+		c->refs += delta;
+		return (1);
+	}
+	return (imp_spill_ref(st, id, delta));
+}
+
 int
 store_import_chunk(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
     const uint8_t *data, size_t len)
 {
+	struct imp_chunk *c;
 	uint8_t *sealed;
-	sqlite3_stmt *s;
 	int64_t off, slen;
 	int held;
 
@@ -464,82 +610,208 @@ store_import_chunk(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
 		pp_err(PP_EINVAL, "chunk of %zu bytes out of place", len);
 		return (-1);
 	}
-	if ((held = store_chunk_has(st, id)) != 0)
-		return (held < 0 ? -1 : 0);
+	if (imp_new_find(st, id) != NULL ||
+	    (held = imp_spill_ref(st, id, 0)) > 0)
+		return (0);	/* twice in the package */
+	if (held < 0)
+		goto fail;
 	/*
-	 * Sealed into a stage that a thread of its own writes, so the copy
-	 * into the page cache overlaps with opening the next frames; the
-	 * stage becomes part of the store at commit (imp_adopt).
+	 * Sealed and staged before the import began: the prestage found it
+	 * not held then; if it is held by commit, the staged copy is dead.
 	 */
 	if (prestage_find(st->import_pre, id, &off, &slen) &&
 	    slen == (int64_t)(len + CRYPTO_SEAL_OVERHEAD))
-		;	/* sealed and staged before the import began */
-	else if (data == NULL) {
+		goto add;
+	if ((held = store_chunk_has(st, id)) != 0)
+		return (held < 0 ? -1 : 0);
+	if (data == NULL) {
 		/* (Held at prestage time and deleted since.) */
 		pp_err(PP_ENOENT, "a chunk of the package is neither held "
 		    "nor prestaged");
 		st->tx_failed = 1;
 		return (-2);
-	} else {
-		if (st->import_sg == NULL &&
-		    (st->import_sg = stage_open(st)) == NULL)
-			goto fail;
-		if ((sealed = stage_reserve(st->import_sg,
-		    len + CRYPTO_SEAL_OVERHEAD, &off)) == NULL ||
-		    crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN, data, len,
-		    sealed) != 0)
-			goto fail;
-		st->import_staged += (int64_t)(len + CRYPTO_SEAL_OVERHEAD);
 	}
-	/* Pack 0 (none) until adopted; refs 0 until an item takes it. */
-	if ((s = db_stmt(st, "INSERT INTO chunks(id, refs, size, pack, off,"
-	    " len) VALUES(?, 0, ?, 0, ?, ?)")) == NULL)
+	/*
+	 * Sealed into a stage that a thread of its own writes, so the copy
+	 * into the page cache overlaps with opening the next frames; the
+	 * stage becomes part of the store at commit (imp_adopt).
+	 */
+	if (st->import_sg == NULL && (st->import_sg = stage_open(st)) == NULL)
 		goto fail;
-	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, (int64_t)len);
-	sqlite3_bind_int64(s, 3, off);
-	sqlite3_bind_int64(s, 4, (int64_t)(len + CRYPTO_SEAL_OVERHEAD));
-	if (db_done(st, s, "replica chunk") != 0)
+	if ((sealed = stage_reserve(st->import_sg, len + CRYPTO_SEAL_OVERHEAD,
+	    &off)) == NULL || crypto_aead_seal(st->aead, id, CRYPTO_HASH_LEN,
+	    data, len, sealed) != 0)
 		goto fail;
-	if ((s = db_stmt(st, "INSERT INTO temp.imp_chunks VALUES(?)")) == NULL)
+	st->import_staged += (int64_t)(len + CRYPTO_SEAL_OVERHEAD);
+	slen = (int64_t)(len + CRYPTO_SEAL_OVERHEAD);
+add:
+	/* No row until commit (imp_adopt); refs 0 until an item takes it. */
+	if (st->imp_nnew >= st->imp_new_max) {
+		if (imp_spill_add(st, id, (int64_t)len, off, slen) != 0)
+			goto fail;
+		return (0);
+	}
+	if ((c = imp_new_add(st, id)) == NULL)
 		goto fail;
-	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	if (db_done(st, s, "import") != 0)
-		goto fail;
+	c->size = (int64_t)len;
+	c->off = off;
+	c->len = slen;
 	return (0);
 fail:
 	st->tx_failed = 1;
 	return (-1);
 }
 
+static int
+imp_chunk_cmp(const void *a, const void *b)
+{
+
+	return (memcmp(a, b, CRYPTO_HASH_LEN));
+}
+
+/*
+ * A staged chunk that is held after all (stored since it was prestaged),
+ * or that the import's items released more often than they took it: add
+ * its references to the row, if there is one, and free it if unused.
+ */
+static int
+imp_chunk_merge(struct store *st, const struct imp_chunk *c)
+{
+	sqlite3_stmt *s;
+	int64_t pack = 0, len = 0;
+	int r;
+
+	if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + ? WHERE id = ?"))
+	    == NULL)
+		return (-1);
+	sqlite3_bind_int64(s, 1, c->refs);
+	sqlite3_bind_blob(s, 2, c->id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	if (db_done(st, s, "chunk reference") != 0)
+		return (-1);
+	if (c->refs > 0)
+		return (0);
+	if ((s = db_stmt(st, "DELETE FROM chunks WHERE id = ? AND refs <= 0"
+	    " RETURNING pack, len")) == NULL)
+		return (-1);
+	sqlite3_bind_blob(s, 1, c->id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		pack = sqlite3_column_int64(s, 0);
+		len = sqlite3_column_int64(s, 1);
+		r = sqlite3_step(s);
+	}
+	if (r != SQLITE_DONE)
+		return (db_fail(st, "chunk free"));
+	return (pack != 0 ? pack_live(st, pack, -len) : 0);
+}
+
+/*
+ * Staged chunk ${c} at ${base} in pack ${pack}: a row if items took it (its
+ * sealed length added to ${live}), or its references added to the row
+ * there (imp_chunk_merge); nothing if none.
+ */
+static int
+imp_chunk_put(struct store *st, const struct imp_chunk *c, int64_t pack,
+    int64_t base, int64_t *live)
+{
+	sqlite3_stmt *s;
+
+	if (c->refs == 0)
+		return (0);
+	if (c->refs > 0) {
+		if ((s = db_stmt(st, "INSERT OR IGNORE INTO chunks(id, refs,"
+		    " size, pack, off, len) VALUES(?,?,?,?,?,?)")) == NULL)
+			return (-1);
+		sqlite3_bind_blob(s, 1, c->id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, c->refs);
+		sqlite3_bind_int64(s, 3, c->size);
+		sqlite3_bind_int64(s, 4, pack);
+		sqlite3_bind_int64(s, 5, c->off + base);
+		sqlite3_bind_int64(s, 6, c->len);
+		if (db_done(st, s, "replica chunk") != 0)
+			return (-1);
+		if (sqlite3_changes(st->db) == 1) {
+			*live += c->len;
+			return (0);
+		}
+	}
+	return (imp_chunk_merge(st, c));
+}
+
+/* The spilled chunks, in id order, as imp_chunk_put. */
+static int
+imp_spill_put(struct store *st, int64_t pack, int64_t base, int64_t *live)
+{
+	struct imp_chunk c[64];
+	sqlite3_stmt *s;
+	uint8_t last[CRYPTO_HASH_LEN];
+	int n, i, r, more = 1, first = 1;
+
+	memset(last, 0, sizeof(last));
+	while (more) {
+		/* In rounds: the statement is done before the writes. */
+		if ((s = db_stmt(st, "SELECT id, size, off, len, refs FROM"
+		    " temp.imp_spill WHERE ?1 OR id > ?2 ORDER BY id LIMIT 64"))
+		    == NULL)
+			return (-1);
+		sqlite3_bind_int(s, 1, first);
+		sqlite3_bind_blob(s, 2, last, first ? 0 : CRYPTO_HASH_LEN,
+		    SQLITE_STATIC);
+		for (n = 0; n < 64 && (r = sqlite3_step(s)) == SQLITE_ROW; n++) {
+			if (sqlite3_column_bytes(s, 0) != CRYPTO_HASH_LEN) {
+				sqlite3_reset(s);
+				pp_err(PP_ESTORE, "import: a spilled chunk id "
+				    "is malformed");
+				return (-1);
+			}
+			memcpy(c[n].id, sqlite3_column_blob(s, 0),
+			    CRYPTO_HASH_LEN);
+			c[n].size = sqlite3_column_int64(s, 1);
+			c[n].off = sqlite3_column_int64(s, 2);
+			c[n].len = sqlite3_column_int64(s, 3);
+			c[n].refs = sqlite3_column_int64(s, 4);
+		}
+		if (n < 64 && r != SQLITE_DONE) {
+			sqlite3_reset(s);
+			return (db_fail(st, "import"));
+		}
+		sqlite3_reset(s);
+		more = n == 64;
+		first = 0;
+		for (i = 0; i < n; i++)
+			if (imp_chunk_put(st, &c[i], pack, base, live) != 0)
+				return (-1);
+		if (n > 0)
+			memcpy(last, c[n - 1].id, CRYPTO_HASH_LEN);
+	}
+	return (db_exec(st, "DELETE FROM temp.imp_spill"));
+}
+
 /*
  * Make the import's stage part of the store: a pack of its own, or copied
- * into the current one; point its chunks there and count their bytes.
+ * into the current one.  Then its chunks that items took go into the
+ * chunks table, in id order (neighbours in the B-tree, not a random page
+ * each), pointing there; the bytes of the others are dead.
  */
 static int
 imp_adopt(struct store *st)
 {
-	sqlite3_stmt *s;
-	int64_t pack, base, live;
-	int counted, r;
+	int64_t pack, base, live = 0;
+	int counted, spilled = st->imp_spilled;
+	size_t i;
 
 	if (st->import_sg == NULL)
 		return (0);
 	if (stage_sync(st->import_sg) != 0 ||
 	    stage_adopt(st->import_sg, &pack, &base, &counted) != 0)
 		return (-1);
-	if ((s = db_stmt(st, "UPDATE chunks SET pack = ?1, off = off + ?2"
-	    " WHERE pack = 0 AND id IN (SELECT id FROM temp.imp_chunks)"
-	    " RETURNING len")) == NULL)
+	qsort(st->imp_new, st->imp_nnew, sizeof(*st->imp_new), imp_chunk_cmp);
+	for (i = 0; i < st->imp_nnew; i++)
+		if (imp_chunk_put(st, &st->imp_new[i], pack, base, &live) != 0)
+			return (-1);
+	/* (The index no longer matches the sorted array.) */
+	imp_new_reset(st);
+	if (spilled && imp_spill_put(st, pack, base, &live) != 0)
 		return (-1);
-	sqlite3_bind_int64(s, 1, pack);
-	sqlite3_bind_int64(s, 2, base);
-	live = 0;
-	while ((r = sqlite3_step(s)) == SQLITE_ROW)
-		live += sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
-	if (r != SQLITE_DONE)
-		return (db_fail(st, "import"));
 	/* A copy was counted live whole: take off what no item kept. */
 	if (counted)
 		live -= st->import_staged;
@@ -690,39 +962,6 @@ imp_sweep(struct store *st)
 	return (0);
 }
 
-/* Drop the chunks this import stored that no item took. */
-static int
-imp_unused_chunks(struct store *st)
-{
-	int64_t pack[16], len[16];
-	sqlite3_stmt *s;
-	int n, i;
-
-	do {
-		if ((s = db_stmt(st, "SELECT c.pack, sum(c.len) FROM"
-		    " temp.imp_chunks t JOIN chunks c ON c.id = t.id"
-		    " WHERE c.refs = 0 GROUP BY c.pack LIMIT 16")) == NULL)
-			return (-1);
-		for (n = 0; n < 16 && sqlite3_step(s) == SQLITE_ROW; n++) {
-			pack[n] = sqlite3_column_int64(s, 0);
-			len[n] = sqlite3_column_int64(s, 1);
-		}
-		sqlite3_reset(s);
-		for (i = 0; i < n; i++) {
-			if ((s = db_stmt(st, "DELETE FROM chunks WHERE refs = 0"
-			    " AND pack = ? AND id IN (SELECT id FROM"
-			    " temp.imp_chunks)")) == NULL)
-				return (-1);
-			sqlite3_bind_int64(s, 1, pack[i]);
-			/* Pack 0: staged, not counted anywhere yet. */
-			if (db_done(st, s, "import") != 0 || (pack[i] != 0 &&
-			    pack_live(st, pack[i], -len[i]) != 0))
-				return (-1);
-		}
-	} while (n == 16);
-	return (0);
-}
-
 int
 store_import_commit(struct store *st, const struct store_replica *rep)
 {
@@ -735,7 +974,7 @@ store_import_commit(struct store *st, const struct store_replica *rep)
 	}
 	if (st->import_snapshot && imp_sweep(st) != 0)
 		goto fail;
-	if (imp_unused_chunks(st) != 0 || imp_adopt(st) != 0)
+	if (imp_adopt(st) != 0)
 		goto fail;
 	if ((s = db_stmt(st, "INSERT OR REPLACE INTO replicas"
 	    " VALUES(?,?,?,?,?,?,?)")) == NULL)
@@ -750,6 +989,7 @@ store_import_commit(struct store *st, const struct store_replica *rep)
 	if (db_done(st, s, "import") != 0)
 		goto fail;
 	st->importing = 0;
+	imp_new_reset(st);
 	rc = store_commit(st);
 	stage_free(st->import_sg);
 	st->import_sg = NULL;
@@ -767,6 +1007,7 @@ store_import_rollback(struct store *st)
 {
 
 	st->importing = 0;
+	imp_new_reset(st);
 	store_rollback(st);
 	stage_free(st->import_sg);
 	st->import_sg = NULL;

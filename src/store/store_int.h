@@ -21,6 +21,7 @@
 #define JRNL_BUF	64		/* journal records per INSERT */
 #define CONTACT_BUF	32		/* buffered contacts per INSERT */
 #define OWNER_ADDED	2048		/* > 2 * PP_CONTACTS_PER_USER */
+#define IMP_NEW_MAX	(1 << 20)	/* an import's staged chunks in memory */
 /* Their text: owner, URI, name and group list of each, NUL-terminated. */
 #define CONTACT_ARENA	(CONTACT_BUF * (3 * (PP_URI_MAX + 1) + \
 	PP_GROUPS_PER_USER * (PP_GROUP_NAME_MAX + 1) + 2))
@@ -62,6 +63,22 @@ struct store {
 	struct stage *import_sg;	/* the import's new chunks, staged */
 	struct store_prestage *import_pre; /* chunks staged before it began */
 	int64_t import_staged;		/* bytes staged */
+	/*
+	 * The staged chunks of the import, not in the chunks table yet:
+	 * references count here, and each goes in at commit, once, in id
+	 * order, where the stage became (store_import.c).  imp_idx: open
+	 * addressing over imp_new, index + 1 (0 empty), imp_idx_cap slots.
+	 */
+	struct imp_chunk *imp_new;
+	size_t imp_nnew, imp_cnew;
+	uint32_t *imp_idx;
+	size_t imp_idx_cap;
+	/*
+	 * Memory is bounded: past imp_new_max chunks (IMP_NEW_MAX; tests
+	 * lower it) they wait in temp.imp_spill, which lives in a file.
+	 */
+	size_t imp_new_max;
+	int imp_spilled;
 	enum store_module import_module;
 	char import_src[PP_FQDN_MAX + 1];
 	int batch;			/* ... opened by store_begin */
@@ -255,6 +272,9 @@ int chunks_release(struct store *st, const uint8_t *ids, size_t n);
 /* Take one more reference to each of ${n} chunks ${ids}; PP_ENOENT if one
  * is not held (the caller's write then fails part-way). */
 int chunks_ref(struct store *st, const uint8_t *ids, size_t n);
+/* In an import, add ${delta} to the references of chunk ${id} if the import
+ * staged it (1), else 0: it is in the chunks table, or nowhere. */
+int imp_chunk_ref(struct store *st, const uint8_t *id, int64_t delta);
 int content_row(struct store *st, const struct store_content *c,
     const uint8_t *ids, size_t n);
 int content_room(struct store *st, const char *conf);

@@ -256,6 +256,7 @@ store_alloc(const char *dir)
 		pp_err(PP_EINTERNAL, "out of memory");
 		return (NULL);
 	}
+	st->imp_new_max = IMP_NEW_MAX;
 	if ((size_t)snprintf(st->dir, sizeof(st->dir), "%s", dir) >=
 	    sizeof(st->dir) - 32) {
 		pp_err(PP_EINVAL, "data directory path is too long");
@@ -473,6 +474,8 @@ store_close(struct store *st)
 	OPENSSL_cleanse(st->key, sizeof(st->key));
 	free(st->cb_arena);
 	free(st->owner.added);
+	free(st->imp_new);
+	free(st->imp_idx);
 	free(st);
 }
 

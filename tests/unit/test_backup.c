@@ -25,6 +25,7 @@
 #include "err.h"
 #include "pkg.h"
 #include "store.h"
+#include "store_int.h"	/* imp_new_max: the spill of a large import */
 #include "unit.h"
 #include "unit_store.h"
 
@@ -92,6 +93,18 @@ setup(void **state)
 	keys_set(&f->a2b, "pair1", UNIT_POOL, &f->ka, POOL_B, &f->kb);
 	keys_set(&f->b_in, "pair1", POOL_B, &f->kb, UNIT_POOL, &f->ka);
 	*state = f;
+	return (0);
+}
+
+/* As setup, B's imports keeping only 8 staged chunks in memory. */
+static int
+setup_spill(void **state)
+{
+	struct fx *f;
+
+	setup(state);
+	f = *state;
+	f->b->imp_new_max = 8;
 	return (0);
 }
 
@@ -592,6 +605,96 @@ content_prestaged_gone(void **state)
 	assert_int_equal(ir.noop, 0);
 	b_content_is(f, "deck.pdf", buf, len);
 	close(fd);
+	free(buf);
+}
+
+/* B's chunks, each counted live in its pack once: packs.live agrees. */
+static void
+b_live_agrees(struct fx *f)
+{
+	char path[PATH_MAX];
+	sqlite3_stmt *s;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/pool.db", f->bdir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM packs p"
+	    " WHERE live <> (SELECT coalesce(sum(len), 0) FROM chunks c"
+	    " WHERE c.pack = p.id)", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+/*
+ * A chunk the store did not hold when the package was prestaged but holds
+ * by the import (B stored the same bytes meanwhile): the import takes the
+ * chunk B holds, the staged copy is dead bytes, and each chunk is counted
+ * once, its references those of both items.
+ */
+static void
+content_prestaged_held_since(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct bk_prestaged *ps;
+	struct store_stats sa, sb;
+	struct store_conf c;
+	struct store *b2;
+	size_t len = 3 << 20;
+	uint8_t *buf = malloc(len);
+	int64_t upto;
+	int fd;
+
+	assert_non_null(buf);
+	unit_fill(buf, len, 13);
+	put_bytes(f->a->st, f->a->conf, "head.pdf", buf, 1 << 20);
+	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
+	ship(f, STORE_MOD_CONFCONTENT, -1, &er, &ir);
+	upto = er.hdr.upto;
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_CONFCONTENT, upto, NULL,
+	    NULL, &er);
+	assert_non_null(b2 = store_open(f->bdir));
+	assert_int_equal(bk_prestage(b2, &f->b_in, fd, &ps), 0);
+	assert_non_null(ps);
+	store_close(b2);
+	/* Carol, at B, puts the same bytes in a conference of hers. */
+	memset(&c, 0, sizeof(c));
+	snprintf(c.organizer, sizeof(c.organizer), "%s", CAROL);
+	snprintf(c.subject, sizeof(c.subject), "Hers");
+	c.start = UNIT_START;
+	c.end = c.start + 60;
+	assert_int_equal(store_conf_create(f->b, &c), 0);
+	put_bytes(f->b, c.id, "mine.pdf", buf, len);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(bk_import_prestaged(f->b, &f->b_in, fd, ps, &ir), 0);
+	assert_int_equal(ir.noop, 0);
+	close(fd);
+	b_content_is(f, "deck.pdf", buf, len);
+	assert_int_equal(store_stats(f->a->st, &sa), 0);
+	assert_int_equal(store_stats(f->b, &sb), 0);
+	assert_int_equal(sb.chunks, sa.chunks);
+	assert_int_equal(sb.chunk_bytes, sa.chunk_bytes);
+	b_live_agrees(f);
+	/* Carol's copy goes; the replica's keeps every chunk it needs. */
+	assert_int_equal(store_content_del(f->b, c.id, "mine.pdf"), 0);
+	b_content_is(f, "deck.pdf", buf, len);
+	b_content_is(f, "head.pdf", buf, 1 << 20);
+	assert_int_equal(store_stats(f->b, &sb), 0);
+	assert_int_equal(sb.chunks, sa.chunks);
+	b_live_agrees(f);
+	/* And when the replica's go too, no chunk is left behind. */
+	assert_int_equal(store_content_del(f->a->st, f->a->conf, "deck.pdf"),
+	    0);
+	assert_int_equal(store_content_del(f->a->st, f->a->conf, "head.pdf"),
+	    0);
+	ship(f, STORE_MOD_CONFCONTENT, er.hdr.upto, &er, &ir);
+	assert_int_equal(store_stats(f->b, &sb), 0);
+	assert_int_equal(sb.chunks, 0);
+	b_live_agrees(f);
 	free(buf);
 }
 
@@ -1374,12 +1477,19 @@ int
 main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+/* The same, with B's imports spilling their staged chunks. */
+#define TS(fn) { #fn " (spilling)", fn, setup_spill, teardown, NULL }
 	const struct CMUnitTest tests[] = {
 		T(userdata_roundtrip),
 		T(userdata_changes_coalesce),
 		T(content_roundtrip_sends_what_lacks),
 		T(content_prestaged),
 		T(content_prestaged_gone),
+		T(content_prestaged_held_since),
+		TS(content_roundtrip_sends_what_lacks),
+		TS(content_prestaged),
+		TS(content_prestaged_held_since),
+		TS(content_delta_edit),
 		T(content_delta_edit),
 		T(content_delta_refused),
 		T(fresh_contacts_batched),
