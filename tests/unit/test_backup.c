@@ -561,6 +561,34 @@ content_prestaged(void **state)
 }
 
 /*
+ * A ships head.pdf (the first MiB of ${buf}) to B, then puts all ${len} bytes
+ * as deck.pdf; the package of that change is prestaged on another handle
+ * of B into *${ps}.  Returns the package's fd (at its end).
+ */
+static int
+prestaged_deck(struct fx *f, const uint8_t *buf, size_t len,
+    struct bk_export_result *er, struct bk_prestaged **ps)
+{
+	struct bk_import_result ir;
+	struct store *b2;
+	int64_t upto;
+	int fd;
+
+	put_bytes(f->a->st, f->a->conf, "head.pdf", buf, 1 << 20);
+	ship(f, STORE_MOD_USERDATA, -1, er, &ir);
+	ship(f, STORE_MOD_CONFCONTENT, -1, er, &ir);
+	upto = er->hdr.upto;
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_CONFCONTENT, upto, NULL,
+	    NULL, er);
+	assert_non_null(b2 = store_open(f->bdir));
+	assert_int_equal(bk_prestage(b2, &f->b_in, fd, ps), 0);
+	assert_non_null(*ps);
+	store_close(b2);
+	return (fd);
+}
+
+/*
  * A chunk the store held when the package was prestaged (so it was not
  * staged) and that went before the import (here: removed behind the
  * store's back): the import from the kept records cannot take it, rolls
@@ -573,27 +601,15 @@ content_prestaged_gone(void **state)
 	struct bk_export_result er;
 	struct bk_import_result ir;
 	struct bk_prestaged *ps;
-	struct store *b2;
 	size_t len = 3 << 20;
 	uint8_t *buf = malloc(len);
 	char path[PATH_MAX];
 	sqlite3 *db;
-	int64_t upto;
 	int fd;
 
 	assert_non_null(buf);
 	unit_fill(buf, len, 12);
-	put_bytes(f->a->st, f->a->conf, "head.pdf", buf, 1 << 20);
-	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
-	ship(f, STORE_MOD_CONFCONTENT, -1, &er, &ir);
-	upto = er.hdr.upto;
-	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
-	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_CONFCONTENT, upto, NULL,
-	    NULL, &er);
-	assert_non_null(b2 = store_open(f->bdir));
-	assert_int_equal(bk_prestage(b2, &f->b_in, fd, &ps), 0);
-	assert_non_null(ps);
-	store_close(b2);
+	fd = prestaged_deck(f, buf, len, &er, &ps);
 	snprintf(path, sizeof(path), "%s/pool.db", f->bdir);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(db, "PRAGMA busy_timeout = 5000;"
@@ -642,25 +658,13 @@ content_prestaged_held_since(void **state)
 	struct bk_prestaged *ps;
 	struct store_stats sa, sb;
 	struct store_conf c;
-	struct store *b2;
 	size_t len = 3 << 20;
 	uint8_t *buf = malloc(len);
-	int64_t upto;
 	int fd;
 
 	assert_non_null(buf);
 	unit_fill(buf, len, 13);
-	put_bytes(f->a->st, f->a->conf, "head.pdf", buf, 1 << 20);
-	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
-	ship(f, STORE_MOD_CONFCONTENT, -1, &er, &ir);
-	upto = er.hdr.upto;
-	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
-	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_CONFCONTENT, upto, NULL,
-	    NULL, &er);
-	assert_non_null(b2 = store_open(f->bdir));
-	assert_int_equal(bk_prestage(b2, &f->b_in, fd, &ps), 0);
-	assert_non_null(ps);
-	store_close(b2);
+	fd = prestaged_deck(f, buf, len, &er, &ps);
 	/* Carol, at B, puts the same bytes in a conference of hers. */
 	memset(&c, 0, sizeof(c));
 	snprintf(c.organizer, sizeof(c.organizer), "%s", CAROL);

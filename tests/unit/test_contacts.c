@@ -307,11 +307,27 @@ ncontacts(struct store *st, const char *owner)
 }
 
 #define CAROL	"sip:carol@" POOL
-#define PUT(owner, i, replace) do {					\
-	snprintf(uri, sizeof(uri), "sip:c%d@x.example", (i));		\
-	rc = store_contact_put(f->st, (owner), uri, NULL,		\
-	    STORE_REL_FRIENDS, g1, 1, (replace));			\
-} while (0)
+
+/* Put contact sip:c${i}@x.example of ${owner}, in group g1. */
+static int
+put_c(struct unit_fx *f, const char *owner, int i, int replace)
+{
+	const char *const g1[] = { "g1" };
+	char uri[64];
+
+	snprintf(uri, sizeof(uri), "sip:c%d@x.example", i);
+	return (store_contact_put(f->st, owner, uri, NULL, STORE_REL_FRIENDS,
+	    g1, 1, replace));
+}
+
+/* Contact ${i} of ${owner} is refused as a duplicate. */
+static void
+dup_refused(struct unit_fx *f, const char *owner, int i)
+{
+
+	assert_int_equal(put_c(f, owner, i, 0), -1);
+	assert_int_equal(pp_errcode(), PP_EEXIST);
+}
 
 /*
  * The contacts of an owner that had none wait to go in many per statement
@@ -324,58 +340,37 @@ test_batch_fresh_owner(void **state)
 	struct unit_fx *f = *state;
 	const char *const g1[] = { "g1" };
 	struct store_stats ss;
-	char uri[64];
 	int64_t jr;
-	int i, rc;
+	int i;
 
 	assert_int_equal(store_user_add(f->st, CAROL, "Carol"), 0);
 	assert_int_equal(store_begin(f->st), 0);
-	for (i = 0; i < 40; i++) {
-		PUT(ALICE, i, 0);
-		assert_int_equal(rc, 0);
-	}
+	for (i = 0; i < 40; i++)
+		assert_int_equal(put_c(f, ALICE, i, 0), 0);
 	/* Reads in the batch see every row, inserted or still waiting. */
 	assert_int_equal(ncontacts(f->st, ALICE), 40);
-	for (i = 40; i < 45; i++) {
-		PUT(ALICE, i, 0);
-		assert_int_equal(rc, 0);
-	}
+	for (i = 40; i < 45; i++)
+		assert_int_equal(put_c(f, ALICE, i, 0), 0);
 	/* Duplicates, inserted (c5) and still waiting (c44): refused. */
-	PUT(ALICE, 5, 0);
-	assert_int_equal(rc, -1);
-	assert_int_equal(pp_errcode(), PP_EEXIST);
-	PUT(ALICE, 44, 0);
-	assert_int_equal(rc, -1);
-	assert_int_equal(pp_errcode(), PP_EEXIST);
+	dup_refused(f, ALICE, 5);
+	dup_refused(f, ALICE, 44);
 	/* Spelled otherwise, the same contact. */
-	rc = store_contact_put(f->st, ALICE, "SIP:C43@X.Example.", NULL,
-	    STORE_REL_FRIENDS, g1, 1, 0);
-	assert_int_equal(rc, -1);
+	assert_int_equal(store_contact_put(f->st, ALICE, "SIP:C43@X.Example.",
+	    NULL, STORE_REL_FRIENDS, g1, 1, 0), -1);
 	assert_int_equal(pp_errcode(), PP_EEXIST);
 	/* A replace, then the same contact again without. */
-	PUT(ALICE, 45, 0);
-	assert_int_equal(rc, 0);
-	PUT(ALICE, 46, 1);
-	assert_int_equal(rc, 0);
-	PUT(ALICE, 46, 0);
-	assert_int_equal(rc, -1);
-	assert_int_equal(pp_errcode(), PP_EEXIST);
-	PUT(ALICE, 47, 0);
-	assert_int_equal(rc, 0);
+	assert_int_equal(put_c(f, ALICE, 45, 0), 0);
+	assert_int_equal(put_c(f, ALICE, 46, 1), 0);
+	dup_refused(f, ALICE, 46);
+	assert_int_equal(put_c(f, ALICE, 47, 0), 0);
 	/* Deleted, then added again; another owner in between. */
-	PUT(ALICE, 48, 0);
-	assert_int_equal(rc, 0);
+	assert_int_equal(put_c(f, ALICE, 48, 0), 0);
 	assert_int_equal(store_contact_del(f->st, ALICE, "sip:c48@x.example"),
 	    0);
-	PUT(ALICE, 48, 0);
-	assert_int_equal(rc, 0);
-	PUT(BOB, 1, 0);
-	assert_int_equal(rc, 0);
-	PUT(ALICE, 49, 0);
-	assert_int_equal(rc, 0);
-	PUT(ALICE, 49, 0);
-	assert_int_equal(rc, -1);
-	assert_int_equal(pp_errcode(), PP_EEXIST);
+	assert_int_equal(put_c(f, ALICE, 48, 0), 0);
+	assert_int_equal(put_c(f, BOB, 1, 0), 0);
+	assert_int_equal(put_c(f, ALICE, 49, 0), 0);
+	dup_refused(f, ALICE, 49);
 	/* The refusals left the batch whole. */
 	assert_int_equal(store_commit(f->st), 0);
 	assert_int_equal(ncontacts(f->st, ALICE), 50);
@@ -385,10 +380,8 @@ test_batch_fresh_owner(void **state)
 
 	/* A rolled-back batch leaves none of its waiting rows. */
 	assert_int_equal(store_begin(f->st), 0);
-	for (i = 0; i < 10; i++) {
-		PUT(CAROL, i, 0);
-		assert_int_equal(rc, 0);
-	}
+	for (i = 0; i < 10; i++)
+		assert_int_equal(put_c(f, CAROL, i, 0), 0);
 	store_rollback(f->st);
 	assert_int_equal(ncontacts(f->st, CAROL), 0);
 	assert_int_equal(store_stats(f->st, &ss), 0);
@@ -396,17 +389,14 @@ test_batch_fresh_owner(void **state)
 	jr = ss.journal_records;
 	/* Committed, the journal has a record for each (and the group's). */
 	assert_int_equal(store_begin(f->st), 0);
-	for (i = 0; i < 3; i++) {
-		PUT(CAROL, i, 0);
-		assert_int_equal(rc, 0);
-	}
+	for (i = 0; i < 3; i++)
+		assert_int_equal(put_c(f, CAROL, i, 0), 0);
 	assert_int_equal(store_commit(f->st), 0);
 	assert_int_equal(ncontacts(f->st, CAROL), 3);
 	assert_int_equal(store_stats(f->st, &ss), 0);
 	assert_int_equal(ss.journal_records, jr + 4);
 }
 
-#undef PUT
 
 int
 main(void)
