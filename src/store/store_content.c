@@ -69,41 +69,46 @@ chunks_ref(struct store *st, const uint8_t *ids, size_t n)
 	return (0);
 }
 
+int
+chunk_refs_add(struct store *st, const uint8_t *id, int64_t delta)
+{
+	sqlite3_stmt *s;
+	int64_t pack = 0, len = 0;
+	int r;
+
+	if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + ?"
+	    " WHERE id = ?")) == NULL)
+		return (-1);
+	sqlite3_bind_int64(s, 1, delta);
+	sqlite3_bind_blob(s, 2, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	if (db_done(st, s, "chunk reference") != 0)
+		return (-1);
+	if (delta > 0)
+		return (0);
+	if ((s = db_stmt(st, "DELETE FROM chunks WHERE id = ?"
+	    " AND refs <= 0 RETURNING pack, len")) == NULL)
+		return (-1);
+	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
+		pack = sqlite3_column_int64(s, 0);
+		len = sqlite3_column_int64(s, 1);
+		r = sqlite3_step(s);
+	}
+	if (r != SQLITE_DONE)
+		return (db_fail(st, "chunk free"));
+	return (pack != 0 ? pack_live(st, pack, -len) : 0);
+}
+
 /* Drop one reference to each of the ${n} chunks ${ids}; free unused ones. */
 int
 chunks_release(struct store *st, const uint8_t *ids, size_t n)
 {
-	sqlite3_stmt *s;
-	int64_t pack, len;
 	size_t i;
-	int r;
 
-	for (i = 0; i < n; i++) {
-		if (imp_chunk_ref(st, ids + i * CRYPTO_HASH_LEN, -1))
-			continue;
-		if ((s = db_stmt(st, "UPDATE chunks SET refs = refs - 1"
-		    " WHERE id = ?")) == NULL)
+	for (i = 0; i < n; i++)
+		if (!imp_chunk_ref(st, ids + i * CRYPTO_HASH_LEN, -1) &&
+		    chunk_refs_add(st, ids + i * CRYPTO_HASH_LEN, -1) != 0)
 			return (-1);
-		sqlite3_bind_blob(s, 1, ids + i * CRYPTO_HASH_LEN,
-		    CRYPTO_HASH_LEN, SQLITE_STATIC);
-		if (db_done(st, s, "chunk release") != 0)
-			return (-1);
-		if ((s = db_stmt(st, "DELETE FROM chunks WHERE id = ?"
-		    " AND refs <= 0 RETURNING pack, len")) == NULL)
-			return (-1);
-		sqlite3_bind_blob(s, 1, ids + i * CRYPTO_HASH_LEN,
-		    CRYPTO_HASH_LEN, SQLITE_STATIC);
-		if ((r = sqlite3_step(s)) == SQLITE_ROW) {
-			pack = sqlite3_column_int64(s, 0);
-			len = sqlite3_column_int64(s, 1);
-			r = sqlite3_step(s);
-		} else
-			pack = len = 0;
-		if (r != SQLITE_DONE)
-			return (db_fail(st, "chunk free"));
-		if (pack != 0 && pack_live(st, pack, -len) != 0)
-			return (-1);
-	}
 	return (0);
 }
 

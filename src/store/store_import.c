@@ -570,8 +570,22 @@ imp_spill_ref(struct store *st, const uint8_t *id, int64_t delta)
 {
 	sqlite3_stmt *s;
 
+	int r;
+
 	if (!st->imp_spilled)
 		return (0);
+	if (delta == 0) {
+		/* A lookup, not a write of the row. */
+		if ((s = db_stmt(st, "SELECT 1 FROM temp.imp_spill"
+		    " WHERE id = ?")) == NULL)
+			return (-1);
+		sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+		r = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (r != SQLITE_ROW && r != SQLITE_DONE)
+			return (db_fail(st, "import"));
+		return (r == SQLITE_ROW);
+	}
 	if ((s = db_stmt(st, "UPDATE temp.imp_spill SET refs = refs + ?"
 	    " WHERE id = ?")) == NULL)
 		return (-1);
@@ -670,44 +684,9 @@ imp_chunk_cmp(const void *a, const void *b)
 }
 
 /*
- * A staged chunk that is held after all (stored since it was prestaged),
- * or that the import's items released more often than they took it: add
- * its references to the row, if there is one, and free it if unused.
- */
-static int
-imp_chunk_merge(struct store *st, const struct imp_chunk *c)
-{
-	sqlite3_stmt *s;
-	int64_t pack = 0, len = 0;
-	int r;
-
-	if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + ? WHERE id = ?"))
-	    == NULL)
-		return (-1);
-	sqlite3_bind_int64(s, 1, c->refs);
-	sqlite3_bind_blob(s, 2, c->id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	if (db_done(st, s, "chunk reference") != 0)
-		return (-1);
-	if (c->refs > 0)
-		return (0);
-	if ((s = db_stmt(st, "DELETE FROM chunks WHERE id = ? AND refs <= 0"
-	    " RETURNING pack, len")) == NULL)
-		return (-1);
-	sqlite3_bind_blob(s, 1, c->id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	if ((r = sqlite3_step(s)) == SQLITE_ROW) {
-		pack = sqlite3_column_int64(s, 0);
-		len = sqlite3_column_int64(s, 1);
-		r = sqlite3_step(s);
-	}
-	if (r != SQLITE_DONE)
-		return (db_fail(st, "chunk free"));
-	return (pack != 0 ? pack_live(st, pack, -len) : 0);
-}
-
-/*
  * Staged chunk ${c} at ${base} in pack ${pack}: a row if items took it (its
  * sealed length added to ${live}), or its references added to the row
- * there (imp_chunk_merge); nothing if none.
+ * there; nothing if none.
  */
 static int
 imp_chunk_put(struct store *st, const struct imp_chunk *c, int64_t pack,
@@ -734,7 +713,12 @@ imp_chunk_put(struct store *st, const struct imp_chunk *c, int64_t pack,
 			return (0);
 		}
 	}
-	return (imp_chunk_merge(st, c));
+	/*
+	 * Held after all (stored since it was prestaged), or released by
+	 * the import's items more often than taken: its references go to
+	 * the row there, if any.
+	 */
+	return (chunk_refs_add(st, c->id, c->refs));
 }
 
 /* The spilled chunks, in id order, as imp_chunk_put. */

@@ -269,6 +269,9 @@ int conf_write(struct store *st, const struct store_conf *c, int replace);
  * journal it; refuse a new item in a full conference.
  */
 int chunks_release(struct store *st, const uint8_t *ids, size_t n);
+/* Add ${delta} to the references of chunk ${id} if the table holds it;
+ * with ${delta} <= 0, free it (and its bytes in its pack) if unused. */
+int chunk_refs_add(struct store *st, const uint8_t *id, int64_t delta);
 /* Take one more reference to each of ${n} chunks ${ids}; PP_ENOENT if one
  * is not held (the caller's write then fails part-way). */
 int chunks_ref(struct store *st, const uint8_t *ids, size_t n);
