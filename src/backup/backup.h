@@ -50,6 +50,7 @@ struct bk_export_opts {
 	void *ask_arg;
 	size_t ask_max;		/* ids asked about at most (the rest go) */
 	int deltas;		/* the target takes content-edit records */
+	const struct util_sink *sink;	/* not NULL: written here, not fd */
 };
 
 struct bk_export_result {
@@ -62,7 +63,7 @@ struct bk_export_result {
 };
 
 /*
- * Write the package of ${o} from ${st} to ${fd}, sealed to the partner of
+ * Write the package of ${o} from ${st} to ${fd} (or ${o}->sink), sealed to the partner of
  * ${k} and signed by this pool.  With ${o}->ask, the content records are
  * walked once first (same read transaction) to collect their chunk ids and
  * ask the target which it holds; those are not sent.  An incremental export
@@ -92,6 +93,10 @@ struct bk_import_result {
 int bk_import(struct store *st, const struct bk_keys *k, int fd,
     struct bk_import_result *res);
 
+/* bk_import from ${s}. */
+int bk_import_src(struct store *st, const struct bk_keys *k,
+    const struct util_src *s, struct bk_import_result *res);
+
 /*
  * bk_prestage reads the package at ${fd} (a content package: checked frame
  * by frame like an import, and its signature verified, but nothing is
@@ -108,6 +113,8 @@ int bk_import(struct store *st, const struct bk_keys *k, int fd,
 struct bk_prestaged;
 int bk_prestage(struct store *st, const struct bk_keys *k, int fd,
     struct bk_prestaged **out);
+int bk_prestage_src(struct store *st, const struct bk_keys *k,
+    const struct util_src *s, struct bk_prestaged **out);
 int bk_import_prestaged(struct store *st, const struct bk_keys *k, int fd,
     struct bk_prestaged *pre, struct bk_import_result *res);
 void bk_prestaged_free(struct bk_prestaged *pre);

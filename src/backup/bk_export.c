@@ -378,6 +378,7 @@ bk_export(struct store *st, const struct bk_keys *k,
 {
 	struct bk_exp x;
 	struct pkg_hdr *h = &res->hdr;
+	struct util_sink fsink = { .fd = fd };
 	int64_t since = o->since, epoch, upto;
 	int rc = -1;
 
@@ -411,8 +412,8 @@ bk_export(struct store *st, const struct bk_keys *k,
 	if (o->ask != NULL && o->ask_max > 0 &&
 	    o->module == STORE_MOD_CONFCONTENT && exp_ask(&x) != 0)
 		goto out;
-	if ((x.w = pkg_writer_new(fd, h, k->partner_seal, k->identity,
-	    o->level)) == NULL ||
+	if ((x.w = pkg_writer_new_sink(o->sink != NULL ? o->sink : &fsink, h,
+	    k->partner_seal, k->identity, o->level)) == NULL ||
 	    store_export_walk(st, exp_rec, &x) != 0 ||
 	    pkg_writer_finish(x.w) != 0)
 		goto out;

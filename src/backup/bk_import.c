@@ -254,6 +254,10 @@ keep_rec(struct bk_prestaged *pre, const struct pkg_rec *pr)
 	pre->len += 5 + len;
 }
 
+static int import_src(struct store *, const struct bk_keys *,
+    const struct util_src *, struct bk_prestaged *,
+    struct bk_import_result *);
+
 int
 bk_import(struct store *st, const struct bk_keys *k, int fd,
     struct bk_import_result *res)
@@ -263,8 +267,25 @@ bk_import(struct store *st, const struct bk_keys *k, int fd,
 }
 
 int
+bk_import_src(struct store *st, const struct bk_keys *k,
+    const struct util_src *s, struct bk_import_result *res)
+{
+
+	return (import_src(st, k, s, NULL, res));
+}
+
+int
 bk_prestage(struct store *st, const struct bk_keys *k, int fd,
     struct bk_prestaged **out)
+{
+	struct util_src s = { .fd = fd };
+
+	return (bk_prestage_src(st, k, &s, out));
+}
+
+int
+bk_prestage_src(struct store *st, const struct bk_keys *k,
+    const struct util_src *s, struct bk_prestaged **out)
 {
 	struct bk_prestaged *pre = NULL;
 	struct pkg_reader *r = NULL;
@@ -273,7 +294,7 @@ bk_prestage(struct store *st, const struct bk_keys *k, int fd,
 	int n;
 
 	*out = NULL;
-	if (pkg_header_read(fd, &h) != 0 || hdr_check(&h, k) != 0)
+	if (pkg_header_read_src(s, &h) != 0 || hdr_check(&h, k) != 0)
 		return (-1);
 	if (h.module != STORE_MOD_CONFCONTENT)
 		return (0);
@@ -283,7 +304,7 @@ bk_prestage(struct store *st, const struct bk_keys *k, int fd,
 	}
 	memcpy(pre->id, h.id, sizeof(pre->id));
 	pre->kept = 1;
-	if ((r = pkg_reader_new(fd, &h, k->seal_priv, k->partner_pub)) ==
+	if ((r = pkg_reader_new_src(s, &h, k->seal_priv, k->partner_pub)) ==
 	    NULL || (pre->ps = store_prestage_new(st)) == NULL)
 		goto fail;
 	while ((n = pkg_reader_next(r, &pr)) == 1) {
@@ -312,8 +333,9 @@ fail:
  * hand (the import was rolled back: read the package).
  */
 static int
-import_body(struct store *st, const struct bk_keys *k, int fd,
-    struct bk_prestaged *pre, struct bk_import_result *res)
+import_body(struct store *st, const struct bk_keys *k,
+    const struct util_src *s, struct bk_prestaged *pre,
+    struct bk_import_result *res)
 {
 	struct pkg_hdr *h = &res->hdr;
 	struct store_prestage *ps = NULL;
@@ -327,7 +349,7 @@ import_body(struct store *st, const struct bk_keys *k, int fd,
 		ps = pre->ps;
 		pre->ps = NULL;
 	}
-	if ((!kept && (r = pkg_reader_new(fd, h, k->seal_priv,
+	if ((!kept && (r = pkg_reader_new_src(s, h, k->seal_priv,
 	    k->partner_pub)) == NULL) ||
 	    store_import_begin(st, h->source, (enum store_module)h->module,
 	    h->kind == PKG_SNAPSHOT) != 0) {
@@ -362,12 +384,22 @@ int
 bk_import_prestaged(struct store *st, const struct bk_keys *k, int fd,
     struct bk_prestaged *pre, struct bk_import_result *res)
 {
+	struct util_src s = { .fd = fd };
+
+	return (import_src(st, k, &s, pre, res));
+}
+
+static int
+import_src(struct store *st, const struct bk_keys *k,
+    const struct util_src *s, struct bk_prestaged *pre,
+    struct bk_import_result *res)
+{
 	struct store_replica rep;
 	struct pkg_hdr *h = &res->hdr;
 	int have, c, rc = -1;
 
 	memset(res, 0, sizeof(*res));
-	if (pkg_header_read(fd, h) != 0 || hdr_check(h, k) != 0)
+	if (pkg_header_read_src(s, h) != 0 || hdr_check(h, k) != 0)
 		goto out;
 	if ((have = store_replica_get(st, h->source,
 	    (enum store_module)h->module, &rep) == 0) == 0 &&
@@ -378,15 +410,15 @@ bk_import_prestaged(struct store *st, const struct bk_keys *k, int fd,
 		rc = c == 1 ? 0 : -1;
 		goto out;
 	}
-	if ((rc = import_body(st, k, fd, pre, res)) == -2) {
+	if ((rc = import_body(st, k, s, pre, res)) == -2) {
 		/* A chunk went since it was prestaged: read it all again. */
-		if (lseek(fd, 0, SEEK_SET) != 0 ||
-		    pkg_header_read(fd, h) != 0) {
+		if (s->read != NULL || lseek(s->fd, 0, SEEK_SET) != 0 ||
+		    pkg_header_read(s->fd, h) != 0) {
 			pp_errp(PP_EIO, "cannot read the package again");
 			rc = -1;
 			goto out;
 		}
-		rc = import_body(st, k, fd, NULL, res);
+		rc = import_body(st, k, s, NULL, res);
 	}
 out:
 	bk_prestaged_free(pre);

@@ -297,6 +297,34 @@ util_read_full(int fd, void *buf, size_t len)
 	return ((ssize_t)got);
 }
 
+ssize_t
+util_src_read_full(const struct util_src *s, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	size_t got = 0;
+	ssize_t n;
+
+	if (s->read == NULL)
+		return (util_read_full(s->fd, buf, len));
+	while (got < len) {
+		if ((n = s->read(s->arg, p + got, len - got)) < 0)
+			return (-1);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return ((ssize_t)got);
+}
+
+int
+util_sink_write(const struct util_sink *s, const void *buf, size_t len)
+{
+
+	if (s->write == NULL)
+		return (util_write_all(s->fd, buf, len));
+	return (s->write(s->arg, buf, len));
+}
+
 int
 util_read_fd(int fd, size_t max, uint8_t **buf, size_t *len, const char *what)
 {

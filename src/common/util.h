@@ -95,6 +95,30 @@ int util_write_all(int fd, const void *buf, size_t len);
 ssize_t util_read_full(int fd, void *buf, size_t len);
 
 /*
+ * Where a package's bytes come from or go: read(2) or write(2) on ${fd};
+ * or, with ${read} (${write}) set, that function with ${arg}: it returns
+ * the count read, at least 1 (0 at the end), or -1 with the error
+ * recorded (0, or -1 with the error recorded).  The daemon uses the functions to
+ * hand bytes between its threads without a pipe's two copies.
+ */
+struct util_src {
+	int fd;
+	ssize_t (*read)(void *arg, void *buf, size_t len);
+	void *arg;
+};
+struct util_sink {
+	int fd;
+	int (*write)(void *arg, const void *buf, size_t len);
+	void *arg;
+};
+
+/* util_read_full from ${s}. */
+ssize_t util_src_read_full(const struct util_src *s, void *buf, size_t len);
+
+/* util_write_all to ${s}. */
+int util_sink_write(const struct util_sink *s, const void *buf, size_t len);
+
+/*
  * Read all of ${fd} into a new buffer if it holds at most ${max} bytes; set
  * ${buf} (caller frees) and ${len}.  Returns 0, or -1 with PP_ELIMIT (too
  * big) or PP_EIO recorded naming ${what}.

@@ -46,7 +46,7 @@
 #define D_BACKOFF_MAX_MS 30000	/* reconnect and retry back-off bound */
 #define D_HAVE_MAX	(1 << 16)	/* chunk ids asked about at once */
 #define D_SPOOL_PREFIX	"spool-in."	/* DATA/spool-in.MODULE.N.ppkg */
-#define D_PIPE_SIZE	(1 << 20)	/* the pipes a package goes through */
+#define D_OUT_QUEUE	(1 << 20)	/* package bytes queued between threads */
 /* A spool stops short of the last 1% of its filesystem, at most this. */
 #define D_SPOOL_RESERVE_MAX ((uint64_t)64 << 20)
 /* A streaming import is cut (applied from the spool after END instead)
@@ -147,8 +147,6 @@ struct daemon {
 	struct event *tick, *sigint, *sigterm, *sighup;
 	struct worker *exporter, *importer, *haver;
 	struct worker *spooler;		/* no store: files only */
-	/* Feed a growing spool to the streaming import, to the stager. */
-	struct worker *feeder, *pfeeder;
 	struct worker *stager;		/* prestages content packages */
 	unsigned spools;		/* names the next spool file */
 	int imports;			/* import jobs at the importer */
@@ -161,6 +159,9 @@ struct daemon {
 	    have_state;
 	pthread_cond_t have_cv;
 	pthread_cond_t spool_cv;	/* a spool grew or ended (d->mtx) */
+	pthread_cond_t out_cv;		/* the exporter may queue more */
+	pthread_cond_t inq_cv;		/* the spooler has bytes to take */
+	struct event *inq_ev;		/* the spooler took them: read on */
 	uint8_t *have_q;
 	size_t have_qlen, have_n;
 	uint8_t *have_bits;
@@ -219,6 +220,7 @@ void repl_frame_in(struct daemon *d, struct link *l, int type,
     const uint8_t *p, size_t len);
 void repl_out_writable(struct daemon *d);
 void repl_have_cb(evutil_socket_t fd, short what, void *arg);
+void repl_inq_cb(evutil_socket_t fd, short what, void *arg);
 /* On the exporter: read the journal heads and ownership afresh. */
 void repl_exp_poll(struct worker *w);
 /* The importer's first job: its commits defer their checkpoints, which

@@ -161,8 +161,6 @@ d_start(struct daemon *d)
 	    (d->haver = worker_start(d, "haver", d->cfg.data, NULL, 0)) ==
 	    NULL ||
 	    (d->spooler = worker_start(d, "spooler", NULL, NULL, 0)) == NULL ||
-	    (d->feeder = worker_start(d, "feeder", NULL, NULL, 0)) == NULL ||
-	    (d->pfeeder = worker_start(d, "pfeeder", NULL, NULL, 0)) == NULL ||
 	    (d->stager = worker_start(d, "stager", d->cfg.data, NULL, 0)) ==
 	    NULL)
 		return (3);
@@ -176,6 +174,7 @@ d_start(struct daemon *d)
 	admin_server_on_refused(d->admin, ops_refused);
 	d->tick = event_new(d->base, -1, EV_PERSIST, tick_cb, d);
 	d->have_ev = event_new(d->base, -1, 0, repl_have_cb, d);
+	d->inq_ev = event_new(d->base, -1, 0, repl_inq_cb, d);
 	d->sigint = evsignal_new(d->base, SIGINT, signal_cb, d);
 	d->sigterm = evsignal_new(d->base, SIGTERM, signal_cb, d);
 	evtimer_add(d->tick, &tick);
@@ -206,8 +205,6 @@ d_stop(struct daemon *d)
 	pthread_mutex_unlock(&d->mtx);
 	worker_stop(d->exporter);
 	worker_stop(d->spooler);	/* queues its last imports first */
-	worker_stop(d->feeder);		/* then feeds them to their end */
-	worker_stop(d->pfeeder);
 	worker_stop(d->stager);
 	worker_stop(d->importer);
 	worker_stop(d->haver);
@@ -224,6 +221,8 @@ d_stop(struct daemon *d)
 		event_free(d->tick);
 	if (d->have_ev != NULL)
 		event_free(d->have_ev);
+	if (d->inq_ev != NULL)
+		event_free(d->inq_ev);
 	if (d->sigint != NULL)
 		event_free(d->sigint);
 	if (d->sigterm != NULL)
@@ -274,6 +273,8 @@ main(int argc, char **argv)
 	pthread_mutex_init(&d->mtx, NULL);
 	pthread_cond_init(&d->have_cv, NULL);
 	pthread_cond_init(&d->spool_cv, NULL);
+	pthread_cond_init(&d->out_cv, NULL);
+	pthread_cond_init(&d->inq_cv, NULL);
 	if (config_load(conf, &d->cfg) != 0) {
 		fprintf(stderr, "poolpaird: %s\n", pp_errmsg());
 		free(d);
@@ -293,6 +294,8 @@ main(int argc, char **argv)
 	pthread_mutex_destroy(&d->mtx);
 	pthread_cond_destroy(&d->have_cv);
 	pthread_cond_destroy(&d->spool_cv);
+	pthread_cond_destroy(&d->out_cv);
+	pthread_cond_destroy(&d->inq_cv);
 	free(d);
 	return (0);
 }

@@ -44,7 +44,14 @@ struct out_pkg {
 	struct daemon *d;
 	enum store_module module;
 	int64_t since;
-	int rfd, wfd;
+	/*
+	 * The exporter appends the package to q (under d->mtx, waiting on
+	 * d->out_cv while it holds D_OUT_QUEUE) and wakes the loop (rev),
+	 * which sends it on as DATA frames: no pipe, no copies through the
+	 * kernel.  dead (under d->mtx once the exporter runs): the link went.
+	 */
+	struct evbuffer *q;
+	int qwait;			/* under d->mtx: the exporter waits */
 	struct event *rev;
 	int eof, done, rc, dead, paused;
 	char err[512];
@@ -57,38 +64,41 @@ struct out_pkg {
 struct in_pkg {
 	struct daemon *d;
 	enum store_module module;
-	int wfd;
-	struct evbuffer *pending;	/* not yet taken by the pipe */
-	struct event *wev;
-	int closing;			/* END or ABORT came: close when drained */
 	struct imp_job *job;
 };
 
 struct imp_job {
 	struct daemon *d;
 	enum store_module module;
-	int rfd;
+	/*
+	 * The loop moves each DATA frame's bytes into q (no copy) and the
+	 * spooler takes them all at once (under d->mtx): no pipe.  Past
+	 * D_OUT_QUEUE the loop stops reading the link (qwait) until the
+	 * spooler has taken them (inq_ev).
+	 */
+	struct evbuffer *q;
+	struct evbuffer *qb;		/* the spooler's: what it took */
+	int qclosed, qwait;		/* under d->mtx */
 	int end;			/* under d->mtx: END came */
 	struct bk_import_result res;
 	enum pp_err code;
 	int64_t t0_ms, t_end_ms;	/* first byte, END (for the log) */
 	char path[PATH_MAX + 64];	/* its spool file */
 	/*
-	 * Streaming: a feeder thread follows the spool file as it grows and
-	 * feeds the importer through a pipe (tee), which applies the package
-	 * as it comes; if the link makes the import wait too long with the
-	 * store's write lock held, the feeder cuts the pipe (cut = 1), the
-	 * import fails and rolls back, and the spool file is imported after
-	 * END instead.  The spooler never waits for the importer: the link
-	 * runs at the disk's pace, whatever the import's.
+	 * Streaming: the importer reads the spool file as it grows
+	 * (spool_follow) and applies the package as it comes; if the link
+	 * makes the import wait too long with the store's write lock held,
+	 * the reader cuts it (cut = 1), the import fails and rolls back, and
+	 * the spool file is imported after END instead.  The spooler never
+	 * waits for the importer: the link runs at the disk's pace, whatever
+	 * the import's.
 	 */
-	int streamed, tee, stream_rfd;	/* tee, stream_rfd: -1 when closed */
+	int streamed;
 	int64_t spooled;		/* under d->mtx: bytes in the spool */
 	int spool_over;			/* under d->mtx: 1 ended, -1 failed */
-	int feed_rc;			/* loop: -2 until the feeder is done */
 	/*
-	 * Or prestaged: while the importer is busy, the stager reads the tee
-	 * (fed by the second feeder) and seals the new chunks of a content
+	 * Or prestaged: while the importer is busy, the stager reads the
+	 * spool file the same way and seals the new chunks of a content
 	 * package ahead of its import (bk_prestage), without the write lock,
 	 * keeping its records for the import.
 	 */
@@ -264,11 +274,43 @@ out:
 	return (rc);
 }
 
+/*
+ * Exporter thread (util_sink): queue ${len} bytes of the package for the
+ * loop; wait while D_OUT_QUEUE are queued.  Fails once the link is gone.
+ */
+static int
+exp_sink(void *arg, const void *buf, size_t len)
+{
+	struct out_pkg *op = arg;
+	struct daemon *d = op->d;
+	int wake, rc = 0;
+
+	pthread_mutex_lock(&d->mtx);
+	while (!op->dead && evbuffer_get_length(op->q) >= D_OUT_QUEUE) {
+		op->qwait = 1;
+		pthread_cond_wait(&d->out_cv, &d->mtx);
+	}
+	wake = evbuffer_get_length(op->q) == 0;
+	if (op->dead)
+		rc = -1;
+	else if (evbuffer_add(op->q, buf, len) != 0)
+		rc = -2;
+	/* (The loop frees op only after this job is done.) */
+	if (rc == 0 && wake)
+		event_active(op->rev, EV_READ, 0);
+	pthread_mutex_unlock(&d->mtx);
+	if (rc != 0)
+		pp_err(rc == -1 ? PP_EIO : PP_EINTERNAL, rc == -1 ?
+		    "the link to the partner went down" : "out of memory");
+	return (rc == 0 ? 0 : -1);
+}
+
 static void
 exp_run(struct worker *w, struct job *j)
 {
 	struct out_pkg *op = j->arg;
 	struct bk_export_opts o;
+	struct util_sink sink = { .fd = -1, .write = exp_sink, .arg = op };
 
 	memset(&o, 0, sizeof(o));
 	o.module = op->module;
@@ -281,11 +323,10 @@ exp_run(struct worker *w, struct job *j)
 	pthread_mutex_lock(&w->d->mtx);
 	o.deltas = w->d->partner_deltas && !w->d->mod[op->module].no_deltas;
 	pthread_mutex_unlock(&w->d->mtx);
-	j->rc = bk_export(w->st, &w->d->keys, &o, op->wfd, &op->res);
+	o.sink = &sink;
+	j->rc = bk_export(w->st, &w->d->keys, &o, -1, &op->res);
 	if (j->rc != 0)
 		snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
-	close(op->wfd);
-	op->wfd = -1;
 }
 
 /*
@@ -330,8 +371,8 @@ opkg_free(struct out_pkg *op)
 
 	if (op->rev != NULL)
 		event_free(op->rev);
-	if (op->rfd >= 0)
-		close(op->rfd);
+	if (op->q != NULL)
+		evbuffer_free(op->q);
 	free(op);
 }
 
@@ -344,21 +385,6 @@ pkg_loggable(int snapshot, int64_t bytes, int64_t ms)
 {
 
 	return (snapshot || bytes >= (16 << 20) || ms >= 1000);
-}
-
-/*
- * A pipe for a package between threads, as large as an unprivileged
- * process may make it (1 MiB by default): fewer, larger reads and writes
- * and fewer wake-ups than the default 64 KiB.  Best effort.
- */
-static int
-d_pipe(int p[2])
-{
-
-	if (pipe2(p, O_CLOEXEC) != 0)
-		return (-1);
-	(void)fcntl(p[1], F_SETPIPE_SZ, D_PIPE_SIZE);
-	return (0);
 }
 
 /* Mark module ${m}'s export failed with ${why}; retry with back-off. */
@@ -431,36 +457,45 @@ exp_done(struct daemon *d, struct job *j)
 	op->done = 1;
 	op->rc = j->rc;
 	snprintf(op->err, sizeof(op->err), "%s", j->err);
-	opkg_finish(d, op);
+	if (op->dead)
+		opkg_finish(d, op);
+	else
+		event_active(op->rev, EV_READ, 0);	/* send the rest */
 }
 
-/* The pipe from the exporter has bytes: forward them as DATA frames. */
+/*
+ * The exporter queued bytes, or is done, or the link can take more:
+ * forward what is queued as DATA frames.
+ */
 static void
 opkg_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct out_pkg *op = arg;
 	struct daemon *d = op->d;
 	uint8_t buf[1 + 65536];
-	ssize_t n;
+	int n, done = op->done;
 
+	(void)fd;
 	(void)what;
-	while (d->out.bev != NULL) {
+	while (d->out.bev != NULL && !op->eof) {
 		if (evbuffer_get_length(bufferevent_get_output(d->out.bev)) >
 		    D_OUT_HIGH) {
-			event_del(op->rev);
 			op->paused = 1;
 			return;
 		}
-		if ((n = read(fd, buf + 1, sizeof(buf) - 1)) < 0) {
-			if (errno == EAGAIN || errno == EINTR)
-				return;
-			op->rc = -1;
-			n = 0;
+		pthread_mutex_lock(&d->mtx);
+		n = evbuffer_remove(op->q, buf + 1, sizeof(buf) - 1);
+		if (op->qwait && evbuffer_get_length(op->q) < D_OUT_QUEUE) {
+			op->qwait = 0;
+			pthread_cond_signal(&d->out_cv);
 		}
-		if (n == 0) {
-			event_del(op->rev);
-			op->eof = 1;
-			opkg_finish(d, op);
+		pthread_mutex_unlock(&d->mtx);
+		if (n <= 0) {
+			/* Empty: the end if the exporter was done before. */
+			if (done) {
+				op->eof = 1;
+				opkg_finish(d, op);
+			}
 			return;
 		}
 		buf[0] = (uint8_t)op->module;
@@ -480,7 +515,6 @@ repl_out_writable(struct daemon *d)
 
 	if (op != NULL && op->paused) {
 		op->paused = 0;
-		event_add(op->rev, NULL);
 		event_active(op->rev, EV_READ, 0);
 	}
 }
@@ -490,23 +524,19 @@ static void
 opkg_start(struct daemon *d, enum store_module m, int64_t since)
 {
 	struct out_pkg *op;
-	int p[2];
 
-	if ((op = calloc(1, sizeof(*op))) == NULL || d_pipe(p) != 0) {
-		free(op);
-		exp_fail(d, m, "cannot make a pipe");
+	if ((op = calloc(1, sizeof(*op))) == NULL ||
+	    (op->q = evbuffer_new()) == NULL ||
+	    (op->rev = event_new(d->base, -1, 0, opkg_read_cb, op)) == NULL) {
+		if (op != NULL)
+			opkg_free(op);
+		exp_fail(d, m, "out of memory");
 		return;
 	}
 	op->d = d;
 	op->module = m;
 	op->since = since;
 	op->t0_ms = d_now_ms();
-	op->rfd = p[0];
-	op->wfd = p[1];
-	evutil_make_socket_nonblocking(op->rfd);
-	op->rev = event_new(d->base, op->rfd, EV_READ | EV_PERSIST,
-	    opkg_read_cb, op);
-	event_add(op->rev, NULL);
 	d->opkg = op;
 	pthread_mutex_lock(&d->mtx);
 	d->mod[m].inflight = 1;
@@ -779,18 +809,19 @@ repl_out_down(struct daemon *d)
 		d->have_state = HAVE_FAILED;
 		pthread_cond_signal(&d->have_cv);
 	}
-	pthread_mutex_unlock(&d->mtx);
-	verify_link_down(d);
 	if (d->opkg != NULL) {
 		/* The exporter's next write fails; exp_done frees it. */
 		d->opkg->dead = 1;
 		d->opkg->eof = 1;
-		event_del(d->opkg->rev);
-		close(d->opkg->rfd);
-		d->opkg->rfd = -1;
-		if (d->opkg->done) {
+		pthread_cond_broadcast(&d->out_cv);
+	}
+	pthread_mutex_unlock(&d->mtx);
+	verify_link_down(d);
+	if (d->opkg != NULL) {
+		if (d->opkg->done)
 			opkg_free(d->opkg);
-		}
+		else
+			event_del(d->opkg->rev);	/* nothing more to send */
 		d->opkg = NULL;
 	}
 }
@@ -798,8 +829,8 @@ repl_out_down(struct daemon *d)
 /* --- in: receiving packages --------------------------------------------- */
 
 /*
- * Feeder thread: stop feeding the streaming import (it rolls back); with
- * ${why}, say so (the spool is imported after END instead).
+ * Importer thread: cut the streaming import (it rolls back); with ${why},
+ * say so (the spool is imported after END instead).
  */
 static void
 spool_cut(struct imp_job *ij, const char *why)
@@ -808,11 +839,10 @@ spool_cut(struct imp_job *ij, const char *why)
 	pthread_mutex_lock(&ij->d->mtx);
 	ij->cut = 1;
 	pthread_mutex_unlock(&ij->d->mtx);
-	close(ij->tee);
-	ij->tee = -1;
 	if (why != NULL)
 		dlog(LOG_INFO, "streaming %s cut: %s; importing the spool "
 		    "after END instead", store_module_name(ij->module), why);
+	pp_err(PP_EIO, "streaming cut");
 }
 
 /*
@@ -839,7 +869,7 @@ spool_room(int fd, char *why, size_t len)
 	return (0);
 }
 
-/* Spooler thread: tell the feeder the spool has ${n} more bytes. */
+/* Spooler thread: tell the readers the spool has ${n} more bytes. */
 static void
 spool_grew(struct imp_job *ij, ssize_t n, int over)
 {
@@ -853,21 +883,44 @@ spool_grew(struct imp_job *ij, ssize_t n, int over)
 }
 
 /*
- * Spooler thread: copy the pipe to a spool file of this package's own;
+ * Spooler thread: the next bytes the loop queued, moved into ${b}; 0 once
+ * the loop closed the queue and it is empty.  Wakes the loop if it
+ * stopped reading the link for this queue.
+ */
+static size_t
+spool_take(struct imp_job *ij, struct evbuffer *b)
+{
+	struct daemon *d = ij->d;
+
+	pthread_mutex_lock(&d->mtx);
+	while (evbuffer_get_length(ij->q) == 0 && !ij->qclosed)
+		pthread_cond_wait(&d->inq_cv, &d->mtx);
+	evbuffer_add_buffer(b, ij->q);
+	if (ij->qwait) {
+		ij->qwait = 0;
+		event_active(d->inq_ev, EV_READ, 0);
+	}
+	pthread_mutex_unlock(&d->mtx);
+	return (evbuffer_get_length(b));
+}
+
+/*
+ * Spooler thread: write the queue to a spool file of this package's own;
  * then (the loop, spool_done) queue the import of the spool if it did not
- * stream.  If the package streams or is prestaged, a feeder follows the
- * file (feed_run).  Spooling apart from importing lets the next package
- * arrive while this one is applied.  The pipe is always read to its end,
- * even after the spool failed (a full disk): the loop keeps writing into
- * it and touches this job until END or ABORT closes it.
+ * stream.  If the package streams or is prestaged, its reader follows the
+ * file (spool_follow).  Spooling apart from importing lets the next
+ * package arrive while this one is applied.  The queue is always taken to
+ * its end, even after the spool failed (a full disk): the loop keeps
+ * adding to it and touches this job until END or ABORT closes it.
  */
 static void
 spool_run(struct worker *w, struct job *j)
 {
 	struct imp_job *ij = j->arg;
 	struct daemon *d = ij->d;
-	char buf[65536], why[512] = "";
-	ssize_t n;
+	struct evbuffer *b = ij->qb;
+	char why[512] = "";
+	size_t n;
 	int fd, end, spool_err = 0;
 
 	(void)w;
@@ -878,31 +931,25 @@ spool_run(struct worker *w, struct job *j)
 		spool_err = 1;
 		spool_grew(ij, 0, -1);
 	}
-	for (;;) {
-		if ((n = read(ij->rfd, buf, sizeof(buf))) == 0)
-			break;
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			pp_errp(PP_EIO, "cannot spool the package");
-			goto fail;
-		}
+	while ((n = spool_take(ij, b)) > 0) {
 		if (!spool_err && !spool_room(fd, why, sizeof(why)))
 			spool_err = 1;
-		if (!spool_err && util_write_all(fd, buf, (size_t)n) != 0) {
-			pp_errp(PP_EIO, "cannot spool the package");
-			snprintf(why, sizeof(why), "%s", pp_errmsg());
-			spool_err = 1;
-		}
+		while (!spool_err && evbuffer_get_length(b) > 0)
+			if (evbuffer_write(b, fd) < 0 && errno != EINTR) {
+				pp_errp(PP_EIO, "cannot spool the package");
+				snprintf(why, sizeof(why), "%s", pp_errmsg());
+				spool_err = 1;
+			}
+		evbuffer_drain(b, evbuffer_get_length(b));
 		if (spool_err && fd >= 0) {
-			/* Go on reading (see above); give the space back now. */
+			/* Go on taking (see above); give the space back now. */
 			close(fd);
 			unlink(ij->path);
 			fd = -1;
 			spool_grew(ij, 0, -1);	/* no stream, no prestage */
 		}
 		if (!spool_err)
-			spool_grew(ij, n, 0);
+			spool_grew(ij, (ssize_t)n, 0);
 	}
 	pthread_mutex_lock(&d->mtx);
 	end = ij->end;
@@ -923,113 +970,109 @@ out:
 	spool_grew(ij, 0, j->rc == 0 ? 1 : -1);
 	if (fd >= 0)
 		close(fd);
-	close(ij->rfd);
 }
 
+/* A reader following a spool file as the spooler writes it. */
+struct spool_rd {
+	struct imp_job *ij;
+	int fd;
+	int64_t pos, t0, waited;
+};
+
 /*
- * Feeder thread: follow the spool file as the spooler writes it and copy
- * it to the tee (the streaming import or the stager), which may take its
- * time without holding up the link.  A streaming import waits for the
- * link with the store's write lock held: a stall, or a link that keeps it
- * waiting a good part of the time (not the first second's start-up, nor
- * a snapshot's pauses while the sender reads its next table), cuts it.
+ * Importer or stager thread (util_src): read the spool file at ${r}->pos
+ * as the spooler writes it, waiting for it to grow.  A streaming import
+ * waits for the link with the store's write lock held: a stall, or a link
+ * that keeps it waiting a good part of the time (not the first second's
+ * start-up, nor a snapshot's pauses while the sender reads its next
+ * table), cuts it (-1).  -1 too if the package ended short or the spool
+ * failed; 0 at its end.
  */
-static void
-feed_run(struct worker *w, struct job *j)
+static ssize_t
+spool_follow(void *arg, void *buf, size_t len)
 {
-	struct imp_job *ij = j->arg;
+	struct spool_rd *r = arg;
+	struct imp_job *ij = r->ij;
 	struct daemon *d = ij->d;
 	struct timespec ts;
-	char buf[65536];
-	int64_t fed = 0, have, t, t0 = d_now_ms(), waited = 0;
+	int64_t have, t;
 	ssize_t n;
-	int fd = -1, over, timed;
+	int over, timed = 0, waited = 0;
 
-	(void)w;
-	for (;;) {
-		pthread_mutex_lock(&d->mtx);
-		t = d_now_ms();
-		timed = 0;
-		while (ij->spooled == fed && ij->spool_over == 0 && !timed) {
-			if (!ij->streamed) {
-				pthread_cond_wait(&d->spool_cv, &d->mtx);
-				continue;
-			}
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_nsec += (long)D_STREAM_STALL_MS * 1000000L;
-			ts.tv_sec += ts.tv_nsec / 1000000000L;
-			ts.tv_nsec %= 1000000000L;
-			if (pthread_cond_timedwait(&d->spool_cv, &d->mtx, &ts) ==
-			    ETIMEDOUT && ij->spooled == fed &&
-			    ij->spool_over == 0)
-				timed = 1;
+	pthread_mutex_lock(&d->mtx);
+	t = d_now_ms();
+	while (ij->spooled == r->pos && ij->spool_over == 0 && !timed) {
+		waited = 1;
+		if (!ij->streamed) {
+			pthread_cond_wait(&d->spool_cv, &d->mtx);
+			continue;
 		}
-		have = ij->spooled;
-		over = ij->spool_over;
-		pthread_mutex_unlock(&d->mtx);
-		if (ij->streamed) {
-			if (timed) {
-				spool_cut(ij, "the link stalled");
-				break;
-			}
-			if (((waited += d_now_ms() - t) - D_STREAM_WAIT_MS) *
-			    100 > (d_now_ms() - t0) * D_STREAM_WAIT_PCT) {
-				spool_cut(ij, "the link is slower than the "
-				    "import");
-				break;
-			}
-		}
-		if (over < 0) {
-			/* Ended short, or the spool failed. */
-			if (ij->streamed)
-				spool_cut(ij, NULL);
-			break;
-		}
-		if (have == fed && over > 0)
-			break;
-		if (fd < 0 && (fd = open(ij->path, O_RDONLY | O_CLOEXEC)) < 0)
-			goto gone;
-		while (fed < have) {
-			n = pread(fd, buf, (size_t)(have - fed < (int64_t)
-			    sizeof(buf) ? have - fed : (int64_t)sizeof(buf)),
-			    (off_t)fed);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				goto gone;
-			/* The importer or stager failed early: it reads no more. */
-			if (util_write_all(ij->tee, buf, (size_t)n) != 0)
-				goto out;
-			fed += n;
-		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += (long)D_STREAM_STALL_MS * 1000000L;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		if (pthread_cond_timedwait(&d->spool_cv, &d->mtx, &ts) ==
+		    ETIMEDOUT && ij->spooled == r->pos && ij->spool_over == 0)
+			timed = 1;
 	}
-	goto out;
+	have = ij->spooled;
+	over = ij->spool_over;
+	pthread_mutex_unlock(&d->mtx);
+	if (ij->streamed && timed) {
+		spool_cut(ij, "the link stalled");
+		return (-1);
+	}
+	if (ij->streamed && waited &&
+	    ((r->waited += d_now_ms() - t) - D_STREAM_WAIT_MS) * 100 >
+	    (d_now_ms() - r->t0) * D_STREAM_WAIT_PCT) {
+		spool_cut(ij, "the link is slower than the import");
+		return (-1);
+	}
+	if (over < 0) {
+		/* Ended short, or the spool failed. */
+		if (ij->streamed)
+			spool_cut(ij, NULL);
+		else
+			pp_err(PP_EIO, "the package ended short");
+		return (-1);
+	}
+	if (have == r->pos)
+		return (0);	/* over > 0: the end */
+	if (r->fd < 0 && (r->fd = open(ij->path, O_RDONLY | O_CLOEXEC)) < 0)
+		goto gone;
+	if ((int64_t)len > have - r->pos)
+		len = (size_t)(have - r->pos);
+	while ((n = pread(r->fd, buf, len, (off_t)r->pos)) < 0 &&
+	    errno == EINTR)
+		;
+	if (n <= 0)
+		goto gone;
+	r->pos += n;
+	return (n);
 gone:
 	/* The spool cannot be read: the stream must not commit. */
 	if (ij->streamed)
 		spool_cut(ij, NULL);
-out:
-	if (ij->tee >= 0) {
-		close(ij->tee);
-		ij->tee = -1;
-	}
-	if (fd >= 0)
-		close(fd);
+	else
+		pp_errp(PP_EIO, "cannot read the spool %s", ij->path);
+	return (-1);
 }
 
-/* Importer thread: apply the package as the spooler feeds it. */
+/* Importer thread: apply the package as the spooler writes it. */
 static void
 stream_run(struct worker *w, struct job *j)
 {
 	struct imp_job *ij = j->arg;
+	struct spool_rd r = { .ij = ij, .fd = -1, .t0 = d_now_ms() };
+	struct util_src src = { .fd = -1, .read = spool_follow, .arg = &r };
 
-	if ((j->rc = bk_import(w->st, &ij->d->keys, ij->stream_rfd,
+	if ((j->rc = bk_import_src(w->st, &ij->d->keys, &src,
 	    &ij->res)) != 0) {
 		ij->code = pp_errcode();
 		snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
 	}
-	close(ij->stream_rfd);
-	ij->stream_rfd = -1;
+	if (r.fd >= 0)
+		close(r.fd);
 }
 
 /* Stager thread: seal a content package's new chunks as it comes. */
@@ -1037,13 +1080,15 @@ static void
 stage_run(struct worker *w, struct job *j)
 {
 	struct imp_job *ij = j->arg;
+	struct spool_rd r = { .ij = ij, .fd = -1, .t0 = d_now_ms() };
+	struct util_src src = { .fd = -1, .read = spool_follow, .arg = &r };
 
-	if ((j->rc = bk_prestage(w->st, &ij->d->keys, ij->stream_rfd,
+	if ((j->rc = bk_prestage_src(w->st, &ij->d->keys, &src,
 	    &ij->pre)) != 0)
 		dlog(LOG_INFO, "prestaging %s: %s",
 		    store_module_name(ij->module), pp_errmsg());
-	close(ij->stream_rfd);
-	ij->stream_rfd = -1;
+	if (r.fd >= 0)
+		close(r.fd);
 }
 
 /* Importer thread: import the spool file (with what was prestaged). */
@@ -1113,7 +1158,7 @@ imp_settle(struct daemon *d, struct imp_job *ij)
 	struct job fake = { 0 };
 	int cut;
 
-	if (ij->spool_rc == -2 || ij->feed_rc == -2 ||
+	if (ij->spool_rc == -2 ||
 	    ((ij->streamed || ij->staging) && ij->stream_rc == -2))
 		return;
 	pthread_mutex_lock(&d->mtx);
@@ -1154,15 +1199,6 @@ spool_done(struct daemon *d, struct job *j)
 }
 
 static void
-feed_done(struct daemon *d, struct job *j)
-{
-	struct imp_job *ij = j->arg;
-
-	ij->feed_rc = 0;
-	imp_settle(d, ij);
-}
-
-static void
 stream_done(struct daemon *d, struct job *j)
 {
 	struct imp_job *ij = j->arg;
@@ -1173,6 +1209,15 @@ stream_done(struct daemon *d, struct job *j)
 	snprintf(ij->stream_err, sizeof(ij->stream_err), "%.255s",
 	    j->err);
 	imp_settle(d, ij);
+}
+
+static void
+imp_job_free(struct imp_job *ij)
+{
+
+	evbuffer_free(ij->q);
+	evbuffer_free(ij->qb);
+	free(ij);
 }
 
 static void
@@ -1191,7 +1236,7 @@ imp_done(struct daemon *d, struct job *j)
 	if (d->ipkg != NULL && d->ipkg->job == ij)
 		d->ipkg->job = NULL;
 	if (j->rc == 1) {
-		free(ij);
+		imp_job_free(ij);
 		return;
 	}
 	pthread_mutex_lock(&d->mtx);
@@ -1238,74 +1283,68 @@ imp_done(struct daemon *d, struct job *j)
 	/* (Not when stopping: the job would never run; a later one will.) */
 	if (j->rc == 0 && !d->importer->stop)
 		worker_post(d->importer, job_new(ckpt_run, NULL, NULL));
-	free(ij);
+	imp_job_free(ij);
 	ops_check(d);
 }
 
-static void ipkg_write_cb(evutil_socket_t, short, void *);
-
-/* Close the pipe of ${ip} (the importer sees its end) and free it. */
+/* Close the queue of ${ip} (the spooler sees its end) and free it. */
 static void
 ipkg_free(struct daemon *d, struct in_pkg *ip)
 {
 
 	if (d->ipkg == ip)
 		d->ipkg = NULL;
-	if (ip->wev != NULL)
-		event_free(ip->wev);
-	if (ip->wfd >= 0)
-		close(ip->wfd);
-	if (ip->pending != NULL)
-		evbuffer_free(ip->pending);
+	if (ip->job != NULL) {
+		pthread_mutex_lock(&d->mtx);
+		ip->job->qclosed = 1;
+		pthread_cond_signal(&d->inq_cv);
+		pthread_mutex_unlock(&d->mtx);
+	}
 	free(ip);
 }
 
-/* Write what is pending to the pipe; pause or resume the link. */
-static void
-ipkg_flush(struct daemon *d, struct in_pkg *ip)
+/*
+ * Queue ${len} bytes of the package for the spooler; stop reading the link
+ * while the queue holds D_OUT_QUEUE (the spooler wakes the loop: inq_ev).
+ * Returns 0 or -1 (out of memory).
+ */
+static int
+ipkg_add(struct daemon *d, struct in_pkg *ip, const uint8_t *p, size_t len)
 {
+	struct imp_job *ij = ip->job;
+	int full, rc;
 
-	while (evbuffer_get_length(ip->pending) > 0)
-		if (evbuffer_write(ip->pending, ip->wfd) <= 0) {
-			/* The importer is gone (it failed): drop the rest. */
-			if (errno != EAGAIN && errno != EINTR)
-				evbuffer_drain(ip->pending,
-				    evbuffer_get_length(ip->pending));
-			break;
-		}
-	if (evbuffer_get_length(ip->pending) > 0) {
-		event_add(ip->wev, NULL);
-		if (evbuffer_get_length(ip->pending) > D_OUT_HIGH &&
-		    d->in != NULL && d->ipkg == ip)
-			bufferevent_disable(d->in->bev, EV_READ);
-		return;
-	}
-	event_del(ip->wev);
-	if (ip->closing) {
-		ipkg_free(d, ip);
-		return;
-	}
+	if (ij == NULL)
+		return (0);
+	pthread_mutex_lock(&d->mtx);
+	rc = evbuffer_add(ij->q, p, len);
+	if ((full = evbuffer_get_length(ij->q) >= D_OUT_QUEUE))
+		ij->qwait = 1;
+	pthread_cond_signal(&d->inq_cv);
+	pthread_mutex_unlock(&d->mtx);
+	if (full && d->in != NULL && d->in->bev != NULL)
+		bufferevent_disable(d->in->bev, EV_READ);
+	return (rc);
+}
+
+/* The spooler took a queue the link was paused for: read on. */
+void
+repl_inq_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
 	if (d->in != NULL && d->in->bev != NULL)
 		bufferevent_enable(d->in->bev, EV_READ);
 }
 
-static void
-ipkg_write_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct in_pkg *ip = arg;
-
-	(void)fd;
-	(void)what;
-	ipkg_flush(ip->d, ip);
-}
-
-/* A package starts: a pipe to a new import job. */
+/* A package starts: a queue to the spooler, and maybe a reader. */
 static struct in_pkg *
 ipkg_start(struct daemon *d, enum store_module m)
 {
 	struct in_pkg *ip;
 	struct imp_job *ij;
-	int p[2], t[2];
 
 	if ((ip = calloc(1, sizeof(*ip))) == NULL ||
 	    (ij = calloc(1, sizeof(*ij))) == NULL) {
@@ -1315,52 +1354,33 @@ ipkg_start(struct daemon *d, enum store_module m)
 	/* Its own name: the last one of a module may still be queued. */
 	if ((size_t)snprintf(ij->path, sizeof(ij->path), "%s/" D_SPOOL_PREFIX
 	    "%s.%u.ppkg", d->cfg.data, store_module_name(m), ++d->spools) >=
-	    sizeof(ij->path) || d_pipe(p) != 0) {
+	    sizeof(ij->path) || (ij->q = evbuffer_new()) == NULL ||
+	    (ij->qb = evbuffer_new()) == NULL) {
 		free(ip);
+		if (ij->q != NULL)
+			evbuffer_free(ij->q);
 		free(ij);
 		return (NULL);
 	}
-	evutil_make_socket_nonblocking(p[1]);
 	ip->d = d;
 	ip->module = m;
-	ip->wfd = p[1];
 	ip->job = ij;
-	if ((ip->pending = evbuffer_new()) == NULL ||
-	    (ip->wev = event_new(d->base, ip->wfd, EV_WRITE | EV_PERSIST,
-	    ipkg_write_cb, ip)) == NULL) {
-		close(p[0]);
-		ipkg_free(d, ip);
-		free(ij);
-		return (NULL);
-	}
 	ij->d = d;
 	ij->module = m;
-	ij->rfd = p[0];
 	ij->t0_ms = d_now_ms();
-	ij->tee = ij->stream_rfd = -1;
-	ij->spool_rc = ij->stream_rc = ij->feed_rc = -2;
+	ij->spool_rc = ij->stream_rc = -2;
 	/*
 	 * Streamed if the importer has nothing else to apply first; else a
 	 * content package's chunks are prestaged while it arrives.
 	 */
-	if ((d->imports == 0 || m == STORE_MOD_CONFCONTENT) &&
-	    d_pipe(t) == 0) {
-		ij->stream_rfd = t[0];
-		ij->tee = t[1];
-		if (d->imports == 0) {
-			ij->streamed = 1;
-			d->imports++;
-			worker_post(d->importer, job_new(stream_run,
-			    stream_done, ij));
-		} else {
-			ij->staging = 1;
-			worker_post(d->stager, job_new(stage_run, stream_done,
-			    ij));
-		}
-		worker_post(ij->streamed ? d->feeder : d->pfeeder,
-		    job_new(feed_run, feed_done, ij));
-	} else
-		ij->feed_rc = 0;	/* no feeder */
+	if (d->imports == 0) {
+		ij->streamed = 1;
+		d->imports++;
+		worker_post(d->importer, job_new(stream_run, stream_done, ij));
+	} else if (m == STORE_MOD_CONFCONTENT) {
+		ij->staging = 1;
+		worker_post(d->stager, job_new(stage_run, stream_done, ij));
+	}
 	d->ipkg = ip;
 	worker_post(d->spooler, job_new(spool_run, spool_done, ij));
 	return (ip);
@@ -1375,14 +1395,14 @@ ipkg_end(struct daemon *d, int end)
 	if (ip == NULL)
 		return;
 	pthread_mutex_lock(&d->mtx);
-	if (ip->job != NULL)
+	if (ip->job != NULL) {
 		ip->job->end = end;
+		if (!end)
+			evbuffer_drain(ip->job->q,
+			    evbuffer_get_length(ip->job->q));
+	}
 	pthread_mutex_unlock(&d->mtx);
-	d->ipkg = NULL;
-	ip->closing = 1;
-	if (!end)
-		evbuffer_drain(ip->pending, evbuffer_get_length(ip->pending));
-	ipkg_flush(d, ip);
+	ipkg_free(d, ip);
 }
 
 static void
@@ -1459,8 +1479,8 @@ repl_frame_in(struct daemon *d, struct link *l, int type, const uint8_t *p,
 		}
 		if (ip->module != p[0])
 			goto bad;
-		evbuffer_add(ip->pending, p + 1, len - 1);
-		ipkg_flush(d, ip);
+		if (ipkg_add(d, ip, p + 1, len - 1) != 0)
+			link_close(l, "out of memory");
 		return;
 	}
 	if (type == FR_HAVEQ && in_haveq(d, p, len) == 0)

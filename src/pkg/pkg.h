@@ -25,6 +25,9 @@
 #include "crypto_pk.h"
 #include "pp_limits.h"
 
+struct util_src;
+struct util_sink;
+
 #define PKG_MAGIC	"\x89PPKG\r\n\x1a"	/* 8 bytes */
 #define PKG_MAGIC_LEN	8
 #define PKG_VERSION	1
@@ -88,6 +91,11 @@ struct pkg_writer *pkg_writer_new(int fd, struct pkg_hdr *h,
     const uint8_t target_pub[static CRYPTO_X25519_LEN], EVP_PKEY *sign_key,
     int level);
 
+/* pkg_writer_new, writing to ${s} (copied). */
+struct pkg_writer *pkg_writer_new_sink(const struct util_sink *s,
+    struct pkg_hdr *h, const uint8_t target_pub[static CRYPTO_X25519_LEN],
+    EVP_PKEY *sign_key, int level);
+
 /* Append record ${type} with ${len} bytes of ${payload}.  Returns 0 or -1. */
 int pkg_writer_rec(struct pkg_writer *w, int type, const void *payload,
     size_t len);
@@ -124,6 +132,9 @@ void pkg_writer_free(struct pkg_writer *w);
  */
 int pkg_header_read(int fd, struct pkg_hdr *h);
 
+/* pkg_header_read from ${s}. */
+int pkg_header_read_src(const struct util_src *s, struct pkg_hdr *h);
+
 /* Parse a header from ${len} bytes at ${buf} (as pkg_header_read). */
 int pkg_header_parse(const uint8_t *buf, size_t len, struct pkg_hdr *h);
 
@@ -135,6 +146,11 @@ struct pkg_reader;
  * source's public key ${verify_key} (kept, not owned).  NULL on failure.
  */
 struct pkg_reader *pkg_reader_new(int fd, const struct pkg_hdr *h,
+    const uint8_t seal_priv[static CRYPTO_X25519_LEN], EVP_PKEY *verify_key);
+
+/* pkg_reader_new, reading from ${s} (copied). */
+struct pkg_reader *pkg_reader_new_src(const struct util_src *s,
+    const struct pkg_hdr *h,
     const uint8_t seal_priv[static CRYPTO_X25519_LEN], EVP_PKEY *verify_key);
 
 /* One record as the reader hands it out (valid until the next call). */

@@ -17,7 +17,7 @@
 #include "util.h"
 
 struct pkg_reader {
-	int fd;
+	struct util_src src;
 	struct pkg_hdr h;
 	EVP_PKEY *vk;
 	struct crypto_aead *aead;
@@ -42,11 +42,19 @@ struct pkg_reader {
 int
 pkg_header_read(int fd, struct pkg_hdr *h)
 {
+	struct util_src s = { .fd = fd };
+
+	return (pkg_header_read_src(&s, h));
+}
+
+int
+pkg_header_read_src(const struct util_src *s, struct pkg_hdr *h)
+{
 	uint8_t buf[PKG_HDR_MAX];
 	size_t hdrlen;
 	ssize_t n;
 
-	if ((n = util_read_full(fd, buf, PKG_HDR_PREFIX)) < 0)
+	if ((n = util_src_read_full(s, buf, PKG_HDR_PREFIX)) < 0)
 		return (-1);
 	if ((size_t)n < PKG_HDR_PREFIX) {
 		pp_err(PP_EINVAL, "not a poolpair package (%zd bytes)", n);
@@ -54,7 +62,7 @@ pkg_header_read(int fd, struct pkg_hdr *h)
 	}
 	if (pkg_header_prefix(buf, &hdrlen) != 0)
 		return (-1);
-	if ((n = util_read_full(fd, buf + PKG_HDR_PREFIX,
+	if ((n = util_src_read_full(s, buf + PKG_HDR_PREFIX,
 	    hdrlen - PKG_HDR_PREFIX)) < 0)
 		return (-1);
 	if ((size_t)n < hdrlen - PKG_HDR_PREFIX) {
@@ -68,6 +76,15 @@ struct pkg_reader *
 pkg_reader_new(int fd, const struct pkg_hdr *h,
     const uint8_t seal_priv[static CRYPTO_X25519_LEN], EVP_PKEY *verify_key)
 {
+	struct util_src s = { .fd = fd };
+
+	return (pkg_reader_new_src(&s, h, seal_priv, verify_key));
+}
+
+struct pkg_reader *
+pkg_reader_new_src(const struct util_src *s, const struct pkg_hdr *h,
+    const uint8_t seal_priv[static CRYPTO_X25519_LEN], EVP_PKEY *verify_key)
+{
 	struct pkg_reader *r;
 	uint8_t pub[CRYPTO_X25519_LEN], shared[CRYPTO_X25519_LEN];
 	uint8_t key[CRYPTO_KEY_LEN];
@@ -76,7 +93,7 @@ pkg_reader_new(int fd, const struct pkg_hdr *h,
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		goto nomem;
-	r->fd = fd;
+	r->src = *s;
 	r->h = *h;
 	r->vk = verify_key;
 	if ((r->in = malloc(h->frame_max + CRYPTO_TAG_LEN)) == NULL ||
@@ -155,7 +172,7 @@ trailer_check(struct pkg_reader *r, const uint8_t *p, size_t len)
 		    "by the source's identity key)");
 		return (-1);
 	}
-	if ((got = util_read_full(r->fd, &extra, 1)) < 0)
+	if ((got = util_src_read_full(&r->src, &extra, 1)) < 0)
 		return (-1);
 	if (got > 0) {
 		pp_err(PP_EINVAL, "package refused: bytes follow the final "
@@ -179,7 +196,7 @@ frame_read(struct pkg_reader *r)
 	size_t n, z;
 	ssize_t got;
 
-	if ((got = util_read_full(r->fd, word, 4)) < 0)
+	if ((got = util_src_read_full(&r->src, word, 4)) < 0)
 		return (-1);
 	if (got < 4)
 		goto truncated;
@@ -191,7 +208,7 @@ frame_read(struct pkg_reader *r)
 		    (unsigned)r->h.frame_max);
 		return (-1);
 	}
-	if ((got = util_read_full(r->fd, r->in, n + CRYPTO_TAG_LEN)) < 0)
+	if ((got = util_src_read_full(&r->src, r->in, n + CRYPTO_TAG_LEN)) < 0)
 		return (-1);
 	if ((size_t)got < n + CRYPTO_TAG_LEN)
 		goto truncated;

@@ -18,7 +18,7 @@
 #define PKG_PROBE	4096	/* bytes tried to tell incompressible chunks */
 
 struct pkg_writer {
-	int fd;
+	struct util_sink sink;
 	EVP_PKEY *sign_key;
 	int level;
 	int failed;
@@ -53,7 +53,7 @@ frame_write(struct pkg_writer *w, const uint8_t *pt, size_t len, int final)
 	pkg_nonce(w->prefix, w->frame_no++, nonce);
 	if (crypto_aead_seal_at(w->aead, nonce, aad, sizeof(aad), pt, len,
 	    w->out + 4) != 0 ||
-	    util_write_all(w->fd, w->out, 4 + len + CRYPTO_TAG_LEN) != 0)
+	    util_sink_write(&w->sink, w->out, 4 + len + CRYPTO_TAG_LEN) != 0)
 		return (-1);
 	w->st.bytes += 4 + len + CRYPTO_TAG_LEN;
 	return (0);
@@ -114,13 +114,23 @@ pkg_writer_new(int fd, struct pkg_hdr *h,
     const uint8_t target_pub[static CRYPTO_X25519_LEN], EVP_PKEY *sign_key,
     int level)
 {
+	struct util_sink s = { .fd = fd };
+
+	return (pkg_writer_new_sink(&s, h, target_pub, sign_key, level));
+}
+
+struct pkg_writer *
+pkg_writer_new_sink(const struct util_sink *s, struct pkg_hdr *h,
+    const uint8_t target_pub[static CRYPTO_X25519_LEN], EVP_PKEY *sign_key,
+    int level)
+{
 	struct pkg_writer *w;
 	uint8_t eph[CRYPTO_X25519_LEN], shared[CRYPTO_X25519_LEN];
 	uint8_t key[CRYPTO_KEY_LEN];
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		goto nomem;
-	w->fd = fd;
+	w->sink = *s;
 	w->sign_key = sign_key;
 	w->level = level;
 	w->frame_max = PKG_FRAME;
@@ -144,7 +154,7 @@ pkg_writer_new(int fd, struct pkg_hdr *h,
 	    pkg_header_encode(h) != 0 ||
 	    pkg_keys(h, shared, target_pub, key, w->prefix, w->hh) != 0 ||
 	    (w->aead = crypto_aead_new(key)) == NULL ||
-	    util_write_all(fd, h->raw, h->rawlen) != 0)
+	    util_sink_write(s, h->raw, h->rawlen) != 0)
 		goto err;
 	w->st.bytes = h->rawlen;
 	OPENSSL_cleanse(eph, sizeof(eph));

@@ -137,7 +137,6 @@ store_restore(struct daemon *d)
 	    (d->importer->st = store_open(data_dir)) == NULL)
 		fuzz_fail("cannot open the fuzz store again");
 	d->haver->st = d->stager->st = d->spooler->st = d->importer->st;
-	d->feeder->st = d->pfeeder->st = d->importer->st;
 	snprintf(path, sizeof(path), "%s/pool.db", data_dir);
 	if (stat(path, &clean_db) != 0)
 		fuzz_fail("no pool.db");
@@ -165,11 +164,14 @@ fuzz_daemon_new(void)
 	fuzz_env_config(dir, &d->cfg);
 	if (bk_keys_from_config(&d->cfg, &d->keys) != 0 ||
 	    (d->base = event_base_new()) == NULL ||
-	    (d->have_ev = event_new(d->base, -1, 0, repl_have_cb, d)) == NULL)
+	    (d->have_ev = event_new(d->base, -1, 0, repl_have_cb, d)) == NULL ||
+	    (d->inq_ev = event_new(d->base, -1, 0, repl_inq_cb, d)) == NULL)
 		fuzz_fail("cannot set up the daemon");
 	pthread_mutex_init(&d->mtx, NULL);
 	pthread_cond_init(&d->have_cv, NULL);
 	pthread_cond_init(&d->spool_cv, NULL);
+	pthread_cond_init(&d->out_cv, NULL);
+	pthread_cond_init(&d->inq_cv, NULL);
 	d->exporter = worker_fake(d, "exporter", NULL);
 	d->importer = worker_fake(d, "importer", NULL);
 	/*
@@ -181,8 +183,6 @@ fuzz_daemon_new(void)
 	d->haver = worker_fake(d, "haver", d->importer->st);
 	d->stager = worker_fake(d, "stager", d->importer->st);
 	d->spooler = worker_fake(d, "spooler", d->importer->st);
-	d->feeder = worker_fake(d, "feeder", d->importer->st);
-	d->pfeeder = worker_fake(d, "pfeeder", d->importer->st);
 	d->out.d = d;
 	d->stopping = 1;
 	d->started_ms = d_now_ms();
@@ -285,21 +285,19 @@ fuzz_daemon_settle(struct daemon *d)
 		peer_read(0);
 		peer_read(1);
 		/*
-		 * The spooler reads its pipe to the end: not while the
-		 * package is still coming (the loop would have to write it);
-		 * a feeder copies the spool to its end: not before the
-		 * spooler is done; a streaming import or a prestage reads the
-		 * feeder's tee to its end: not before the feeder is done (the
-		 * tee, at most one input, fits the pipe).
+		 * The spooler takes its queue to the end: not while the
+		 * package is still coming (the loop would have to add to it);
+		 * a streaming import or a prestage follows the spool to its
+		 * end: not before the spooler is done.  (The exporter's
+		 * queue, at most one package, is not bounded here: the
+		 * harness's packages are far under D_OUT_QUEUE.)
 		 */
 		if (!job_run_one(d->exporter) && !job_run_one(d->haver) &&
 		    (d->ipkg != NULL || (!job_run_one(d->spooler) &&
-		    !job_run_one(d->feeder) && !job_run_one(d->pfeeder) &&
 		    !job_run_one(d->importer) && !job_run_one(d->stager)))) {
 			(void)event_base_loop(d->base, EVLOOP_NONBLOCK);
 			if (d->exporter->q == NULL && d->haver->q == NULL &&
 			    (d->ipkg != NULL || (d->spooler->q == NULL &&
-			    d->feeder->q == NULL && d->pfeeder->q == NULL &&
 			    d->importer->q == NULL && d->stager->q == NULL)))
 				return;
 		}
@@ -343,7 +341,6 @@ fuzz_daemon_end(struct daemon *d)
 		fuzz_fail("a package is still open after the links went down");
 	if (d->exporter->q != NULL || d->importer->q != NULL ||
 	    d->haver->q != NULL || d->spooler->q != NULL ||
-	    d->feeder->q != NULL || d->pfeeder->q != NULL ||
 	    d->stager->q != NULL)
 		fuzz_fail("jobs still queued after settling");
 	d->have_state = HAVE_IDLE;
