@@ -25,6 +25,7 @@
 #include "err.h"
 #include "pkg.h"
 #include "store.h"
+#include "util.h"
 #include "store_int.h"	/* imp_new_max: the spill of a large import */
 #include "unit.h"
 #include "unit_store.h"
@@ -456,6 +457,136 @@ content_roundtrip_sends_what_lacks(void **state)
 	assert_int_equal(store_stats(f->b, &st), 0);
 	assert_int_equal(st.chunks, sa.chunks);
 	assert_int_equal(st.chunk_bytes, sa.chunk_bytes);
+	free(buf);
+}
+
+/*
+ * The daemon's way of moving a package: written to a function (its queue
+ * to the event loop), read from a function (the spool file as it grows),
+ * which hand over bytes in pieces of any size.
+ */
+struct dribble {
+	int fd;
+	off_t pos;
+	size_t piece;		/* bytes at most per call */
+	off_t fail_at;		/* -1: never; else fail (or end) here */
+	int end_instead;	/* at fail_at: 0 (the end), not -1 */
+	size_t calls;
+};
+
+static int
+dribble_write(void *arg, const void *buf, size_t len)
+{
+	struct dribble *d = arg;
+	const uint8_t *p = buf;
+	size_t n;
+
+	d->calls++;
+	while (len > 0) {
+		if (d->fail_at >= 0 && d->pos >= d->fail_at) {
+			pp_err(PP_EIO, "the sink failed");
+			return (-1);
+		}
+		n = len < d->piece ? len : d->piece;
+		assert_int_equal(pwrite(d->fd, p, n, d->pos), (ssize_t)n);
+		d->pos += (off_t)n;
+		p += n;
+		len -= n;
+	}
+	return (0);
+}
+
+static ssize_t
+dribble_read(void *arg, void *buf, size_t len)
+{
+	struct dribble *d = arg;
+	ssize_t n;
+
+	d->calls++;
+	if (d->fail_at >= 0 && d->pos >= d->fail_at) {
+		if (d->end_instead)
+			return (0);
+		pp_err(PP_EIO, "the source failed");
+		return (-1);
+	}
+	if (len > d->piece)
+		len = d->piece;
+	if ((n = pread(d->fd, buf, len, d->pos)) > 0)
+		d->pos += n;
+	return (n);
+}
+
+static void
+content_through_functions(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct bk_prestaged *ps;
+	struct bsnap before, after;
+	struct dribble dw = { .piece = 1000, .fail_at = -1 };
+	struct util_sink sink = { .fd = -1, .write = dribble_write, .arg = &dw };
+	struct bk_export_opts o = { .module = STORE_MOD_CONFCONTENT,
+	    .since = -1, .level = 3, .sink = &sink };
+	struct dribble dr = { .piece = 7, .fail_at = -1 };
+	struct util_src src = { .fd = -1, .read = dribble_read, .arg = &dr };
+	struct store *b2;
+	size_t len = 2 << 20, n;
+	uint8_t *buf = malloc(len), *pkg;
+
+	assert_non_null(buf);
+	unit_fill(buf, len, 23);
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
+	/* Written through the function, a thousand bytes at a time. */
+	dw.fd = memfile();
+	assert_int_equal(bk_export(f->a->st, &f->a2b, &o, -1, &er), 0);
+	assert_int_equal(dw.pos, (off_t)er.stats.bytes);
+	assert_true(dw.calls > 16);
+	pkg = slurp(dw.fd, &n);
+	/* A sink that fails: the export fails. */
+	dr.fd = dw.fd;
+	dw.fd = memfile();
+	dw.pos = 0;
+	dw.fail_at = (off_t)n / 2;
+	assert_int_equal(bk_export(f->a->st, &f->a2b, &o, -1, &er), -1);
+	assert_non_null(strstr(pp_errmsg(), "the sink failed"));
+	close(dw.fd);
+	/*
+	 * Read through functions: a source that fails half-way, one that
+	 * ends there (a truncated package), refused; B unchanged by either.
+	 */
+	bsnap(f, &before);
+	dr.fail_at = (off_t)n / 2;
+	assert_int_equal(bk_import_src(f->b, &f->b_in, &src, &ir), -1);
+	assert_non_null(strstr(pp_errmsg(), "the source failed"));
+	dr.pos = 0;
+	dr.end_instead = 1;
+	assert_int_equal(bk_import_src(f->b, &f->b_in, &src, &ir), -1);
+	assert_int_equal(pp_errcode(), PP_EINVAL);
+	assert_non_null(strstr(pp_errmsg(), "truncated"));
+	bsnap(f, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	/* Prestaged from a source seven bytes at a time, then imported. */
+	assert_non_null(b2 = store_open(f->bdir));
+	dr.pos = 0;
+	dr.fail_at = -1;
+	dr.calls = 0;
+	assert_int_equal(bk_prestage_src(b2, &f->b_in, &src, &ps), 0);
+	assert_non_null(ps);
+	assert_true(dr.calls > n / 7);
+	assert_int_equal(lseek(dr.fd, 0, SEEK_SET), 0);
+	if (bk_import_prestaged(f->b, &f->b_in, dr.fd, ps, &ir) != 0)
+		fail_msg("import: %s", pp_errmsg());
+	assert_int_equal(ir.noop, 0);
+	b_content_is(f, "deck.pdf", buf, len);
+	/* And streamed the same way: the same package is now a no-op. */
+	dr.pos = 0;
+	assert_int_equal(bk_import_src(f->b, &f->b_in, &src, &ir), 0);
+	assert_int_equal(ir.noop, 1);
+	store_close(b2);
+	close(dr.fd);
+	free(pkg);
 	free(buf);
 }
 
@@ -1490,6 +1621,7 @@ main(void)
 		T(content_prestaged),
 		T(content_prestaged_gone),
 		T(content_prestaged_held_since),
+		T(content_through_functions),
 		TS(content_roundtrip_sends_what_lacks),
 		TS(content_prestaged),
 		TS(content_prestaged_held_since),
