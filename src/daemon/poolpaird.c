@@ -177,6 +177,11 @@ d_start(struct daemon *d)
 	d->inq_ev = event_new(d->base, -1, 0, repl_inq_cb, d);
 	d->sigint = evsignal_new(d->base, SIGINT, signal_cb, d);
 	d->sigterm = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	if (d->tick == NULL || d->have_ev == NULL || d->inq_ev == NULL ||
+	    d->sigint == NULL || d->sigterm == NULL) {
+		pp_err(PP_EINTERNAL, "cannot set up the event loop's events");
+		return (3);
+	}
 	evtimer_add(d->tick, &tick);
 	evsignal_add(d->sigint, NULL);
 	evsignal_add(d->sigterm, NULL);
