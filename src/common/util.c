@@ -276,25 +276,26 @@ util_write_all(int fd, const void *buf, size_t len)
 	return (0);
 }
 
+/* util_src's read for a descriptor: read(2), again on EINTR. */
+static ssize_t
+fd_read(void *arg, void *buf, size_t len)
+{
+	const int *fd = arg;
+	ssize_t n;
+
+	while ((n = read(*fd, buf, len)) < 0 && errno == EINTR)
+		;
+	if (n < 0)
+		pp_errp(PP_EIO, "read");
+	return (n);
+}
+
 ssize_t
 util_read_full(int fd, void *buf, size_t len)
 {
-	uint8_t *p = buf;
-	size_t got = 0;
-	ssize_t n;
+	struct util_src s = { .fd = fd };
 
-	while (got < len) {
-		if ((n = read(fd, p + got, len - got)) < 0) {
-			if (errno == EINTR)
-				continue;
-			pp_errp(PP_EIO, "read");
-			return (-1);
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return ((ssize_t)got);
+	return (util_src_read_full(&s, buf, len));
 }
 
 ssize_t
@@ -303,11 +304,12 @@ util_src_read_full(const struct util_src *s, void *buf, size_t len)
 	uint8_t *p = buf;
 	size_t got = 0;
 	ssize_t n;
+	int fd = s->fd;
 
-	if (s->read == NULL)
-		return (util_read_full(s->fd, buf, len));
 	while (got < len) {
-		if ((n = s->read(s->arg, p + got, len - got)) < 0)
+		n = s->read != NULL ? s->read(s->arg, p + got, len - got) :
+		    fd_read(&fd, p + got, len - got);
+		if (n < 0)
 			return (-1);
 		if (n == 0)
 			break;
