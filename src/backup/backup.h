@@ -63,8 +63,8 @@ struct bk_export_result {
 };
 
 /*
- * Write the package of ${o} from ${st} to ${fd} (or ${o}->sink), sealed to the partner of
- * ${k} and signed by this pool.  With ${o}->ask, the content records are
+ * Write the package of ${o} from ${st} to ${fd} (or to ${o}->sink), sealed
+ * to the partner of ${k} and signed by this pool.  With ${o}->ask, the content records are
  * walked once first (same read transaction) to collect their chunk ids and
  * ask the target which it holds; those are not sent.  An incremental export
  * whose ${since} the journal no longer reaches becomes a snapshot.  Fills ${res}.  Returns 0
@@ -93,7 +93,10 @@ struct bk_import_result {
 int bk_import(struct store *st, const struct bk_keys *k, int fd,
     struct bk_import_result *res);
 
-/* bk_import from ${s}. */
+/*
+ * bk_import, and bk_prestage below, reading from ${s}, which need not be
+ * seekable (the daemon reads a spool file as it grows).
+ */
 int bk_import_src(struct store *st, const struct bk_keys *k,
     const struct util_src *s, struct bk_import_result *res);
 

@@ -98,8 +98,8 @@ ssize_t util_read_full(int fd, void *buf, size_t len);
  * Where a package's bytes come from or go: read(2) or write(2) on ${fd};
  * or, with ${read} (${write}) set, that function with ${arg}: it returns
  * the count read, at least 1 (0 at the end), or -1 with the error
- * recorded (0, or -1 with the error recorded).  The daemon uses the functions to
- * hand bytes between its threads without a pipe's two copies.
+ * recorded (0, or -1 with the error recorded).  The daemon uses the
+ * functions to hand bytes between its threads without a pipe's copies.
  */
 struct util_src {
 	int fd;

@@ -71,8 +71,8 @@ struct imp_job {
 	struct daemon *d;
 	enum store_module module;
 	/*
-	 * The loop moves each DATA frame's bytes into q (no copy) and the
-	 * spooler takes them all at once (under d->mtx): no pipe.  Past
+	 * The loop adds each DATA frame's bytes to q and the spooler moves
+	 * all of them out at once (under d->mtx): no pipe.  Past
 	 * D_OUT_QUEUE the loop stops reading the link (qwait) until the
 	 * spooler has taken them (inq_ev).
 	 */

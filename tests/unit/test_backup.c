@@ -525,7 +525,8 @@ content_through_functions(void **state)
 	struct bk_prestaged *ps;
 	struct bsnap before, after;
 	struct dribble dw = { .piece = 1000, .fail_at = -1 };
-	struct util_sink sink = { .fd = -1, .write = dribble_write, .arg = &dw };
+	struct util_sink sink = { .fd = -1, .write = dribble_write,
+	    .arg = &dw };
 	struct bk_export_opts o = { .module = STORE_MOD_CONFCONTENT,
 	    .since = -1, .level = 3, .sink = &sink };
 	struct dribble dr = { .piece = 7, .fail_at = -1 };
