@@ -212,13 +212,19 @@ while [ $left -gt 0 ]; do
 done
 rm -f "$work/cu.pptx"
 sync
+cpu_a0=$(cpu_s "$apid")
 t0=$(ms)
 pp_start b "$work/b2.log"
 bpid=$dpid
 bench_synced "$work/a.conf" 600 0.05
 cu_s=$(secs "$t0" "$(ms)")
+# The CPU both daemons spent on it (A's since B's start, B's in all):
+# unlike MB/s, not raised or lowered by how busy the cores were.
+cu_cpu_a=$(awk -v a="$cpu_a0" -v b="$(cpu_s "$apid")" 'BEGIN { printf "%.2f", b - a }')
+cu_cpu_b=$(cpu_s "$bpid")
 cu_mbs=$(awk -v m="$CM" -v s="$cu_s" 'BEGIN { printf "%.0f", m * 1.048576 / s }')
-echo "  $CM MiB ($i items) caught up in $cu_s s: $cu_mbs MB/s"
+cu_nsb=$(awk -v m="$CM" -v a="$cu_cpu_a" -v b="$cu_cpu_b" 'BEGIN { printf "%.1f", (a + b) * 1e9 / (m * 1048576) }')
+echo "  $CM MiB ($i items) caught up in $cu_s s: $cu_mbs MB/s; CPU A $cu_cpu_a s, B $cu_cpu_b s: $cu_nsb ns a byte"
 
 echo "compare: the machine's limits"
 head -c 268435456 /dev/urandom >"$work/rand"
@@ -239,17 +245,24 @@ zst=$(zstd -b1 -B16K "$work/rand" 2>&1 | tr '\r' '\n' | grep 'MB/s' | tail -n 1 
 # once (against its chunk id), on the machine's cores; and written once at
 # B with fdatasync.  The bound is the slower of that CPU work and the disk.
 cpu_mbs=$(echo "$aes $sha" | awk -v n="$(nproc)" '{ printf "%.0f", n / (6 / $1 + 1 / $3) }')
+# The same passes as CPU time per byte (all cores' work, summed).
+cpu_nsb=$(echo "$aes $sha" | awk '{ printf "%.1f", 1000 * (6 / $1 + 1 / $3) }')
 bound=$(awk -v c="$cpu_mbs" -v d="$dd_mbs" 'BEGIN { printf "%.0f", (c < d ? c : d) }')
 echo "  pipeline bound: $bound MB/s (CPU $cpu_mbs MB/s, disk $dd_mbs MB/s); content: $cu_mbs MB/s on its own, $c_mbs MB/s in the full sync"
 rm -f "$work/rand"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }'; }
 csv="$res/compare-$MODE.csv"
-hdr="date,mode,store_bytes,rsync_full_s,rsync_full_bytes,pp_full_s,pp_full_bytes,rsync_inc_s,rsync_inc_bytes,pp_inc_s,pp_inc_bytes,rss_poolpaird_a,rss_poolpaird_b,rss_rsync,content_mbs,bound_mbs,disk_mbs,cpu_mbs,rsync_full_sync_s,rsync_full_trials,pp_full_trials,catchup_mib,catchup_s,catchup_mbs"
-# A file with other columns is kept aside, not appended to.
+hdr0="date,mode,store_bytes,rsync_full_s,rsync_full_bytes,pp_full_s,pp_full_bytes,rsync_inc_s,rsync_inc_bytes,pp_inc_s,pp_inc_bytes,rss_poolpaird_a,rss_poolpaird_b,rss_rsync,content_mbs,bound_mbs,disk_mbs,cpu_mbs,rsync_full_sync_s,rsync_full_trials,pp_full_trials,catchup_mib,catchup_s,catchup_mbs"
+hdr="$hdr0,catchup_cpu_a_s,catchup_cpu_b_s,catchup_ns_per_byte,bound_ns_per_byte"
+# Rows of before the CPU columns get them empty; a file with other
+# columns is kept aside, not appended to.
+if [ -f "$csv" ] && [ "$(head -n 1 "$csv")" = "$hdr0" ]; then
+	sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv"
+fi
 [ -f "$csv" ] && [ "$(head -n 1 "$csv")" != "$hdr" ] && mv "$csv" "$csv.$(date -u +%Y%m%d%H%M).old"
 [ -f "$csv" ] || echo "$hdr" >"$csv"
-echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss,$c_mbs,$bound,$dd_mbs,$cpu_mbs,$rf_sync,$rf_all,$pf_all,$CM,$cu_s,$cu_mbs" >>"$csv"
+echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss,$c_mbs,$bound,$dd_mbs,$cpu_mbs,$rf_sync,$rf_all,$pf_all,$CM,$cu_s,$cu_mbs,$cu_cpu_a,$cu_cpu_b,$cu_nsb,$cpu_nsb" >>"$csv"
 machine=$(machine)
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 frag="$work/frag.md"
@@ -266,6 +279,7 @@ frag="$work/frag.md"
 	echo "| incremental, bytes on the wire | $pi_b | $ri_b | | $(ratio "$ri_b" "$pi_b") fewer |"
 	echo "| peak RSS | poolpaird $rss_a / $rss_b MiB | rsync, sqlite3 $rf_rss MiB | | |"
 	echo "| content throughput on its own (catch-up of $CM MiB) | $cu_mbs MB/s | | $bound MB/s pipeline bound | $(ratio "$bound" "$cu_mbs") of the bound (target: within 2x) |"
+	echo "| the same catch-up: CPU of both daemons per byte (A $cu_cpu_a s, B $cu_cpu_b s) | $cu_nsb ns | | $cpu_nsb ns (the bound's cipher and hash passes) | $(ratio "$cu_nsb" "$cpu_nsb") of the bound's CPU |"
 	echo "| content throughput in the full sync (beside the userdata import) | $c_mbs MB/s | | $bound MB/s | $(ratio "$bound" "$c_mbs") of the bound |"
 	echo "| disk write with fdatasync (256 MiB) | | | $dd_lim | |"
 	echo "| AES-256-GCM, SHA-256, zstd -1 (16 KiB) | | | $aes, $sha, $zst | |"

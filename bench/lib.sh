@@ -9,6 +9,8 @@ port() {
 # ms: milliseconds since the epoch; secs T0 T1: seconds between two ms.
 ms() { date +%s%3N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1000 }'; }
+# cpu_s PID: the CPU seconds (user and system, all threads) PID has used.
+cpu_s() { awk -v t="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; }
 
 # machine: one line about this machine.
 machine() {
