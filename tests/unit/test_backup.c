@@ -776,6 +776,72 @@ b_live_agrees(struct fx *f)
 }
 
 /*
+ * A package that carries a chunk twice (the exporter never sends one,
+ * but the package format allows it) imports whole, the chunk stored once,
+ * whether the import keeps its new chunks in memory or has spilled them.
+ */
+static void
+content_chunk_twice(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct store_stats sa, sb;
+	struct pkg_hdr h;
+	struct pkg_reader *r;
+	struct pkg_writer *w;
+	struct pkg_rec pr;
+	size_t len = 1 << 20;
+	uint8_t *buf = malloc(len);
+	int fd, fd2, n, nchunk = 0;
+
+	assert_non_null(buf);
+	unit_fill(buf, len, 31);
+	put_bytes(f->a->st, f->a->conf, "deck.pdf", buf, len);
+	ship(f, STORE_MOD_USERDATA, -1, &er, &ir);
+	fd = export_fd(f->a->st, &f->a2b, STORE_MOD_CONFCONTENT, -1, NULL,
+	    NULL, &er);
+	/* The same package again, A's first chunk written twice. */
+	assert_int_equal(pkg_header_read(fd, &h), 0);
+	assert_non_null(r = pkg_reader_new(fd, &h, f->b_in.seal_priv,
+	    f->b_in.partner_pub));
+	fd2 = memfile();
+	h.created_ms = 0;
+	assert_non_null(w = pkg_writer_new(fd2, &h, f->kb.seal_pub, f->ka.id,
+	    3));
+	while ((n = pkg_reader_next(r, &pr)) == 1) {
+		if (pr.type != PKG_R_CHUNK) {
+			assert_int_equal(pkg_writer_rec(w, pr.type, pr.p,
+			    pr.len), 0);
+			continue;
+		}
+		assert_int_equal(pkg_writer_chunk(w, pr.chunk_id, pr.p,
+		    pr.len), 0);
+		/* The 20th: past the 8 a spilling import keeps in memory. */
+		if (++nchunk == 20)
+			assert_int_equal(pkg_writer_chunk(w, pr.chunk_id, pr.p,
+			    pr.len), 0);
+	}
+	assert_int_equal(n, 0);
+	assert_int_equal(pkg_writer_finish(w), 0);
+	pkg_writer_free(w);
+	pkg_reader_free(r);
+	close(fd);
+	assert_true(nchunk > 20);
+	if (import_fd(f, fd2, &ir) != 0)
+		fail_msg("import: %s", pp_errmsg());
+	assert_int_equal(ir.stats.chunks, er.stats.chunks + 1);
+	close(fd2);
+	b_content_is(f, "deck.pdf", buf, len);
+	b_live_agrees(f);
+	assert_int_equal(store_stats(f->a->st, &sa), 0);
+	assert_int_equal(store_stats(f->b, &sb), 0);
+	assert_int_equal(sb.chunks, sa.chunks);
+	assert_int_equal(sb.chunk_bytes, sa.chunk_bytes);
+	free(buf);
+}
+
+/*
  * A chunk the store did not hold when the package was prestaged but holds
  * by the import (B stored the same bytes meanwhile): the import takes the
  * chunk B holds, the staged copy is dead bytes, and each chunk is counted
@@ -1626,6 +1692,8 @@ main(void)
 		TS(content_roundtrip_sends_what_lacks),
 		TS(content_prestaged),
 		TS(content_prestaged_held_since),
+		T(content_chunk_twice),
+		TS(content_chunk_twice),
 		TS(content_delta_edit),
 		T(content_delta_edit),
 		T(content_delta_refused),
