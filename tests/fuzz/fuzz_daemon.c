@@ -288,9 +288,9 @@ fuzz_daemon_settle(struct daemon *d)
 		 * The spooler takes its queue to the end: not while the
 		 * package is still coming (the loop would have to add to it);
 		 * a streaming import or a prestage follows the spool to its
-		 * end: not before the spooler is done.  (The exporter's
-		 * queue, at most one package, is not bounded here: the
-		 * harness's packages are far under D_OUT_QUEUE.)
+		 * end: not before the spooler is done.  (The exporter
+		 * would wait for the loop once D_OUT_QUEUE is queued: the
+		 * harness's packages are far smaller.)
 		 */
 		if (!job_run_one(d->exporter) && !job_run_one(d->haver) &&
 		    (d->ipkg != NULL || (!job_run_one(d->spooler) &&
