@@ -76,12 +76,8 @@ chunk_refs_add(struct store *st, const uint8_t *id, int64_t delta)
 	int64_t pack = 0, len = 0;
 	int r;
 
-	if ((s = db_stmt(st, "UPDATE chunks SET refs = refs + ?"
-	    " WHERE id = ?")) == NULL)
-		return (-1);
-	sqlite3_bind_int64(s, 1, delta);
-	sqlite3_bind_blob(s, 2, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	if (db_done(st, s, "chunk reference") != 0)
+	if (db_id_add(st, "UPDATE chunks SET refs = refs + ? WHERE id = ?",
+	    id, delta, "chunk reference") < 0)
 		return (-1);
 	if (delta > 0)
 		return (0);

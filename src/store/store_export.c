@@ -491,18 +491,9 @@ store_chunk_read(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN],
 int
 store_chunk_has(struct store *st, const uint8_t id[static CRYPTO_HASH_LEN])
 {
-	sqlite3_stmt *s;
-	int r;
 
-	if ((s = db_stmt(st, "SELECT 1 FROM chunks WHERE id = ?")) == NULL)
-		return (-1);
-	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	r = sqlite3_step(s);
-	/* Reset at once: an open statement would pin a read snapshot. */
-	sqlite3_reset(s);
-	if (r != SQLITE_ROW && r != SQLITE_DONE)
-		return (db_fail(st, "chunk lookup"));
-	return (r == SQLITE_ROW);
+	return (db_has_id(st, "SELECT 1 FROM chunks WHERE id = ?", id,
+	    "chunk lookup"));
 }
 
 int

@@ -568,32 +568,17 @@ imp_spill_add(struct store *st, const uint8_t *id, int64_t size, int64_t off,
 static int
 imp_spill_ref(struct store *st, const uint8_t *id, int64_t delta)
 {
-	sqlite3_stmt *s;
-
-	int r;
+	int n;
 
 	if (!st->imp_spilled)
 		return (0);
-	if (delta == 0) {
-		/* A lookup, not a write of the row. */
-		if ((s = db_stmt(st, "SELECT 1 FROM temp.imp_spill"
-		    " WHERE id = ?")) == NULL)
-			return (-1);
-		sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-		r = sqlite3_step(s);
-		sqlite3_reset(s);
-		if (r != SQLITE_ROW && r != SQLITE_DONE)
-			return (db_fail(st, "import"));
-		return (r == SQLITE_ROW);
-	}
-	if ((s = db_stmt(st, "UPDATE temp.imp_spill SET refs = refs + ?"
-	    " WHERE id = ?")) == NULL)
+	if (delta == 0)		/* a lookup, not a write of the row */
+		return (db_has_id(st, "SELECT 1 FROM temp.imp_spill"
+		    " WHERE id = ?", id, "import"));
+	if ((n = db_id_add(st, "UPDATE temp.imp_spill SET refs = refs + ?"
+	    " WHERE id = ?", id, delta, "import")) < 0)
 		return (-1);
-	sqlite3_bind_int64(s, 1, delta);
-	sqlite3_bind_blob(s, 2, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
-	if (db_done(st, s, "import") != 0)
-		return (-1);
-	return (sqlite3_changes(st->db) > 0);
+	return (n > 0);
 }
 
 int

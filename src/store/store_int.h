@@ -192,6 +192,20 @@ int db_fail(struct store *st, const char *what);
 /* Step ${s} expecting SQLITE_DONE.  Returns 0, or -1 (db_fail). */
 int db_done(struct store *st, sqlite3_stmt *s, const char *what);
 
+/*
+ * Does ${sql} (a SELECT with one parameter, a 32-byte id) give a row for
+ * ${id}?  1 or 0, or -1 (db_fail with ${what}).
+ */
+int db_has_id(struct store *st, const char *sql, const uint8_t *id,
+    const char *what);
+
+/*
+ * Run ${sql} (an UPDATE whose parameters are ${delta}, then a 32-byte id)
+ * for ${id}: the rows it changed, or -1 (db_fail with ${what}).
+ */
+int db_id_add(struct store *st, const char *sql, const uint8_t *id,
+    int64_t delta, const char *what);
+
 /* Bind helpers: text (NULL binds ""), int64, blob.  Return 0 or -1. */
 int db_bind_text(sqlite3_stmt *s, int i, const char *v);
 

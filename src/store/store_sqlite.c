@@ -77,6 +77,39 @@ db_done(struct store *st, sqlite3_stmt *s, const char *what)
 }
 
 int
+db_has_id(struct store *st, const char *sql, const uint8_t *id,
+    const char *what)
+{
+	sqlite3_stmt *s;
+	int r;
+
+	if ((s = db_stmt(st, sql)) == NULL)
+		return (-1);
+	sqlite3_bind_blob(s, 1, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	r = sqlite3_step(s);
+	/* Reset at once: an open statement would pin a read snapshot. */
+	sqlite3_reset(s);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return (db_fail(st, what));
+	return (r == SQLITE_ROW);
+}
+
+int
+db_id_add(struct store *st, const char *sql, const uint8_t *id,
+    int64_t delta, const char *what)
+{
+	sqlite3_stmt *s;
+
+	if ((s = db_stmt(st, sql)) == NULL)
+		return (-1);
+	sqlite3_bind_int64(s, 1, delta);
+	sqlite3_bind_blob(s, 2, id, CRYPTO_HASH_LEN, SQLITE_STATIC);
+	if (db_done(st, s, what) != 0)
+		return (-1);
+	return (sqlite3_changes(st->db));
+}
+
+int
 db_bind_text(sqlite3_stmt *s, int i, const char *v)
 {
 
