@@ -39,6 +39,7 @@ struct opts {
 	long users, contacts, settings, confs, content_mb, batch, cbatch;
 	long item_mb;		/* 0: items of 1 to 8 MiB */
 	long threads;		/* content put by this many threads */
+	int noqueue;		/* one thread: store_content_put, no queue */
 	int compressible_pct;
 	unsigned long long seed;
 };
@@ -276,14 +277,27 @@ struct puts {
 	pthread_mutex_t mtx;
 };
 
+#define PPTX_MIME "application/vnd.openxmlformats-officedocument." \
+	"presentationml.presentation"
+
 static void
 put_one(struct store *st, const struct item *it)
 {
 
 	if (lseek(it->fd, 0, SEEK_SET) != 0 ||
 	    store_content_put(st, it->conf, it->name, STORE_KIND_PRESENTATION,
-	    "application/vnd.openxmlformats-officedocument.presentationml."
-	    "presentation", it->fd, NULL) != 0)
+	    PPTX_MIME, it->fd, NULL) != 0)
+		die("content put");
+}
+
+/* A put queue's report: a refusal ends the run. */
+static void
+put_done(void *user, int rc, const struct store_content *c)
+{
+
+	(void)user;
+	(void)c;
+	if (rc != 0)
 		die("content put");
 }
 
@@ -322,6 +336,7 @@ gen_content(struct store *st, const struct opts *o,
     char (*ids)[PP_CONF_ID_LEN + 1], long long *bytes, long *items)
 {
 	struct puts ps = { o, NULL, 0, 0, PTHREAD_MUTEX_INITIALIZER };
+	struct store_putq *q;
 	pthread_t th[PUT_THREADS_MAX];
 	unsigned char *buf;
 	size_t bufsize, cap = 0;
@@ -365,7 +380,20 @@ gen_content(struct store *st, const struct opts *o,
 	free(buf);
 	*items = ps.n;
 	t = now_s();
-	if (o->threads <= 1) {
+	if (o->threads <= 1 && o->cbatch <= 1 && !o->noqueue) {
+		/* One upload at a time, through a put queue. */
+		if ((q = store_putq_new(st, put_done)) == NULL)
+			die("put queue");
+		for (i = 0; i < ps.n; i++)
+			if (lseek(ps.it[i].fd, 0, SEEK_SET) != 0 ||
+			    store_putq_put(q, ps.it[i].conf, ps.it[i].name,
+			    STORE_KIND_PRESENTATION, PPTX_MIME, ps.it[i].fd,
+			    NULL) != 0)
+				die("content put");
+		if (store_putq_finish(q) != 0)
+			die("content put");
+		store_putq_free(q);
+	} else if (o->threads <= 1) {
 		for (i = 0; i < ps.n; i++) {
 			if (o->cbatch > 1 && i % o->cbatch == 0 &&
 			    store_begin(st) != 0)
@@ -399,7 +427,7 @@ usage(void)
 	    "[--content-mb S] [--compressible-pct P]\n"
 	    "       [--batch B] [--content-batch N] [--item-mb M] [--seed X] "
 	    "[--csv FILE]\n"
-	    "       [--put-threads T]\n");
+	    "       [--put-threads T] [--no-queue]\n");
 	exit(2);
 }
 
@@ -425,7 +453,7 @@ parse(int argc, char **argv, struct opts *o)
 		{ "compressible-pct", 1, NULL, 'z' }, { "batch", 1, NULL, 'b' },
 		{ "seed", 1, NULL, 'x' }, { "csv", 1, NULL, 'o' },
 		{ "content-batch", 1, NULL, 'n' }, { "item-mb", 1, NULL, 'i' },
-		{ "put-threads", 1, NULL, 't' },
+		{ "put-threads", 1, NULL, 't' }, { "no-queue", 0, NULL, 'q' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int ch;
@@ -450,6 +478,7 @@ parse(int argc, char **argv, struct opts *o)
 		case 'n': o->cbatch = num(optarg); break;
 		case 'i': o->item_mb = num(optarg); break;
 		case 't': o->threads = num(optarg); break;
+		case 'q': o->noqueue = 1; break;
 		default: usage();
 		}
 	}

@@ -76,9 +76,9 @@ err:
 
 /*
  * Several files in one put: each is its own item and its own transaction,
- * stored by up to PUT_JOBS_MAX threads at once, each with a store handle of
- * its own (one upload's syncs and commit overlap the next one's reading,
- * chunking and sealing).
+ * stored by up to PUT_JOBS_MAX threads at once, each with a store handle and
+ * a put queue of its own (store_putq.c: one file's sync and commit overlap
+ * the reading, chunking and sealing of the job's next).
  */
 #define PUT_FILES_MAX	64
 #define PUT_JOBS_MAX	8
@@ -92,6 +92,7 @@ struct put_file {
 	struct store_content ct;
 	enum pp_err code;		/* done -1: the error */
 	char err[512];
+	struct put_run *run;
 };
 
 struct put_run {
@@ -101,39 +102,65 @@ struct put_run {
 	struct put_file *f;
 	size_t n, next;			/* under mtx */
 	int stop;			/* under mtx: one failed, start no more */
+	enum pp_err qcode;		/* under mtx: a job could not start */
+	char qerr[512];
 	pthread_mutex_t mtx;
 };
 
-/* Put the run's files in turn on ${st}, until none is left or one fails. */
+/* A put queue's report of file ${user}. */
+static void
+put_report(void *user, int rc, const struct store_content *ct)
+{
+	struct put_file *f = user;
+
+	if (rc == 0)
+		f->ct = *ct;
+	else {
+		/* pp_err is per thread: keep it for the main one. */
+		f->code = pp_errcode();
+		snprintf(f->err, sizeof(f->err), "%s", pp_errmsg());
+		pthread_mutex_lock(&f->run->mtx);
+		f->run->stop = 1;
+		pthread_mutex_unlock(&f->run->mtx);
+	}
+	f->done = rc == 0 ? 1 : -1;
+}
+
+/*
+ * Put the run's files in turn through a put queue on ${st} (one file's
+ * commit overlaps the next one's reading), until none is left or one fails.
+ */
 static void
 put_files(struct put_run *r, struct store *st)
 {
+	struct store_putq *q;
 	struct put_file *f;
 	size_t i;
-	int rc;
 
+	if ((q = store_putq_new(st, put_report)) == NULL) {
+		pthread_mutex_lock(&r->mtx);
+		if (r->qerr[0] == '\0') {
+			r->qcode = pp_errcode();
+			snprintf(r->qerr, sizeof(r->qerr), "%s", pp_errmsg());
+		}
+		pthread_mutex_unlock(&r->mtx);
+		return;
+	}
 	for (;;) {
 		pthread_mutex_lock(&r->mtx);
 		i = r->next;
 		if (r->stop || i >= r->n) {
 			pthread_mutex_unlock(&r->mtx);
-			return;
+			break;
 		}
 		r->next++;
 		pthread_mutex_unlock(&r->mtx);
 		f = &r->f[i];
-		rc = store_content_put(st, r->conf, f->name, r->kind, f->mime,
-		    f->fd, &f->ct);
-		if (rc != 0) {
-			/* pp_err is per thread: keep it for the main one. */
-			f->code = pp_errcode();
-			snprintf(f->err, sizeof(f->err), "%s", pp_errmsg());
-			pthread_mutex_lock(&r->mtx);
-			r->stop = 1;
-			pthread_mutex_unlock(&r->mtx);
-		}
-		f->done = rc == 0 ? 1 : -1;
+		(void)store_putq_put(q, r->conf, f->name, r->kind, f->mime,
+		    f->fd, f);
 	}
+	(void)store_putq_finish(q);
+	store_putq_free(q);
 }
 
 static void *
@@ -202,6 +229,7 @@ content_put(struct cli *c, int argc, char **argv)
 	for (i = 0; i < r.n; i++) {
 		files[i].fd = -1;
 		files[i].path = pos[1 + i];
+		files[i].run = &r;
 		if (strcmp(pos[1 + i], "-") == 0 && r.n > 1)
 			return (cli_usage(c, "'-' (standard input) must be the "
 			    "only FILE"));
@@ -262,6 +290,14 @@ content_put(struct cli *c, int argc, char **argv)
 			    r.n);
 		rc = cli_fail(c);
 		break;
+	}
+	/* No job could start a put queue: nothing was tried. */
+	if (rc == EXIT_OK && stored < r.n) {
+		if (r.qerr[0] != '\0')
+			pp_err(r.qcode, "%s", r.qerr);
+		else
+			pp_err(PP_EINTERNAL, "the puts did not run");
+		rc = cli_fail(c);
 	}
 out:
 	for (i = 0; i < r.n; i++)

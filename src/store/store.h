@@ -294,6 +294,31 @@ int store_content_put(struct store *st, const char *conf, const char *name,
     struct store_content *out);
 
 /*
+ * A put queue (store_putq.c): content puts by one caller, one after another,
+ * each as store_content_put (its own transaction, durable before it is
+ * reported), but with one item's sync and commit (on a handle and a thread
+ * of the queue's own) overlapping the reading, chunking and sealing of the
+ * next on ${st}.  store_putq_put reads ${fd} to its end and hands the item
+ * over; each item's result comes to ${cb} on the caller's thread, in the
+ * order of the puts, from a later store_putq_put or from store_putq_finish:
+ * rc 0 and ${c} (as store_content_put's ${out}), or rc -1, ${c} NULL and
+ * pp_err set.  store_putq_put returns -1 if the item was refused before it
+ * was handed over (it was reported already), else 0.  store_putq_finish
+ * waits for the last commit and reports it; it returns 0 if every item
+ * since the last finish was stored, else -1 with the first refusal's error.
+ * No transaction may be open on ${st} (store_begin).  store_putq_free
+ * waits for a commit under way; an item it finished but nobody reported
+ * is dropped from the reports, not from the store.
+ */
+struct store_putq;
+typedef void store_putq_cb(void *user, int rc, const struct store_content *c);
+struct store_putq *store_putq_new(struct store *st, store_putq_cb *cb);
+int store_putq_put(struct store_putq *q, const char *conf, const char *name,
+    enum store_kind kind, const char *mime, int fd, void *user);
+int store_putq_finish(struct store_putq *q);
+void store_putq_free(struct store_putq *q);
+
+/*
  * Write the bytes of item ${name} of ${conf} to ${fd}, checking every chunk
  * (authentication and SHA-256) and the whole.  On failure part of the item
  * may have been written: write to a temporary file and rename it.

@@ -412,7 +412,7 @@ content_room(struct store *st, const char *conf)
 }
 
 /* The metadata transaction of a put: chunks, item row, old chunks. */
-static int
+int
 content_put_commit(struct store *st, struct store_content *c,
     struct upload *u)
 {
@@ -444,15 +444,14 @@ out:
 }
 
 int
-store_content_put(struct store *st, const char *conf, const char *name,
-    enum store_kind kind, const char *mime, int fd, struct store_content *out)
+content_put_read(struct store *st, const char *conf, const char *name,
+    enum store_kind kind, const char *mime, int fd, struct store_content *c,
+    struct upload *u, const struct upload_ahead *ahead)
 {
-	struct store_content c;
-	struct upload u;
-	int rc = -1;
+	int rc;
 
-	memset(&c, 0, sizeof(c));
-	memset(&u, 0, sizeof(u));
+	memset(c, 0, sizeof(*c));
+	memset(u, 0, sizeof(*u));
 	if (store_content_meta_ok(name, mime) != 0)
 		return (-1);
 	if ((unsigned)kind > STORE_KIND_ATTACHMENT) {
@@ -466,15 +465,30 @@ store_content_put(struct store *st, const char *conf, const char *name,
 	db_rend(st);
 	if (rc != 0)
 		return (-1);
-	snprintf(c.conf, sizeof(c.conf), "%s", conf);
-	snprintf(c.name, sizeof(c.name), "%s", name);
-	snprintf(c.mime, sizeof(c.mime), "%s", mime);
-	c.kind = kind;
+	snprintf(c->conf, sizeof(c->conf), "%s", conf);
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	snprintf(c->mime, sizeof(c->mime), "%s", mime);
+	c->kind = kind;
 	/* The input is read without the write lock held (store_upload.c). */
-	if ((rc = upload_read(st, fd, &u)) == 0) {
-		c.size = u.size;
-		memcpy(c.sha256, u.sha256, CRYPTO_HASH_LEN);
-		c.nchunks = u.n;
+	u->ahead = ahead;
+	if (upload_read(st, fd, u, ahead == NULL) != 0)
+		return (-1);
+	c->size = u->size;
+	memcpy(c->sha256, u->sha256, CRYPTO_HASH_LEN);
+	c->nchunks = u->n;
+	return (0);
+}
+
+int
+store_content_put(struct store *st, const char *conf, const char *name,
+    enum store_kind kind, const char *mime, int fd, struct store_content *out)
+{
+	struct store_content c;
+	struct upload u;
+	int rc;
+
+	if ((rc = content_put_read(st, conf, name, kind, mime, fd, &c, &u,
+	    NULL)) == 0) {
 		rc = content_put_commit(st, &c, &u);
 		c.nnew = u.nnew;
 	}

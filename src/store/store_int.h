@@ -401,6 +401,18 @@ int64_t stage_size(const struct stage *sg);
 int prestage_find(const struct store_prestage *ps,
     const uint8_t id[static CRYPTO_HASH_LEN], int64_t *off, int64_t *len);
 
+/*
+ * The item a put queue is committing ahead of an upload: has(arg, id) says
+ * whether that item staged chunk ${id}; wait(arg) returns once its commit
+ * is done (either way).  has is called from the upload's thread while the
+ * commit runs, so it reads only what the commit does not change.
+ */
+struct upload_ahead {
+	int (*has)(void *arg, const uint8_t *id);
+	void (*wait)(void *arg);
+	void *arg;
+};
+
 /* One content item's chunks on their way in (store_upload.c). */
 struct upload {
 	uint8_t *ids;		/* n chunk ids, in order */
@@ -411,17 +423,35 @@ struct upload {
 	int64_t size;		/* of the whole plaintext */
 	uint8_t sha256[CRYPTO_HASH_LEN];
 	size_t nnew;		/* chunks inserted by upload_commit */
+	const struct upload_ahead *ahead;	/* NULL: none */
 };
 
 /*
- * upload_read: read ${fd} to its end into ${u}, before the write lock.
- * upload_commit: inside the write transaction, reference every chunk of
+ * upload_read: read ${fd} to its end into ${u}, before the write lock; with
+ * ${sync} 0 the stage is left for the caller to sync (stage_sync) before
+ * upload_commit.  upload_commit: inside the write transaction, reference every chunk of
  * ${u} (PP_EAGAIN if a chunk held before was deleted meanwhile).
  * upload_free: release ${u} and its stage.  Return 0 or -1.
  */
-int upload_read(struct store *st, int fd, struct upload *u);
+int upload_read(struct store *st, int fd, struct upload *u, int sync);
 int upload_commit(struct store *st, struct upload *u);
 void upload_free(struct upload *u);
+
+/*
+ * The two halves of store_content_put (store_content.c).  content_put_read
+ * checks the item's name, type and conference and reads ${fd} into ${c}
+ * and ${u}, syncing the stage unless ${ahead} is not NULL (a put queue's
+ * item: its committer syncs the stage, and ${ahead} is the item it may be
+ * committing meanwhile, or no item: has always 0).  content_put_commit is
+ * the write transaction, on any handle of the store once the stage is
+ * synced; it leaves the count of new chunks in ${u}.  Return 0 or -1; the
+ * caller frees ${u} (upload_free) either way.
+ */
+int content_put_read(struct store *st, const char *conf, const char *name,
+    enum store_kind kind, const char *mime, int fd, struct store_content *c,
+    struct upload *u, const struct upload_ahead *ahead);
+int content_put_commit(struct store *st, struct store_content *c,
+    struct upload *u);
 
 /* Load and check the storage key of ${dir} into ${key}.  Returns 0 or -1. */
 int storekey_load(const char *dir, uint8_t key[static CRYPTO_KEY_LEN]);

@@ -3,7 +3,8 @@
  *
  * upload_read, before the write lock: reads the input to its end (chunking
  * and hashing on the ingest thread), looks up each chunk, and seals and
- * stages the chunks the store does not hold yet (store_stage.c).
+ * stages the chunks the store does not hold yet (store_stage.c); the stage
+ * is synced there, or by the caller later (a put queue's committer).
  * upload_commit, inside the write transaction: adopts the stage and takes a
  * reference to every chunk, inserting the new ones.  A chunk that was held
  * at the first phase but was deleted before the second makes the upload
@@ -50,7 +51,7 @@ upload_add(struct upload *u, const uint8_t *id, int64_t off, uint32_t len)
 }
 
 int
-upload_read(struct store *st, int fd, struct upload *u)
+upload_read(struct store *st, int fd, struct upload *u, int sync)
 {
 	uint8_t id[CRYPTO_HASH_LEN], *sealed;
 	const uint8_t *p;
@@ -83,6 +84,22 @@ upload_read(struct store *st, int fd, struct upload *u)
 			goto out;
 		if ((held = store_chunk_has(st, id)) < 0)
 			goto out;
+		/*
+		 * A new chunk that the item committing ahead of this one
+		 * (a put queue's) staged: wait for that commit and look
+		 * again, rather than stage it a second time.
+		 */
+		if (!held && u->ahead != NULL && u->ahead->has(u->ahead->arg,
+		    id)) {
+			db_rend(st);
+			run = 0;
+			u->ahead->wait(u->ahead->arg);
+			u->ahead = NULL;
+			run++;
+			if (db_rbegin(st) != 0 ||
+			    (held = store_chunk_has(st, id)) < 0)
+				goto out;
+		}
 		off = -1;
 		/* Sealed straight into the stage's buffer. */
 		if (!held && ((sealed = stage_reserve(u->sg,
@@ -94,7 +111,7 @@ upload_read(struct store *st, int fd, struct upload *u)
 		    (uint32_t)(len + CRYPTO_SEAL_OVERHEAD)) != 0)
 			goto out;
 	}
-	if (r < 0 || stage_sync(u->sg) != 0)
+	if (r < 0 || (sync && stage_sync(u->sg) != 0))
 		goto out;
 	ingest_result(in, u->sha256, &u->size);
 	rc = 0;

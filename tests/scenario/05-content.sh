@@ -99,6 +99,20 @@ done
 assert_eq "5 handout application/pdf" \
     "$(json_eval "$(succeeds pp content list "$C2" --json)" '"%d %s" % (len([c for c in d if c["name"].startswith("h")]), " ".join(sorted(set("%s %s" % (c["kind"], c["mime"]) for c in d if c["name"].startswith("h")))))')" \
     "kind and MIME of a five-file put"
+# One job: a put queue, each file committed while the next is read.
+for i in 1 2 3 4; do head -c $((i * 900000)) /dev/urandom >"many/q$i.bin"; done
+cp many/q4.bin many/q5.bin
+out=$(succeeds pp content put "$C2" many/q1.bin many/q2.bin many/q3.bin \
+    many/q4.bin many/q5.bin -j 1)
+assert_eq "q1.bin q2.bin q3.bin q4.bin q5.bin" \
+    "$(printf '%s\n' "$out" | cut -d: -f1 | tr '\n' ' ' | sed 's/ $//')" \
+    "the lines of a put of five files with -j 1"
+assert_contains "$(printf '%s\n' "$out" | tail -n 1)" "(0 new)" \
+    "a copy of the file before it, put right after it"
+for i in 1 2 3 4 5; do
+	pp content get "$C2" "q$i.bin" -o got.bin
+	cmp "many/q$i.bin" got.bin || fail "q$i.bin put with -j 1 reads back different"
+done
 out=$(succeeds pp content put "$C2" many/h1.pdf many/h2.pdf many/h3.pdf -j 8 --kind handout)
 assert_eq 3 "$(printf '%s\n' "$out" | grep -c '(0 new)$')" "a re-put of three files with -j 8"
 # Checked before anything is stored: names, the files, the options.

@@ -551,12 +551,183 @@ test_slow_upload_pins_nothing(void **state)
 	free(db);
 }
 
+/* What a put queue reported, in order. */
+struct pq_log {
+	int n;
+	const char *user[8];
+	int rc[8];
+	enum pp_err code[8];
+	struct store_content c[8];
+};
+
+static struct pq_log *pq_log;
+
+static void
+pq_report(void *user, int rc, const struct store_content *c)
+{
+	struct pq_log *l = pq_log;
+
+	assert_true(l->n < 8);
+	l->user[l->n] = user;
+	l->rc[l->n] = rc;
+	l->code[l->n] = rc == 0 ? PP_OK : pp_errcode();
+	if (rc == 0) {
+		assert_non_null(c);
+		l->c[l->n] = *c;
+	} else
+		assert_null(c);
+	l->n++;
+}
+
+/* Hand ${path} to queue ${q} as item ${name}; store_putq_put's result. */
+static int
+pq_put(struct fx *f, struct store_putq *q, const char *conf,
+    const char *path, const char *name)
+{
+	int fd = open(path, O_RDONLY), rc;
+
+	assert_true(fd >= 0);
+	rc = store_putq_put(q, conf, name, STORE_KIND_HANDOUT,
+	    "application/octet-stream", fd, (void *)name);
+	close(fd);
+	(void)f;
+	return (rc);
+}
+
+/*
+ * A put queue stores each item as store_content_put would, reports them in
+ * the order they were put, refuses a bad one alone, and does not stage
+ * twice the chunks of an item put twice in a row (the second waits for the
+ * first's commit and finds them held).
+ */
+static void
+test_putq(void **state)
+{
+	struct fx *f = *state;
+	struct pq_log log;
+	struct store_putq *q;
+	struct store_stats s1, s2;
+	struct store_content c;
+	int64_t lsn0[STORE_NMOD], lsn1[STORE_NMOD];
+	char *other = unit_path(f->u->tmp, "other");
+	uint8_t *odata = malloc(DATALEN);
+	char unknown[PP_CONF_ID_LEN + 1];
+
+	/* A conference id of the right form that names no conference. */
+	memcpy(unknown, f->u->conf, sizeof(unknown));
+	unknown[0] = unknown[0] == 'a' ? 'b' : 'a';
+	assert_non_null(odata);
+	unit_fill(odata, DATALEN, SEED + 99);
+	unit_write_file(other, odata, DATALEN);
+	memset(&log, 0, sizeof(log));
+	pq_log = &log;
+	store_written(f->u->st, lsn0);
+	q = store_putq_new(f->u->st, pq_report);
+	assert_non_null(q);
+	assert_int_equal(pq_put(f, q, f->u->conf, f->in, "one.bin"), 0);
+	assert_int_equal(pq_put(f, q, f->u->conf, f->in, "again.bin"), 0);
+	/* Refused before it is handed over: reported at once, in order. */
+	assert_int_equal(pq_put(f, q, unknown, f->in, "lost.bin"), -1);
+	assert_int_equal(pp_errcode(), PP_ENOENT);
+	assert_int_equal(log.n, 3);
+	assert_int_equal(pq_put(f, q, f->u->conf, other, "other.bin"), 0);
+	/* The first refusal's error, once every item is settled. */
+	assert_int_equal(store_putq_finish(q), -1);
+	assert_int_equal(pp_errcode(), PP_ENOENT);
+	assert_int_equal(log.n, 4);
+	assert_string_equal(log.user[0], "one.bin");
+	assert_string_equal(log.user[1], "again.bin");
+	assert_string_equal(log.user[2], "lost.bin");
+	assert_string_equal(log.user[3], "other.bin");
+	assert_int_equal(log.rc[0], 0);
+	assert_int_equal(log.rc[1], 0);
+	assert_int_equal(log.rc[2], -1);
+	assert_int_equal(log.code[2], PP_ENOENT);
+	assert_int_equal(log.rc[3], 0);
+	assert_int_equal(log.c[0].nnew, log.c[0].nchunks);
+	assert_int_equal(log.c[1].nnew, 0);
+	assert_int_equal(log.c[1].nchunks, log.c[0].nchunks);
+	assert_int_equal(log.c[3].nnew, log.c[3].nchunks);
+	assert_int_equal(log.c[3].size, DATALEN);
+	/* What the queue's own handle committed counts as this handle's. */
+	store_written(f->u->st, lsn1);
+	assert_int_equal(lsn1[STORE_MOD_CONFCONTENT],
+	    lsn0[STORE_MOD_CONFCONTENT] + 3);
+
+	/* Stored, whole: the second copy took no pack space of its own. */
+	expect_readback(f, "one.bin");
+	expect_readback(f, "again.bin");
+	assert_int_equal(store_stats(f->u->st, &s1), 0);
+	assert_int_equal(s1.content_items, 3);
+	assert_int_equal(s1.chunk_bytes, 2 * DATALEN);
+	assert_true(s1.pack_bytes < 2 * DATALEN + DATALEN / 2);
+	pp_err_clear();
+	assert_int_equal(store_content_info(f->u->st, f->u->conf, "lost.bin",
+	    &c), -1);
+
+	/* After a finish the queue goes on, its failure forgotten. */
+	log.n = 0;
+	assert_int_equal(pq_put(f, q, f->u->conf, other, "other.bin"), 0);
+	assert_int_equal(store_putq_finish(q), 0);
+	assert_int_equal(log.n, 1);
+	assert_int_equal(log.rc[0], 0);
+	assert_int_equal(log.c[0].nnew, 0);
+	store_putq_free(q);
+	assert_int_equal(store_stats(f->u->st, &s2), 0);
+	assert_int_equal(s2.content_items, 3);
+	assert_int_equal(s2.chunks, s1.chunks);
+
+	/* No queue on a handle with a batch open. */
+	assert_int_equal(store_begin(f->u->st), 0);
+	assert_null(store_putq_new(f->u->st, pq_report));
+	store_rollback(f->u->st);
+	pq_log = NULL;
+	free(odata);
+	free(other);
+}
+
+/*
+ * An item put while the queue's committer still holds the one before is
+ * refused alone when its input fails half-way; a queue freed with an item
+ * committing waits for it, so that item is stored though never reported.
+ */
+static void
+test_putq_bad_input(void **state)
+{
+	struct fx *f = *state;
+	struct pq_log log;
+	struct store_putq *q;
+	struct store_content c;
+
+	memset(&log, 0, sizeof(log));
+	pq_log = &log;
+	q = store_putq_new(f->u->st, pq_report);
+	assert_non_null(q);
+	assert_int_equal(pq_put(f, q, f->u->conf, f->in, "one.bin"), 0);
+	/* A directory cannot be read: refused, nothing of it stored. */
+	assert_int_equal(pq_put(f, q, f->u->conf, f->u->tmp, "dir.bin"), -1);
+	assert_int_equal(log.n, 2);
+	assert_int_equal(log.rc[0], 0);
+	assert_int_equal(log.rc[1], -1);
+	assert_int_equal(pq_put(f, q, f->u->conf, f->in, "two.bin"), 0);
+	store_putq_free(q);
+	assert_int_equal(log.n, 2);
+	expect_readback(f, "two.bin");
+	pp_err_clear();
+	assert_int_equal(store_content_info(f->u->st, f->u->conf, "dir.bin",
+	    &c), -1);
+	assert_int_equal(pp_errcode(), PP_ENOENT);
+	pq_log = NULL;
+}
+
 int
 main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_put_get_roundtrip),
+		T(test_putq),
+		T(test_putq_bad_input),
 		T(test_no_plaintext_on_disk),
 		T(test_tampered_chunk_refused),
 		T(test_swapped_chunk_refused),
