@@ -239,8 +239,15 @@ store_putq_put(struct store_putq *q, const char *conf, const char *name,
 	struct pq_item *it;
 
 	if ((it = calloc(1, sizeof(*it))) == NULL) {
-		pp_err(PP_EINTERNAL, "out of memory");
+		/* Refused like any item: reported, in order, and counted. */
 		settle(q);
+		pp_err(PP_EINTERNAL, "out of memory");
+		if (!q->failed) {
+			q->failed = 1;
+			q->fcode = PP_EINTERNAL;
+			snprintf(q->ferr, sizeof(q->ferr), "out of memory");
+		}
+		q->cb(user, -1, NULL);
 		return (-1);
 	}
 	it->user = user;
