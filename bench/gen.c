@@ -327,9 +327,11 @@ putter(void *arg)
  * Content: items of 1 to 8 MiB spread over the conferences until
  * o->content_mb MiB are stored.  Every item is written to a memory file of
  * its own first, so the uploads do not compete with the generator or for
- * the disk; only the puts are timed.  With o->threads > 1, that many
- * threads put at once, each with its own store handle, like concurrent
- * uploads.  Returns the seconds spent in puts.
+ * the disk; only the puts are timed.  One thread puts through a put queue
+ * (store_putq: one item commits while the next is read), unless
+ * --no-queue or --content-batch asks for store_content_put itself.  With
+ * o->threads > 1, that many threads put at once, each with its own store
+ * handle, like concurrent uploads.  Returns the seconds spent in puts.
  */
 static double
 gen_content(struct store *st, const struct opts *o,

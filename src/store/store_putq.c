@@ -144,19 +144,26 @@ ahead_wait(void *arg)
 	q->ahead = NULL;
 }
 
+/* An item was refused: keep the first refusal for store_putq_finish. */
+static void
+refused(struct store_putq *q, enum pp_err code, const char *err)
+{
+
+	if (!q->failed) {
+		q->failed = 1;
+		q->fcode = code;
+		snprintf(q->ferr, sizeof(q->ferr), "%s", err);
+	}
+	pp_err(code, "%s", err);
+}
+
 /* Report item ${it} (finished) to the caller, and free it. */
 static void
 report(struct store_putq *q, struct pq_item *it)
 {
 
-	if (it->rc != 0) {
-		if (!q->failed) {
-			q->failed = 1;
-			q->fcode = it->code;
-			snprintf(q->ferr, sizeof(q->ferr), "%s", it->err);
-		}
-		pp_err(it->code, "%s", it->err);
-	}
+	if (it->rc != 0)
+		refused(q, it->code, it->err);
 	q->cb(it->user, it->rc, it->rc == 0 ? &it->c : NULL);
 	item_free(it);
 }
@@ -241,12 +248,7 @@ store_putq_put(struct store_putq *q, const char *conf, const char *name,
 	if ((it = calloc(1, sizeof(*it))) == NULL) {
 		/* Refused like any item: reported, in order, and counted. */
 		settle(q);
-		pp_err(PP_EINTERNAL, "out of memory");
-		if (!q->failed) {
-			q->failed = 1;
-			q->fcode = PP_EINTERNAL;
-			snprintf(q->ferr, sizeof(q->ferr), "out of memory");
-		}
+		refused(q, PP_EINTERNAL, "out of memory");
 		q->cb(user, -1, NULL);
 		return (-1);
 	}
