@@ -282,6 +282,23 @@ stage_size(const struct stage *sg)
 	return (sg->size);
 }
 
+/*
+ * A pack just made of a stage is synced and is not read again soon, and
+ * its page-cache pages are worth more as the next stage's: dropped, they
+ * go back to the allocator, which hands them to the next writes while they
+ * are still warm.  Left cached, every staged byte takes a never-used page,
+ * and on a VM whose free memory goes back to the host (virtio-balloon free
+ * page reporting, as on this machine) that page faults in the host first:
+ * 2 GiB of 1-8 MiB items spent 8.6 s of system time against 3.9 s with
+ * this, 264-303 MB/s against 412-422 (docs/benchmarks.md).
+ */
+static void
+stage_drop_cache(struct stage *sg)
+{
+
+	(void)posix_fadvise(sg->fd, 0, 0, POSIX_FADV_DONTNEED);
+}
+
 void
 stage_free(struct stage *sg)
 {
@@ -299,6 +316,8 @@ stage_free(struct stage *sg)
 		/* A stage never adopted as a pack is only dead bytes. */
 		if (!sg->adopted)
 			unlink(sg->path);
+		else
+			stage_drop_cache(sg);
 		close(sg->fd);
 	}
 	free(sg->buf[0]);
