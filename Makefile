@@ -186,7 +186,7 @@ fuzz-corpus: $(BUILD)/gen-corpus
 # seconds under it and the replays of the newer fuzz corpora: about two
 # minutes.  The others (test_audit, test_backup, test_chunker, test_pki)
 # take minutes each: MEMCHECK_TESTS="test_pki ..." runs any list.
-MEMCHECK_TESTS ?= test_admin test_chunkstore test_config test_contacts \
+MEMCHECK_TESTS ?= test_admin test_chunkstore test_config test_contacts test_fileio \
 	test_frame test_ingest test_journal test_packs test_sipuri test_store \
 	test_storeopen fuzz_frames fuzz_admin_server fuzz_admin_client \
 	fuzz_config fuzz_sipuri

@@ -224,3 +224,24 @@ fileio_join(char *out, size_t outlen, const char *dir, const char *name)
 	}
 	return (0);
 }
+
+void
+fileio_writeback(int fd, off_t *done, off_t end)
+{
+
+	if (end - *done < FILEIO_BEHIND_STEP)
+		return;
+	(void)sync_file_range(fd, *done, end - *done, SYNC_FILE_RANGE_WRITE);
+	*done = end;
+}
+
+void
+fileio_drop_behind(int fd, off_t *done, off_t pos)
+{
+	off_t upto = pos - FILEIO_BEHIND_LAG;
+
+	if (upto - *done < FILEIO_BEHIND_STEP)
+		return;
+	(void)posix_fadvise(fd, *done, upto - *done, POSIX_FADV_DONTNEED);
+	*done = upto;
+}

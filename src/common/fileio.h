@@ -54,4 +54,27 @@ int fileio_mkdir(const char *dir);
  */
 int fileio_join(char *out, size_t outlen, const char *dir, const char *name);
 
+/*
+ * A file written once front to back and read at most once soon after (a
+ * stage, a spool): keep its page-cache footprint small, so that its writes
+ * reuse pages just freed rather than take pages never used.  On a VM whose
+ * free memory goes back to the host, a never-used page faults in the host
+ * first, and writing into such pages cost 3.5 times the system time of
+ * writing into reused ones on the machine the benchmarks run on
+ * (docs/store.md).
+ *
+ * fileio_writeback: start writing back ${fd}'s bytes from *${done} up to
+ * ${end} once there are FILEIO_BEHIND_STEP of them (no wait; the pages are
+ * then clean for fileio_drop_behind soon); *${done} moves to ${end}.
+ * fileio_drop_behind: drop from the page cache ${fd}'s pages from *${done}
+ * to FILEIO_BEHIND_LAG short of ${pos}, once there are FILEIO_BEHIND_STEP
+ * of them; a page not yet clean stays (the kernel skips it).  The bytes
+ * stay in the file: a later read goes to the disk.  Neither reports an
+ * error: both are hints.
+ */
+#define FILEIO_BEHIND_STEP	((off_t)8 << 20)
+#define FILEIO_BEHIND_LAG	((off_t)32 << 20)
+void fileio_writeback(int fd, off_t *done, off_t end);
+void fileio_drop_behind(int fd, off_t *done, off_t pos);
+
 #endif

@@ -30,6 +30,7 @@
 
 #include "daemon.h"
 #include "err.h"
+#include "fileio.h"
 #include "frame.h"
 #include "util.h"
 #include "worker.h"
@@ -921,6 +922,7 @@ spool_run(struct worker *w, struct job *j)
 	struct evbuffer *b = ij->qb;
 	char why[512] = "";
 	size_t n;
+	off_t size = 0, wb = 0;
 	int fd, end, spool_err = 0;
 
 	(void)w;
@@ -948,8 +950,11 @@ spool_run(struct worker *w, struct job *j)
 			fd = -1;
 			spool_grew(ij, 0, -1);	/* no stream, no prestage */
 		}
-		if (!spool_err)
+		if (!spool_err) {
+			/* Clean early, so its reader can drop what it read. */
+			fileio_writeback(fd, &wb, size += (off_t)n);
 			spool_grew(ij, (ssize_t)n, 0);
+		}
 	}
 	pthread_mutex_lock(&d->mtx);
 	end = ij->end;
@@ -977,6 +982,7 @@ struct spool_rd {
 	struct imp_job *ij;
 	int fd;
 	int64_t pos, t0, waited;
+	off_t dropped;		/* page cache dropped below (read, clean) */
 };
 
 /*
@@ -1048,6 +1054,11 @@ spool_follow(void *arg, void *buf, size_t len)
 	if (n <= 0)
 		goto gone;
 	r->pos += n;
+	/*
+	 * What was read is not read again unless the import must start over
+	 * (from the disk, then): its pages go to the spooler's next writes.
+	 */
+	fileio_drop_behind(r->fd, &r->dropped, (off_t)r->pos);
 	return (n);
 gone:
 	/* The spool cannot be read: the stream must not commit. */

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "store_int.h"
 #include "util.h"
 
@@ -49,6 +50,7 @@ struct stage {
 	off_t woff;		/* where the writer's next bytes go */
 	int busy, stop, werr;	/* werr: the writer's errno, 0 if none */
 	int adopted;		/* renamed into a pack: not ours to remove */
+	off_t dropped;		/* the writer's: page cache dropped below */
 };
 
 static void *
@@ -82,9 +84,13 @@ stage_writer(void *arg)
 		 * Start writeback now, off the caller's path, so the final
 		 * fdatasync finds little left to wait for.
 		 */
-		if (left == 0)
+		if (left == 0) {
 			(void)sync_file_range(sg->fd, sg->woff, (off_t)sg->wlen,
 			    SYNC_FILE_RANGE_WRITE);
+			/* A large stage (a package's) reuses its own pages. */
+			fileio_drop_behind(sg->fd, &sg->dropped,
+			    sg->woff + (off_t)sg->wlen);
+		}
 		pthread_mutex_lock(&sg->mtx);
 		sg->woff += (off_t)sg->wlen;
 		if (left > 0 && sg->werr == 0)
@@ -286,11 +292,9 @@ stage_size(const struct stage *sg)
  * A pack just made of a stage is synced and is not read again soon, and
  * its page-cache pages are worth more as the next stage's: dropped, they
  * go back to the allocator, which hands them to the next writes while they
- * are still warm.  Left cached, every staged byte takes a never-used page,
- * and on a VM whose free memory goes back to the host (virtio-balloon free
- * page reporting, as on this machine) that page faults in the host first:
- * 2 GiB of 1-8 MiB items spent 8.6 s of system time against 3.9 s with
- * this, 264-303 MB/s against 412-422 (docs/benchmarks.md).
+ * are still warm (fileio_drop_behind; docs/store.md).  2 GiB of 1-8 MiB
+ * items spent 8.6 s of system time without this and 3.9 s with it,
+ * 264-303 MB/s against 412-422 (docs/benchmarks.md).
  */
 static void
 stage_drop_cache(struct stage *sg)
