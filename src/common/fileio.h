@@ -59,8 +59,8 @@ int fileio_join(char *out, size_t outlen, const char *dir, const char *name);
  * stage, a spool): keep its page-cache footprint small, so that its writes
  * reuse pages just freed rather than take pages never used.  On a VM whose
  * free memory goes back to the host, a never-used page faults in the host
- * first, and writing into such pages cost 3.5 times the system time of
- * writing into reused ones on the machine the benchmarks run on
+ * first: on the machine the benchmarks run on, writing into such pages
+ * cost about three times the system time of writing into reused ones
  * (docs/store.md).
  *
  * fileio_writeback: start writing back ${fd}'s bytes from *${done} up to

@@ -192,7 +192,7 @@ db_init_schema(struct store *st, const char *pool, const char *master)
 	int i;
 
 	/*
-	 * 4 KiB pages (stores made before 2026-11-24 keep their 2 KiB): a
+	 * 4 KiB pages (older stores keep the 2 KiB they were made with): a
 	 * first sync's import of five million records took 20% less time
 	 * than with 2 KiB, and content put, whose commits the put queue
 	 * overlaps, kept its speed (8 KiB: the import 30% less, content put
