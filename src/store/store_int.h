@@ -429,8 +429,9 @@ struct upload {
 /*
  * upload_read: read ${fd} to its end into ${u}, before the write lock; with
  * ${sync} 0 the stage is left for the caller to sync (stage_sync) before
- * upload_commit.  upload_commit: inside the write transaction, reference every chunk of
- * ${u} (PP_EAGAIN if a chunk held before was deleted meanwhile).
+ * upload_commit.  upload_commit: inside the write transaction, reference
+ * every chunk of ${u} (PP_EAGAIN if a chunk held before was deleted
+ * meanwhile).
  * upload_free: release ${u} and its stage.  Return 0 or -1.
  */
 int upload_read(struct store *st, int fd, struct upload *u, int sync);

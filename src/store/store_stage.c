@@ -288,21 +288,6 @@ stage_size(const struct stage *sg)
 	return (sg->size);
 }
 
-/*
- * A pack just made of a stage is synced and is not read again soon, and
- * its page-cache pages are worth more as the next stage's: dropped, they
- * go back to the allocator, which hands them to the next writes while they
- * are still warm (fileio_drop_behind; docs/store.md).  2 GiB of 1-8 MiB
- * items spent 8.6 s of system time without this and 3.9 s with it,
- * 264-303 MB/s against 412-422 (docs/benchmarks.md).
- */
-static void
-stage_drop_cache(struct stage *sg)
-{
-
-	(void)posix_fadvise(sg->fd, 0, 0, POSIX_FADV_DONTNEED);
-}
-
 void
 stage_free(struct stage *sg)
 {
@@ -321,7 +306,12 @@ stage_free(struct stage *sg)
 		if (!sg->adopted)
 			unlink(sg->path);
 		else
-			stage_drop_cache(sg);
+			/*
+			 * A new pack, synced, is not read again soon; its
+			 * pages serve the next stage better, warm (as
+			 * fileio_drop_behind's do; docs/store.md).
+			 */
+			(void)posix_fadvise(sg->fd, 0, 0, POSIX_FADV_DONTNEED);
 		close(sg->fd);
 	}
 	free(sg->buf[0]);

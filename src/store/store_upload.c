@@ -92,10 +92,9 @@ upload_read(struct store *st, int fd, struct upload *u, int sync)
 		if (!held && u->ahead != NULL && u->ahead->has(u->ahead->arg,
 		    id)) {
 			db_rend(st);
-			run = 0;
 			u->ahead->wait(u->ahead->arg);
 			u->ahead = NULL;
-			run++;
+			run = 1;	/* a new read run, from this lookup */
 			if (db_rbegin(st) != 0 ||
 			    (held = store_chunk_has(st, id)) < 0)
 				goto out;
