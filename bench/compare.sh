@@ -23,6 +23,11 @@ esac
 . "$top/bench/lib.sh"
 bench_setup compare
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+# busy_s: the CPU seconds the whole machine has spent busy since boot (user,
+# nice, system, interrupts; not idle, I/O wait or steal), every process and
+# the kernel's own work (write-back, the loopback network) included.
+busy_s() { awk -v t="$(getconf CLK_TCK)" '/^cpu / { printf "%.2f", ($2 + $3 + $4 + $7 + $8) / t; exit }' /proc/stat; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 echo "compare: population ($MODE): $U users x 100 contacts, $M MiB of content"
 bench_pair
@@ -54,19 +59,22 @@ sleep 0.5
 SSH="ssh -p $PS -i $work/ssh/user -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
 
 # rsync_run NAME: sqlite3 .backup, then rsync -a of the snapshot and the
-# packs; sets r_s, r_bytes, r_rss (MiB), and r_sync_s: the sync(1) after
+# packs; sets r_s, r_bytes, r_rss (MiB), r_cpu (the machine's busy CPU
+# seconds over the run: sqlite3, rsync, ssh and sshd, and the kernel for
+# them), and r_sync_s: the sync(1) after
 # it that makes the copy durable (rsync does not fsync; poolpair's import
 # commits durably).  Each timed run starts on a quiet disk: sync first,
 # so that no run pays for the write-back of what the one before wrote.
 rsync_run() {
 	sync
-	t0=$(ms)
+	t0=$(ms) c0=$(busy_s)
 	mkdir -p "$work/snap"
 	/usr/bin/time -f "%M" -o "$work/t.sql" sqlite3 "$work/a.data/pool.db" ".backup '$work/snap/pool.db'"
 	/usr/bin/time -f "%M" -o "$work/t.rs" rsync -a --stats -e "$SSH" \
 	    "$work/snap/pool.db" "$work/a.data/chunks" "$work/a.data/storage.key" \
 	    "root@127.0.0.1:$work/dst/" >"$work/rsync.$1.out"
 	t1=$(ms)
+	r_cpu=$(sub "$c0" "$(busy_s)")
 	r_s=$(secs "$t0" "$t1")
 	sync
 	r_sync_s=$(secs "$t1" "$(ms)")
@@ -90,7 +98,8 @@ pp_start() {
 }
 
 # pp_run: a first sync of a fresh pool B from A (both daemons started
-# anew, B's store made empty); sets pf_s and pf_b.  B is up and listening
+# anew, B's store made empty); sets pf_s, pf_b, pf_cpu (the machine's
+# busy CPU seconds over the sync) and pf_cpu_a, pf_cpu_b (each daemon's).  B is up and listening
 # first (as sshd is for rsync), then the clock starts with A: its link to B
 # comes up at once, not after a refused first try.
 pp_run() {
@@ -108,11 +117,15 @@ pp_run() {
 		sleep 0.1
 	done
 	sync
-	t0=$(ms)
+	cb0=$(cpu_s "$bpid")
+	t0=$(ms) c0=$(busy_s)
 	pp_start a "$work/a.log"
 	apid=$dpid
 	bench_synced "$work/a.conf" 60000 0.02
+	pf_cpu=$(sub "$c0" "$(busy_s)")
 	pf_s=$(secs "$t0" "$(ms)")
+	pf_cpu_a=$(cpu_s "$apid")
+	pf_cpu_b=$(sub "$cb0" "$(cpu_s "$bpid")")
 	pf_b=$(pp_bytes)
 }
 
@@ -121,7 +134,7 @@ pp_run() {
 # destination each time; the best of each counts, and every trial goes
 # to the CSV.
 TRIALS=${TRIALS:-3}
-rf_s="" pf_s_best="" rf_all="" pf_all="" dpids=""
+rf_s="" pf_s_best="" rf_all="" pf_all="" rf_cpu_all="" pf_cpu_all="" dpids=""
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
 t=1
 while [ $t -le "$TRIALS" ]; do
@@ -129,21 +142,25 @@ while [ $t -le "$TRIALS" ]; do
 	rm -rf "$work/dst" "$work/snap"
 	mkdir -p "$work/dst"
 	rsync_run full
-	echo "  $r_s s, $r_bytes bytes (then $r_sync_s s for sync to make it durable)"
+	echo "  $r_s s, $r_bytes bytes, $r_cpu CPU-s (then $r_sync_s s for sync to make it durable)"
 	if [ "$(best "$rf_s" "$r_s")" = "$r_s" ]; then
 		rf_s=$r_s rf_b=$r_bytes rf_rss=$r_rss rf_sync=$r_sync_s
+		rf_cpu=$r_cpu
 	fi
+	rf_cpu_all="$rf_cpu_all${rf_cpu_all:+ }$r_cpu"
 	rf_all="$rf_all${rf_all:+ }$r_s"
 	echo "compare: full initial sync, trial $t: poolpaird"
 	pp_run
-	echo "  $pf_s s, $pf_b bytes"
+	echo "  $pf_s s, $pf_b bytes, $pf_cpu CPU-s (daemons: A $pf_cpu_a, B $pf_cpu_b)"
 	if [ "$(best "$pf_s_best" "$pf_s")" = "$pf_s" ]; then
-		pf_s_best=$pf_s pf_b_best=$pf_b
+		pf_s_best=$pf_s pf_b_best=$pf_b pf_cpu_best=$pf_cpu
+		pf_cpu_a_best=$pf_cpu_a pf_cpu_b_best=$pf_cpu_b
 	fi
+	pf_cpu_all="$pf_cpu_all${pf_cpu_all:+ }$pf_cpu"
 	pf_all="$pf_all${pf_all:+ }$pf_s"
 	t=$((t + 1))
 done
-pf_s=$pf_s_best pf_b=$pf_b_best
+pf_s=$pf_s_best pf_b=$pf_b_best pf_cpu=$pf_cpu_best
 echo "  best of $TRIALS: rsync $rf_s s ($rf_all), poolpair $pf_s s ($pf_all)"
 
 # The rsync deployment's previous run: the destination as the store stands
@@ -252,17 +269,21 @@ echo "  pipeline bound: $bound MB/s (CPU $cpu_mbs MB/s, disk $dd_mbs MB/s); cont
 rm -f "$work/rand"
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }'; }
+# util CPU TIME: CPU seconds as a share of all the cores' seconds in TIME.
+util() { awk -v c="$1" -v t="$2" -v n="$(nproc)" 'BEGIN { printf "%.0f%%", (t > 0 ? 100 * c / (n * t) : 0) }'; }
 csv="$res/compare-$MODE.csv"
 hdr0="date,mode,store_bytes,rsync_full_s,rsync_full_bytes,pp_full_s,pp_full_bytes,rsync_inc_s,rsync_inc_bytes,pp_inc_s,pp_inc_bytes,rss_poolpaird_a,rss_poolpaird_b,rss_rsync,content_mbs,bound_mbs,disk_mbs,cpu_mbs,rsync_full_sync_s,rsync_full_trials,pp_full_trials,catchup_mib,catchup_s,catchup_mbs"
-hdr="$hdr0,catchup_cpu_a_s,catchup_cpu_b_s,catchup_ns_per_byte,bound_ns_per_byte"
+hdr1="$hdr0,catchup_cpu_a_s,catchup_cpu_b_s,catchup_ns_per_byte,bound_ns_per_byte"
+hdr="$hdr1,rsync_full_cpu_s,pp_full_cpu_s,pp_full_cpu_a_s,pp_full_cpu_b_s"
 # Rows of before the CPU columns get them empty; a file with other
 # columns is kept aside, not appended to.
-if [ -f "$csv" ] && [ "$(head -n 1 "$csv")" = "$hdr0" ]; then
-	sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv"
-fi
+case "$(head -n 1 "$csv" 2>/dev/null)" in
+"$hdr0") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
+"$hdr1") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
+esac
 [ -f "$csv" ] && [ "$(head -n 1 "$csv")" != "$hdr" ] && mv "$csv" "$csv.$(date -u +%Y%m%d%H%M).old"
 [ -f "$csv" ] || echo "$hdr" >"$csv"
-echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss,$c_mbs,$bound,$dd_mbs,$cpu_mbs,$rf_sync,$rf_all,$pf_all,$CM,$cu_s,$cu_mbs,$cu_cpu_a,$cu_cpu_b,$cu_nsb,$cpu_nsb" >>"$csv"
+echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss,$c_mbs,$bound,$dd_mbs,$cpu_mbs,$rf_sync,$rf_all,$pf_all,$CM,$cu_s,$cu_mbs,$cu_cpu_a,$cu_cpu_b,$cu_nsb,$cpu_nsb,$rf_cpu,$pf_cpu,$pf_cpu_a_best,$pf_cpu_b_best" >>"$csv"
 machine=$(machine)
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 frag="$work/frag.md"
@@ -274,6 +295,7 @@ frag="$work/frag.md"
 	echo "| --- | --- | --- | --- | --- |"
 	echo "| full initial sync, time (best of $TRIALS: poolpair $pf_all s, rsync $rf_all s) | $pf_s s | $rf_s s | | $(ratio "$rf_s" "$pf_s") as fast (target: 1.5x) |"
 	echo "| the same, until the copy is durable | $pf_s s (commits are synced) | $(awk -v a="$rf_s" -v b="$rf_sync" 'BEGIN { printf "%.2f", a + b }') s (rsync, then sync) | | $(ratio "$(awk -v a="$rf_s" -v b="$rf_sync" 'BEGIN { print a + b }')" "$pf_s") as fast |"
+	echo "| full initial sync, CPU: the machine's busy core-seconds, the kernel's work included (trials: poolpair $pf_cpu_all, rsync $rf_cpu_all; the best poolpair trial's daemons A $pf_cpu_a_best s, B $pf_cpu_b_best s) | $pf_cpu s ($(util "$pf_cpu" "$pf_s") of the cores' time) | $rf_cpu s ($(util "$rf_cpu" "$rf_s")) | $(nproc) cores | $(ratio "$pf_cpu" "$rf_cpu") rsync's CPU |"
 	echo "| full initial sync, bytes on the wire | $pf_b | $rf_b | | $(ratio "$rf_b" "$pf_b") fewer |"
 	echo "| incremental (1% users, 50 slides), time | $pi_s s | $ri_s s | | $(ratio "$ri_s" "$pi_s") less |"
 	echo "| incremental, bytes on the wire | $pi_b | $ri_b | | $(ratio "$ri_b" "$pi_b") fewer |"
