@@ -5,7 +5,8 @@
 # same data, on the same machine, in one run.  Measures the full initial
 # sync and an incremental change (1% of the users change one contact, 50
 # presentations change one slide): time and bytes on the wire (TCP payload,
-# both ways: TCP_INFO of poolpaird's link; rsync --stats); peak RSS; the
+# both ways: TCP_INFO of poolpaird's link; rsync --stats); the CPU each
+# full sync takes (the whole machine's, and each daemon's); peak RSS; the
 # content pipeline on its own (B catching up on new content after being
 # down); and the machine's limits.  The full initial sync is measured
 # TRIALS times (default 3), rsync and poolpair taking turns; the best of
