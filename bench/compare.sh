@@ -100,9 +100,10 @@ pp_start() {
 
 # pp_run: a first sync of a fresh pool B from A (both daemons started
 # anew, B's store made empty); sets pf_s, pf_b, pf_cpu (the machine's
-# busy CPU seconds over the sync) and pf_cpu_a, pf_cpu_b (each daemon's).  B is up and listening
-# first (as sshd is for rsync), then the clock starts with A: its link to B
-# comes up at once, not after a refused first try.
+# busy CPU seconds over the sync) and pf_cpu_a, pf_cpu_b (each daemon's).
+# B is up and listening first (as sshd is for rsync), then the clock
+# starts with A: its link to B comes up at once, not after a refused
+# first try.
 pp_run() {
 	for p in $dpids; do kill "$p" 2>/dev/null || true; done
 	for p in $dpids; do wait "$p" 2>/dev/null || true; done
