@@ -127,6 +127,7 @@ export_file(struct cli *c, const struct bk_keys *k,
 		tmp[0] = '\0';
 	} else if ((fd = cli_tmp_open(path, tmp)) < 0)
 		return (-1);
+	store_read_once(c->st);
 	if (bk_export(c->st, k, o, fd, &res) != 0)
 		goto err;
 	if (direct) {

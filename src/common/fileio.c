@@ -245,3 +245,14 @@ fileio_drop_behind(int fd, off_t *done, off_t pos)
 	(void)posix_fadvise(fd, *done, upto - *done, POSIX_FADV_DONTNEED);
 	*done = upto;
 }
+
+void
+fileio_drop_read(int fd, off_t off, size_t len, off_t size)
+{
+	off_t lo = off - off % FILEIO_FOLIO_MAX, hi = off + (off_t)len;
+
+	if (hi >= size)
+		(void)posix_fadvise(fd, lo, 0, POSIX_FADV_DONTNEED);
+	else if ((hi -= hi % FILEIO_FOLIO_MAX) > lo)
+		(void)posix_fadvise(fd, lo, hi - lo, POSIX_FADV_DONTNEED);
+}

@@ -77,4 +77,18 @@ int fileio_join(char *out, size_t outlen, const char *dir, const char *name);
 void fileio_writeback(int fd, off_t *done, off_t end);
 void fileio_drop_behind(int fd, off_t *done, off_t pos);
 
+/*
+ * fileio_drop_read: the ${len} bytes at ${off} of ${fd} (a file of ${size}
+ * bytes) were just read and will not be read again soon: drop from the page
+ * cache the pages of the FILEIO_FOLIO_MAX blocks the read finished with,
+ * from the one ${off} falls in up to the one its end falls in, or to the
+ * end of the file if the read reached it.  Whole blocks because the page
+ * cache holds a file in folios of up to FILEIO_FOLIO_MAX, naturally aligned,
+ * and keeps a folio that a dropped range covers only in part.  For bulk
+ * reads of files read front to back in pieces (an export reading packs):
+ * read-ahead then reuses pages just freed.  A hint: no error.
+ */
+#define FILEIO_FOLIO_MAX	((off_t)2 << 20)
+void fileio_drop_read(int fd, off_t off, size_t len, off_t size);
+
 #endif

@@ -226,6 +226,7 @@ void repl_exp_poll(struct worker *w);
 /* The importer's first job: its commits defer their checkpoints, which
  * run after the answer to the partner. */
 void repl_importer_init(struct worker *w, struct job *j);
+void repl_exporter_init(struct worker *w, struct job *j);
 /* The exporter's idle hook (worker.h): the same, unless nothing changed. */
 void repl_exp_idle(struct worker *w);
 

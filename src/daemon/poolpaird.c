@@ -165,6 +165,7 @@ d_start(struct daemon *d)
 	    NULL)
 		return (3);
 	worker_post(d->importer, job_new(repl_importer_init, NULL, NULL));
+	worker_post(d->exporter, job_new(repl_exporter_init, NULL, NULL));
 	if (link_listen(d) != 0)
 		return (3);
 	if (admin_sock_path(sock, d->cfg.data) != 0 ||

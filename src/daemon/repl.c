@@ -1151,6 +1151,15 @@ repl_importer_init(struct worker *w, struct job *j)
 	store_defer_checkpoints(w->st);
 }
 
+/* Exporter thread: its pack reads are read once (store_read_once). */
+void
+repl_exporter_init(struct worker *w, struct job *j)
+{
+
+	(void)j;
+	store_read_once(w->st);
+}
+
 static void
 imp_run_done(struct daemon *d, struct job *j)
 {

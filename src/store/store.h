@@ -535,6 +535,16 @@ void store_defer_checkpoints(struct store *st);
 int store_checkpoint_due(const struct store *st);
 int store_checkpoint(struct store *st);
 
+/*
+ * Pack reads through ${st} are read once (an exporter's: each chunk goes
+ * to the partner or into a package file and is not read again soon): each
+ * drops the pages it read from the page cache (fileio_drop_read), so that
+ * a snapshot of gigabytes neither pushes the pool's database out of the
+ * page cache nor takes a never-used page for every page it reads
+ * (docs/store.md).
+ */
+void store_read_once(struct store *st);
+
 /* For each of the ${n} chunk ids ${ids}, bit i of ${bits} ((n+7)/8 bytes):
  * held?  In one read transaction.  Returns 0 or -1. */
 int store_chunks_held(struct store *st, const uint8_t *ids, size_t n,

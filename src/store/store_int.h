@@ -58,6 +58,7 @@ struct store {
 	 * rows written belong to this source pool.
 	 */
 	int importing;
+	int read_once;			/* pack reads drop their pages */
 	int import_snapshot;
 	int import_fresh;		/* a snapshot into an empty replica */
 	struct stage *import_sg;	/* the import's new chunks, staged */
@@ -163,6 +164,7 @@ struct store {
 	size_t wlen;
 	struct {
 		int64_t id;
+		int64_t size;		/* at open, or the furthest read */
 		int fd;			/* -1: empty slot */
 	} rfd[STORE_NPACKFD];
 };

@@ -162,6 +162,13 @@ store_defer_checkpoints(struct store *st)
 	(void)sqlite3_wal_hook(st->db, wal_note, st);
 }
 
+void
+store_read_once(struct store *st)
+{
+
+	st->read_once = 1;
+}
+
 int
 store_checkpoint_due(const struct store *st)
 {

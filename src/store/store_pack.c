@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "fileio.h"
 #include "store_int.h"
 #include "util.h"
 
@@ -39,16 +40,17 @@ pack_path(struct store *st, int64_t id, char *out, size_t len)
 	    (long long)id);
 }
 
-/* A read descriptor for pack ${id} (cached).  -1 on failure. */
+/* The slot of st->rfd with a read descriptor for pack ${id}; -1 on failure. */
 static int
 pack_rfd(struct store *st, int64_t id)
 {
 	char path[PATH_MAX + 64];
+	struct stat sb;
 	size_t i, slot = 0;
 
 	for (i = 0; i < STORE_NPACKFD; i++) {
 		if (st->rfd[i].fd >= 0 && st->rfd[i].id == id)
-			return (st->rfd[i].fd);
+			return ((int)i);
 		if (st->rfd[i].fd < 0)
 			slot = i;
 	}
@@ -57,13 +59,18 @@ pack_rfd(struct store *st, int64_t id)
 		close(st->rfd[slot].fd);
 	}
 	pack_path(st, id, path, sizeof(path));
-	if ((st->rfd[slot].fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((st->rfd[slot].fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(st->rfd[slot].fd, &sb) != 0) {
 		pp_errp(PP_ESTORE, "store %s is damaged: cannot open pack %s",
 		    st->dir, path);
+		if (st->rfd[slot].fd >= 0)
+			close(st->rfd[slot].fd);
+		st->rfd[slot].fd = -1;
 		return (-1);
 	}
 	st->rfd[slot].id = id;
-	return (st->rfd[slot].fd);
+	st->rfd[slot].size = (int64_t)sb.st_size;
+	return ((int)slot);
 }
 
 /* Write out the append buffer.  Returns 0 or -1. */
@@ -154,13 +161,14 @@ pack_read(struct store *st, int64_t pack, int64_t off, uint8_t *buf,
     size_t len)
 {
 	ssize_t n;
-	int fd;
+	int fd, slot;
 
 	/* A chunk appended in this transaction may still be buffered. */
 	if (st->wfd >= 0 && pack == st->wpack && pack_flush(st) != 0)
 		return (-1);
-	if ((fd = pack_rfd(st, pack)) < 0)
+	if ((slot = pack_rfd(st, pack)) < 0)
 		return (-1);
+	fd = st->rfd[slot].fd;
 	if ((n = pread(fd, buf, len, off)) != (ssize_t)len) {
 		if (n < 0)
 			pp_errp(PP_ESTORE, "store %s: cannot read pack "
@@ -170,6 +178,11 @@ pack_read(struct store *st, int64_t pack, int64_t off, uint8_t *buf,
 			    "is short", st->dir, (long long)pack);
 		return (-1);
 	}
+	if (off + (int64_t)len > st->rfd[slot].size)
+		st->rfd[slot].size = off + (int64_t)len;
+	if (st->read_once)
+		fileio_drop_read(fd, (off_t)off, len,
+		    (off_t)st->rfd[slot].size);
 	return (0);
 }
 

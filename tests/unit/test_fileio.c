@@ -1,11 +1,8 @@
 /*
  * test_fileio.c: the page-cache hints for files written once front to back
- * (fileio_writeback, fileio_drop_behind): what they drop, what they leave,
- * and that the bytes stay in the file.
+ * (fileio_writeback, fileio_drop_behind) and read once (fileio_drop_read):
+ * what they drop, what they leave, and that the bytes stay in the file.
  */
-#include <sys/mman.h>
-#include <sys/vfs.h>
-
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,10 +10,10 @@
 
 #include "fileio.h"
 #include "unit.h"
+#include "unit_pagecache.h"
 
 #define MIB		((off_t)1 << 20)
 #define FILE_LEN	(64 * MIB)
-#define TMPFS_MAGIC	0x01021994
 
 struct fx {
 	char *dir, *path;
@@ -55,35 +52,6 @@ teardown(void **state)
 	return (0);
 }
 
-/* How many of the pages of [${off}, ${off} + ${len}) are in memory. */
-static size_t
-resident(int fd, off_t off, off_t len)
-{
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = (size_t)len / pg, i, r;
-	unsigned char *vec;
-	void *m;
-
-	assert_non_null(vec = malloc(n));
-	m = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, fd, off);
-	assert_true(m != MAP_FAILED);
-	assert_int_equal(mincore(m, (size_t)len, vec), 0);
-	for (i = r = 0; i < n; i++)
-		r += vec[i] & 1;
-	munmap(m, (size_t)len);
-	free(vec);
-	return (r);
-}
-
-/* Can this file system drop clean pages on request?  (tmpfs cannot.) */
-static int
-drops(int fd)
-{
-	struct statfs sf;
-
-	assert_int_equal(fstatfs(fd, &sf), 0);
-	return (sf.f_type != TMPFS_MAGIC);
-}
-
 /* The bytes are all there, whichever pages were dropped. */
 static void
 check_bytes(struct fx *f)
@@ -105,18 +73,18 @@ test_drop_behind(void **state)
 	off_t done = 0;
 
 	assert_int_equal(fdatasync(f->fd), 0);
-	assert_int_equal(resident(f->fd, 0, FILE_LEN), (size_t)FILE_LEN / pg);
+	assert_int_equal(unit_resident(f->fd, 0, FILE_LEN), (size_t)FILE_LEN / pg);
 	/* Less than a step behind the lag: nothing yet. */
 	fileio_drop_behind(f->fd, &done, FILEIO_BEHIND_LAG +
 	    FILEIO_BEHIND_STEP - 1);
 	assert_int_equal(done, 0);
-	assert_int_equal(resident(f->fd, 0, FILE_LEN), (size_t)FILE_LEN / pg);
+	assert_int_equal(unit_resident(f->fd, 0, FILE_LEN), (size_t)FILE_LEN / pg);
 	/* Read to the end: all but the last FILEIO_BEHIND_LAG goes. */
 	fileio_drop_behind(f->fd, &done, FILE_LEN);
 	assert_int_equal(done, FILE_LEN - FILEIO_BEHIND_LAG);
-	if (drops(f->fd))
-		assert_int_equal(resident(f->fd, 0, done), 0);
-	assert_int_equal(resident(f->fd, done, FILEIO_BEHIND_LAG),
+	if (unit_drops_pages(f->fd))
+		assert_int_equal(unit_resident(f->fd, 0, done), 0);
+	assert_int_equal(unit_resident(f->fd, done, FILEIO_BEHIND_LAG),
 	    (size_t)FILEIO_BEHIND_LAG / pg);
 	/* Called again at the same place: nothing more. */
 	fileio_drop_behind(f->fd, &done, FILE_LEN);
@@ -140,8 +108,46 @@ test_writeback_then_drop(void **state)
 	    SYNC_FILE_RANGE_WAIT_AFTER), 0);
 	fileio_drop_behind(f->fd, &done, FILE_LEN);
 	assert_int_equal(done, FILE_LEN - FILEIO_BEHIND_LAG);
-	if (drops(f->fd))
-		assert_int_equal(resident(f->fd, 0, done), 0);
+	if (unit_drops_pages(f->fd))
+		assert_int_equal(unit_resident(f->fd, 0, done), 0);
+	check_bytes(f);
+}
+
+/*
+ * A read drops the 2 MiB blocks it finished with, or everything from the
+ * block it began in if it reached the end of the file.
+ */
+static void
+test_drop_read(void **state)
+{
+	struct fx *f = *state;
+	off_t pg = (off_t)sysconf(_SC_PAGESIZE), blk = FILEIO_FOLIO_MAX;
+	size_t all = (size_t)(FILE_LEN / pg), per = (size_t)(blk / pg);
+
+	assert_int_equal(fdatasync(f->fd), 0);
+	assert_int_equal(unit_resident(f->fd, 0, FILE_LEN), all);
+	/* Within one block: nothing yet. */
+	fileio_drop_read(f->fd, blk + 10, 16384, FILE_LEN);
+	assert_int_equal(unit_resident(f->fd, 0, FILE_LEN), all);
+	if (!unit_drops_pages(f->fd)) {
+		check_bytes(f);
+		return;
+	}
+	/* From inside block 1 into block 4: blocks 1 to 3 go. */
+	fileio_drop_read(f->fd, blk + 100, (size_t)(3 * blk), FILE_LEN);
+	assert_int_equal(unit_resident(f->fd, 0, blk), per);
+	assert_int_equal(unit_resident(f->fd, blk, 3 * blk), 0);
+	assert_int_equal(unit_resident(f->fd, 4 * blk, blk), per);
+	/* The next read follows on and crosses into block 5: 4 goes. */
+	fileio_drop_read(f->fd, 4 * blk + 100, (size_t)blk, FILE_LEN);
+	assert_int_equal(unit_resident(f->fd, 4 * blk, blk), 0);
+	assert_int_equal(unit_resident(f->fd, 0, FILE_LEN), all - 4 * per);
+	/* A read to the end of the file: its block and the rest go (here
+	 * a file ending 5,000 bytes into the last block). */
+	fileio_drop_read(f->fd, FILE_LEN - blk - 5000, (size_t)blk,
+	    FILE_LEN - 5000);
+	assert_int_equal(unit_resident(f->fd, FILE_LEN - 2 * blk, 2 * blk), 0);
+	assert_int_equal(unit_resident(f->fd, 0, FILE_LEN), all - 6 * per);
 	check_bytes(f);
 }
 
@@ -152,6 +158,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_drop_behind, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_writeback_then_drop, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_drop_read, setup,
 		    teardown),
 	};
 
