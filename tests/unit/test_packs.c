@@ -99,30 +99,53 @@ expect_item(struct fx *f, struct store *st, const char *name,
 	free(got);
 }
 
-/* The number of files in the store's chunks/ directory, and their bytes. */
+/*
+ * The number of files in the store's chunks/ directory, and their bytes;
+ * with ${resident} (and ${pages}), how many of their pages are in the page
+ * cache (of how many), after reading each file whole first if ${cache}.
+ */
 static int
-pack_files(struct fx *f, int64_t *bytes)
+pack_scan(struct fx *f, int64_t *bytes, size_t *resident, size_t *pages,
+    int cache)
 {
 	char *dir = unit_path(f->u->dir, "chunks"), *p;
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len;
 	struct dirent *de;
 	struct stat sb;
 	DIR *d;
-	int n = 0;
+	int n = 0, fd;
 
 	*bytes = 0;
+	if (resident != NULL)
+		*resident = *pages = 0;
 	assert_non_null(d = opendir(dir));
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
 		p = unit_path(dir, de->d_name);
-		assert_int_equal(stat(p, &sb), 0);
+		if (cache)
+			free(unit_read_file(p, &len));
+		assert_true((fd = open(p, O_RDONLY)) >= 0);
+		assert_int_equal(fstat(fd, &sb), 0);
 		*bytes += sb.st_size;
+		if (resident != NULL) {
+			*resident += unit_resident(fd, 0, sb.st_size);
+			*pages += ((size_t)sb.st_size + pg - 1) / pg;
+		}
+		close(fd);
 		free(p);
 		n++;
 	}
 	closedir(d);
 	free(dir);
 	return (n);
+}
+
+static int
+pack_files(struct fx *f, int64_t *bytes)
+{
+
+	return (pack_scan(f, bytes, NULL, NULL, 0));
 }
 
 static void
@@ -343,66 +366,6 @@ test_other_reader_across_compaction(void **state)
 }
 
 /*
- * Read every pack file whole (into the page cache); the pages of all of
- * them still in memory into *${resident}, of how many into *${pages};
- * returns how many pack files there are.
- */
-static int
-packs_cached(struct fx *f, size_t *resident, size_t *pages)
-{
-	char *dir = unit_path(f->u->dir, "chunks"), *p;
-	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len;
-	struct dirent *de;
-	DIR *d;
-	int n = 0, fd;
-
-	*resident = *pages = 0;
-	assert_non_null(d = opendir(dir));
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		p = unit_path(dir, de->d_name);
-		free(unit_read_file(p, &len));
-		assert_true((fd = open(p, O_RDONLY)) >= 0);
-		*resident += unit_resident(fd, 0, (off_t)len);
-		*pages += (len + pg - 1) / pg;
-		close(fd);
-		free(p);
-		n++;
-	}
-	closedir(d);
-	free(dir);
-	return (n);
-}
-
-/* Just the pages in memory, without reading the packs first. */
-static size_t
-packs_resident(struct fx *f)
-{
-	char *dir = unit_path(f->u->dir, "chunks"), *p;
-	struct dirent *de;
-	struct stat sb;
-	size_t r = 0;
-	DIR *d;
-	int fd;
-
-	assert_non_null(d = opendir(dir));
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		p = unit_path(dir, de->d_name);
-		assert_true((fd = open(p, O_RDONLY)) >= 0);
-		assert_int_equal(fstat(fd, &sb), 0);
-		r += unit_resident(fd, 0, sb.st_size);
-		close(fd);
-		free(p);
-	}
-	closedir(d);
-	free(dir);
-	return (r);
-}
-
-/*
  * A read-once handle (store_read_once, an exporter's) reading every item
  * front to back leaves none of the packs in the page cache; another
  * handle's reads leave the pages where they were; the bytes are the same
@@ -412,28 +375,31 @@ static void
 test_read_once_drops_pages(void **state)
 {
 	struct fx *f = *state;
-	size_t res, pages;
+	size_t res, pages, res2, pages2;
 	struct store *rd;
-	int npacks, fd;
+	int64_t bytes;
+	int fd;
 
 	rd = f->rd = store_open(f->u->dir);
 	assert_non_null(rd);
 	put(f, f->u->st, f->pbig, "big");
 	put(f, f->u->st, f->pa, "a");
-	npacks = packs_cached(f, &res, &pages);
-	assert_true(npacks >= 1);
+	assert_true(pack_scan(f, &bytes, &res, &pages, 1) >= 1);
 	assert_int_equal(res, pages);
 	/* An ordinary reader: everything stays. */
 	expect_item(f, f->u->st, "big", f->big, 3 * LEN * 4);
 	expect_item(f, f->u->st, "a", f->a, LEN);
-	assert_int_equal(packs_resident(f), pages);
+	(void)pack_scan(f, &bytes, &res2, &pages2, 0);
+	assert_int_equal(res2, pages);
 	/* A read-once reader. */
 	store_read_once(rd);
 	expect_item(f, rd, "big", f->big, 3 * LEN * 4);
 	expect_item(f, rd, "a", f->a, LEN);
 	assert_true((fd = open(f->u->dir, O_RDONLY | O_DIRECTORY)) >= 0);
-	if (unit_drops_pages(fd))
-		assert_int_equal(packs_resident(f), 0);
+	if (unit_drops_pages(fd)) {
+		(void)pack_scan(f, &bytes, &res2, &pages2, 0);
+		assert_int_equal(res2, 0);
+	}
 	close(fd);
 	/* And again, from the disk. */
 	expect_item(f, rd, "big", f->big, 3 * LEN * 4);
