@@ -73,12 +73,14 @@ test_drop_behind(void **state)
 	off_t done = 0;
 
 	assert_int_equal(fdatasync(f->fd), 0);
-	assert_int_equal(unit_resident(f->fd, 0, FILE_LEN), (size_t)FILE_LEN / pg);
+	assert_int_equal(unit_resident(f->fd, 0, FILE_LEN),
+	    (size_t)FILE_LEN / pg);
 	/* Less than a step behind the lag: nothing yet. */
 	fileio_drop_behind(f->fd, &done, FILEIO_BEHIND_LAG +
 	    FILEIO_BEHIND_STEP - 1);
 	assert_int_equal(done, 0);
-	assert_int_equal(unit_resident(f->fd, 0, FILE_LEN), (size_t)FILE_LEN / pg);
+	assert_int_equal(unit_resident(f->fd, 0, FILE_LEN),
+	    (size_t)FILE_LEN / pg);
 	/* Read to the end: all but the last FILEIO_BEHIND_LAG goes. */
 	fileio_drop_behind(f->fd, &done, FILE_LEN);
 	assert_int_equal(done, FILE_LEN - FILEIO_BEHIND_LAG);
