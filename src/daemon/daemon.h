@@ -58,6 +58,9 @@
 #define D_STREAM_STALL_MS 250
 #define D_STREAM_WAIT_MS 1000
 #define D_STREAM_WAIT_PCT 50
+/* The importer's deferred checkpoint waits for every package that came to
+ * be answered, at most this long (repl.c, ckpt_maybe). */
+#define D_CKPT_DEFER_MS	10000
 /* Journal records (LSNs) pruned per write transaction after an ACK. */
 #define D_PRUNE_BATCH	65536
 
@@ -150,6 +153,8 @@ struct daemon {
 	struct worker *stager;		/* prestages content packages */
 	unsigned spools;		/* names the next spool file */
 	int imports;			/* import jobs at the importer */
+	int pkgs_open;			/* packages come, not yet answered */
+	int64_t ckpt_due;		/* since when a checkpoint waits, or 0 */
 	struct out_pkg *opkg;		/* the package being sent */
 	struct in_pkg *ipkg;		/* the package being received */
 	pthread_mutex_t mtx;		/* guards mod[] with the workers */

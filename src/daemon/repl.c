@@ -1143,6 +1143,28 @@ ckpt_run(struct worker *w, struct job *j)
 		dlog(LOG_WARNING, "checkpoint: %s", pp_errmsg());
 }
 
+/*
+ * Loop thread: run the checkpoint the imports deferred once every package
+ * that came has been answered (none is arriving, spooling, staging or
+ * waiting to be applied).  Copying the WAL into the database (half a
+ * gigabyte after a first sync's userdata) then does not take the cores
+ * from the package still streaming in, nor hold the importer while that
+ * package's END waits to be applied and answered.  Packages that follow
+ * one another without a pause put it off at most D_CKPT_DEFER_MS, so that
+ * the WAL stays bounded.  (Not when stopping: the job would never run; a
+ * later one will.)
+ */
+static void
+ckpt_maybe(struct daemon *d)
+{
+
+	if (d->ckpt_due != 0 && !d->importer->stop && (d->pkgs_open == 0 ||
+	    d_now_ms() - d->ckpt_due >= D_CKPT_DEFER_MS)) {
+		d->ckpt_due = 0;
+		worker_post(d->importer, job_new(ckpt_run, NULL, NULL));
+	}
+}
+
 void
 repl_importer_init(struct worker *w, struct job *j)
 {
@@ -1231,13 +1253,17 @@ stream_done(struct daemon *d, struct job *j)
 	imp_settle(d, ij);
 }
 
+/* Loop thread: free ${ij}, its package answered or given up. */
 static void
 imp_job_free(struct imp_job *ij)
 {
+	struct daemon *d = ij->d;
 
 	evbuffer_free(ij->q);
 	evbuffer_free(ij->qb);
 	free(ij);
+	d->pkgs_open--;
+	ckpt_maybe(d);
 }
 
 static void
@@ -1300,9 +1326,8 @@ imp_done(struct daemon *d, struct job *j)
 			json_object_set_new(ans, "lsn", json_integer(lsn));
 	}
 	link_send_json(d->in, j->rc == 0 ? FR_ACK : FR_NACK, ans);
-	/* (Not when stopping: the job would never run; a later one will.) */
-	if (j->rc == 0 && !d->importer->stop)
-		worker_post(d->importer, job_new(ckpt_run, NULL, NULL));
+	if (j->rc == 0 && d->ckpt_due == 0)
+		d->ckpt_due = d_now_ms();
 	imp_job_free(ij);
 	ops_check(d);
 }
@@ -1402,6 +1427,7 @@ ipkg_start(struct daemon *d, enum store_module m)
 		worker_post(d->stager, job_new(stage_run, stream_done, ij));
 	}
 	d->ipkg = ip;
+	d->pkgs_open++;
 	worker_post(d->spooler, job_new(spool_run, spool_done, ij));
 	return (ip);
 }

@@ -14,8 +14,8 @@ BIN=$(dirname "$POOLPAIR")
 daemon_pair_setup
 trap 'kill -CONT $PID_A 2>/dev/null; stop_daemon a KILL; stop_daemon b KILL' EXIT
 rm -rf "$TESTDIR/a.data"
-"$BIN/bench-gen" --data "$TESTDIR/a.data" --pool "$PA" --users 1500 \
-    --contacts-per-user 40 --settings-per-user 5 --conferences 40 \
+"$BIN/bench-gen" --data "$TESTDIR/a.data" --pool "$PA" --users 7000 \
+    --contacts-per-user 100 --settings-per-user 5 --conferences 40 \
     --content-mb 24 >/dev/null
 
 # First sync.
@@ -35,6 +35,11 @@ pa content get "$1" "$2" -o "$TESTDIR/a.item" >/dev/null
 pb content get "$1" "$2" -o "$TESTDIR/b.item" >/dev/null
 cmp -s "$TESTDIR/a.item" "$TESTDIR/b.item" || fail "content differs at B"
 grep -q "imported confcontent" "$TESTDIR/b.log" || fail "no content import logged"
+# The importer deferred its checkpoint past the answers (the WAL of the
+# userdata snapshot passed STORE_CHECKPOINT_FRAMES, 64 MiB); with every
+# package answered it runs: B's database file, not only its WAL, now
+# holds the replica.
+wait_for 30 sh -c "[ \$(stat -c %s '$TESTDIR/b.data/pool.db') -gt 33554432 ]"
 
 # A stall in mid-transfer: A stopped while B streams its package.
 CF=$(pa conf create sip:user000001@contoso.test --subject Stall)
