@@ -229,8 +229,9 @@ void repl_inq_cb(evutil_socket_t fd, short what, void *arg);
 /* On the exporter: read the journal heads and ownership afresh. */
 void repl_exp_poll(struct worker *w);
 /* The importer's first job: its commits defer their checkpoints, which
- * run after the answer to the partner. */
+ * run once every package that came is answered (ckpt_maybe). */
 void repl_importer_init(struct worker *w, struct job *j);
+/* The exporter's first job: its store handle reads packs once. */
 void repl_exporter_init(struct worker *w, struct job *j);
 /* The exporter's idle hook (worker.h): the same, unless nothing changed. */
 void repl_exp_idle(struct worker *w);

@@ -3,7 +3,8 @@
 # Proves: a first sync of a generated population (a userdata snapshot big
 # enough to keep B's importer busy while the content package arrives, so
 # its chunks are prestaged) converges, byte for byte, and verify finds
-# both pools equal; a package streamed into the importer while A is
+# both pools equal, and the importer's deferred checkpoint runs once the
+# packages are answered; a package streamed into the importer while A is
 # stopped mid-transfer (SIGSTOP) is cut ("the link stalled"), rolled back
 # and imported from the spool after END, with nothing lost; no spool file
 # is left behind.
