@@ -47,6 +47,7 @@
 #define D_HAVE_MAX	(1 << 16)	/* chunk ids asked about at once */
 #define D_SPOOL_PREFIX	"spool-in."	/* DATA/spool-in.MODULE.N.ppkg */
 #define D_OUT_QUEUE	(1 << 20)	/* package bytes queued between threads */
+#define D_DATA_MAX	(256 << 10)	/* package bytes in one DATA frame */
 /* A spool stops short of the last 1% of its filesystem, at most this. */
 #define D_SPOOL_RESERVE_MAX ((uint64_t)64 << 20)
 /* A streaming import is cut (applied from the spool after END instead)
@@ -132,6 +133,7 @@ struct audit;
 struct out_pkg;
 struct lookup;
 struct in_pkg;
+struct evbuffer;
 
 struct daemon {
 	struct pp_config cfg;
@@ -207,6 +209,9 @@ void link_lookup_cancel(struct daemon *d);
 void link_close(struct link *l, const char *why);
 int link_send(struct link *l, int type, const void *p, size_t len);
 int link_send_json(struct link *l, int type, json_t *j);
+/* Send a frame of ${first}, then ${len} bytes moved out of ${src}. */
+int link_send_move(struct link *l, int type, uint8_t first,
+    struct evbuffer *src, size_t len);
 /* A security event: logged, and audited (rate-limited). */
 void d_security(struct daemon *d, const char *kind, const char *peer,
     const char *reason);
@@ -223,6 +228,9 @@ void repl_in_down(struct daemon *d, struct link *l);
 void repl_frame_out(struct daemon *d, int type, const uint8_t *p, size_t len);
 void repl_frame_in(struct daemon *d, struct link *l, int type,
     const uint8_t *p, size_t len);
+/* A DATA frame: its ${len} bytes are the next in ${in}, all to be taken. */
+void repl_data_in(struct daemon *d, struct link *l, struct evbuffer *in,
+    size_t len);
 void repl_out_writable(struct daemon *d);
 void repl_have_cb(evutil_socket_t fd, short what, void *arg);
 void repl_inq_cb(evutil_socket_t fd, short what, void *arg);

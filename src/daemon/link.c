@@ -136,6 +136,17 @@ link_send(struct link *l, int type, const void *p, size_t len)
 }
 
 int
+link_send_move(struct link *l, int type, uint8_t first, struct evbuffer *src,
+    size_t len)
+{
+
+	if (l == NULL || l->bev == NULL || !l->authed)
+		return (-1);
+	return (frame_put_move(bufferevent_get_output(l->bev), type, first,
+	    src, len));
+}
+
+int
 link_send_json(struct link *l, int type, json_t *j)
 {
 	char *s;
@@ -246,13 +257,14 @@ link_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct link *l = arg;
 	struct daemon *d = l->d;
+	struct evbuffer *in;
 	size_t len;
 	int type, r;
 
 	(void)bev;
 	while (l->bev != NULL && l->authed) {
-		if ((r = frame_take(bufferevent_get_input(l->bev), &type,
-		    d->rxbuf, &len)) == 0)
+		in = bufferevent_get_input(l->bev);
+		if ((r = frame_take_head(in, &type, &len)) == 0)
 			return;
 		if (r < 0) {
 			d_security(d, "bad-frame", l->peer, pp_errmsg());
@@ -260,6 +272,13 @@ link_read_cb(struct bufferevent *bev, void *arg)
 			return;
 		}
 		l->last_rx_ms = d_now_ms();
+		/* A package's bytes go on to the spooler without a copy. */
+		if (l->inbound && type == FR_DATA) {
+			repl_data_in(d, l, in, len);
+			continue;
+		}
+		if (len > 0)
+			evbuffer_remove(in, d->rxbuf, len);
 		if (type == FR_PING) {
 			link_send(l, FR_PONG, NULL, 0);
 			continue;

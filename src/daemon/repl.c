@@ -465,6 +465,26 @@ exp_done(struct daemon *d, struct job *j)
 }
 
 /*
+ * The size of the next DATA frame of queue ${q}: its next whole buffers,
+ * at most D_DATA_MAX, which move to the link's output without a copy (a
+ * frame that ends inside a buffer copies that part); the first buffer cut
+ * if it is larger alone.  Under d->mtx.
+ */
+static size_t
+data_size(struct evbuffer *q)
+{
+	struct evbuffer_iovec v[8];
+	size_t n = 0, len = evbuffer_get_length(q);
+	int i, k = evbuffer_peek(q, -1, NULL, v, 8);
+
+	for (i = 0; i < k && i < 8 && n + v[i].iov_len <= D_DATA_MAX; i++)
+		n += v[i].iov_len;
+	if (n == 0)
+		n = len < D_DATA_MAX ? len : D_DATA_MAX;
+	return (n);
+}
+
+/*
  * The exporter queued bytes, or is done, or the link can take more:
  * forward what is queued as DATA frames.
  */
@@ -473,8 +493,8 @@ opkg_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct out_pkg *op = arg;
 	struct daemon *d = op->d;
-	uint8_t buf[1 + 65536];
-	int n, done = op->done;
+	size_t n;
+	int rc, done = op->done;
 
 	(void)fd;
 	(void)what;
@@ -485,13 +505,17 @@ opkg_read_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		pthread_mutex_lock(&d->mtx);
-		n = evbuffer_remove(op->q, buf + 1, sizeof(buf) - 1);
+		n = data_size(op->q);
+		rc = n > 0 ? link_send_move(&d->out, FR_DATA,
+		    (uint8_t)op->module, op->q, n) : 0;
 		if (op->qwait && evbuffer_get_length(op->q) < D_OUT_QUEUE) {
 			op->qwait = 0;
 			pthread_cond_signal(&d->out_cv);
 		}
 		pthread_mutex_unlock(&d->mtx);
-		if (n <= 0) {
+		if (rc != 0)
+			return;
+		if (n == 0) {
 			/* Empty: the end if the exporter was done before. */
 			if (done) {
 				op->eof = 1;
@@ -499,10 +523,7 @@ opkg_read_cb(evutil_socket_t fd, short what, void *arg)
 			}
 			return;
 		}
-		buf[0] = (uint8_t)op->module;
-		if (link_send(&d->out, FR_DATA, buf, (size_t)n + 1) != 0)
-			return;
-		op->sent += n;
+		op->sent += (int64_t)n;
 		pthread_mutex_lock(&d->mtx);
 		d->mod[op->module].pending_bytes = op->sent;
 		pthread_mutex_unlock(&d->mtx);
@@ -1349,20 +1370,21 @@ ipkg_free(struct daemon *d, struct in_pkg *ip)
 }
 
 /*
- * Queue ${len} bytes of the package for the spooler; stop reading the link
- * while the queue holds D_OUT_QUEUE (the spooler wakes the loop: inq_ev).
- * Returns 0 or -1 (out of memory).
+ * Move the next ${len} bytes of ${in} (the link's input: a DATA frame's
+ * package bytes) to the spooler's queue, whose chains they become without
+ * a copy; stop reading the link while the queue holds D_OUT_QUEUE (the
+ * spooler wakes the loop: inq_ev).  Returns 0 or -1 (out of memory).
  */
 static int
-ipkg_add(struct daemon *d, struct in_pkg *ip, const uint8_t *p, size_t len)
+ipkg_add(struct daemon *d, struct in_pkg *ip, struct evbuffer *in, size_t len)
 {
 	struct imp_job *ij = ip->job;
 	int full, rc;
 
 	if (ij == NULL)
-		return (0);
+		return (evbuffer_drain(in, len));
 	pthread_mutex_lock(&d->mtx);
-	rc = evbuffer_add(ij->q, p, len);
+	rc = evbuffer_remove_buffer(in, ij->q, len) == (int)len ? 0 : -1;
 	if ((full = evbuffer_get_length(ij->q) >= D_OUT_QUEUE))
 		ij->qwait = 1;
 	pthread_cond_signal(&d->inq_cv);
@@ -1504,29 +1526,40 @@ in_haveq(struct daemon *d, const uint8_t *p, size_t len)
 }
 
 void
-repl_frame_in(struct daemon *d, struct link *l, int type, const uint8_t *p,
+repl_data_in(struct daemon *d, struct link *l, struct evbuffer *in,
     size_t len)
 {
 	struct in_pkg *ip;
+	uint8_t m;
 
-	if (type == FR_DATA || type == FR_END || type == FR_ABORT) {
-		if (len < 1 || p[0] >= STORE_NMOD)
+	if (len < 1 || evbuffer_remove(in, &m, 1) != 1 || m >= STORE_NMOD)
+		goto bad;
+	if ((ip = d->ipkg) == NULL &&
+	    (ip = ipkg_start(d, (enum store_module)m)) == NULL) {
+		link_close(l, "cannot start an import");
+		return;
+	}
+	if (ip->module != m)
+		goto bad;
+	if (ipkg_add(d, ip, in, len - 1) != 0)
+		link_close(l, "out of memory");
+	return;
+bad:
+	d_security(d, "bad-frame", l->peer, frame_name(FR_DATA));
+	link_close(l, "protocol error");
+}
+
+void
+repl_frame_in(struct daemon *d, struct link *l, int type, const uint8_t *p,
+    size_t len)
+{
+
+	/* (DATA comes by repl_data_in, straight from the link's input.) */
+	if (type == FR_END || type == FR_ABORT) {
+		if (len < 1 || p[0] >= STORE_NMOD || d->ipkg == NULL ||
+		    d->ipkg->module != p[0])
 			goto bad;
-		if (type == FR_END || type == FR_ABORT) {
-			if (d->ipkg == NULL || d->ipkg->module != p[0])
-				goto bad;
-			ipkg_end(d, type == FR_END);
-			return;
-		}
-		if ((ip = d->ipkg) == NULL &&
-		    (ip = ipkg_start(d, (enum store_module)p[0])) == NULL) {
-			link_close(l, "cannot start an import");
-			return;
-		}
-		if (ip->module != p[0])
-			goto bad;
-		if (ipkg_add(d, ip, p + 1, len - 1) != 0)
-			link_close(l, "out of memory");
+		ipkg_end(d, type == FR_END);
 		return;
 	}
 	if (type == FR_HAVEQ && in_haveq(d, p, len) == 0)

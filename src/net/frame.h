@@ -35,12 +35,27 @@ enum frame_type {
 int frame_put(struct evbuffer *out, int type, const void *p, size_t len);
 
 /*
+ * Queue one frame of ${type} whose payload is the byte ${first}, then the
+ * next ${len} bytes of ${src}, moved out of it (its memory is handed over,
+ * not copied, where it can be): a package's DATA.
+ */
+int frame_put_move(struct evbuffer *out, int type, uint8_t first,
+    struct evbuffer *src, size_t len);
+
+/*
  * Take the next whole frame from ${in}: returns 1 with its type in ${type}
  * and its payload in ${buf} (${len} bytes; ${buf} has FRAME_MAX bytes), 0
  * if none is whole yet, -1 for a frame over FRAME_MAX, empty or of an
  * unknown type (the connection must close).
  */
 int frame_take(struct evbuffer *in, int *type, uint8_t *buf, size_t *len);
+
+/*
+ * As frame_take, but only the frame's length and type are taken: 1 once
+ * the whole frame is in ${in}, whose next ${len} bytes are then its
+ * payload, for the caller to take (all of it, before the next call).
+ */
+int frame_take_head(struct evbuffer *in, int *type, size_t *len);
 
 /* The name of frame type ${t}. */
 const char *frame_name(int t);

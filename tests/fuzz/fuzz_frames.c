@@ -223,6 +223,23 @@ rx_link(int on_out)
 	    NULL);
 }
 
+/*
+ * A DATA frame as link_read_cb hands it over: in the link's input, which
+ * repl_data_in must leave without a byte of it unless the link closed.
+ */
+static void
+data_in(struct link *l, size_t len)
+{
+	struct evbuffer *in;
+
+	if ((in = evbuffer_new()) == NULL || evbuffer_add(in, pbuf, len) != 0)
+		fuzz_fail("out of memory");
+	repl_data_in(d, l, in, len);
+	if (evbuffer_get_length(in) != 0 && rx_link(0) == l)
+		fuzz_fail("repl_data_in left a DATA frame's bytes behind");
+	evbuffer_free(in);
+}
+
 /* Hand frame ${i} to the daemon as link_read_cb does. */
 static void
 dispatch(int on_out, struct link *l, int type, size_t len)
@@ -235,6 +252,8 @@ dispatch(int on_out, struct link *l, int type, size_t len)
 		return;
 	else if (on_out)
 		repl_frame_out(d, type, pbuf, len);
+	else if (type == FR_DATA)
+		data_in(l, len);
 	else
 		repl_frame_in(d, l, type, pbuf, len);
 }

@@ -1,12 +1,14 @@
 /*
  * test_frame.c: the peer protocol's framing: frames round trip whole or
- * split at any byte, and a frame over the bound, empty or of an unknown
- * type is refused before its payload is read.
+ * split at any byte, a package's DATA moves between buffers with the same
+ * bytes as it would be copied, and a frame over the bound, empty or of an
+ * unknown type is refused before its payload is read.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <cmocka.h>
 
@@ -51,6 +53,53 @@ roundtrip_split_anywhere(void **state)
 	assert_int_equal(n, 2);
 	evbuffer_free(a);
 	evbuffer_free(b);
+}
+
+/*
+ * DATA moved out of a queue of several chains (as the exporter fills it)
+ * is the frame frame_put writes for the same bytes; its payload is taken
+ * at the reader by moving it on, leaving the next frame whole behind it.
+ */
+static void
+move_is_put(void **state)
+{
+	struct evbuffer *q = evbuffer_new(), *a = evbuffer_new();
+	struct evbuffer *b = evbuffer_new(), *c = evbuffer_new();
+	static uint8_t p[200000], got[1 + 70000];
+	size_t len, off;
+	int type;
+
+	(void)state;
+	unit_fill(p, sizeof(p), 2);
+	for (off = 0; off < sizeof(p); off += 65556)	/* chains of 65556 */
+		evbuffer_add(q, p + off, sizeof(p) - off < 65556 ?
+		    sizeof(p) - off : 65556);
+	got[0] = 3;
+	memcpy(got + 1, p, 70000);
+	assert_int_equal(frame_put_move(a, FR_DATA, 3, q, 70000), 0);
+	assert_int_equal(frame_put(b, FR_DATA, got, sizeof(got)), 0);
+	assert_int_equal(evbuffer_get_length(q), sizeof(p) - 70000);
+	assert_int_equal(evbuffer_get_length(a), evbuffer_get_length(b));
+	assert_memory_equal(evbuffer_pullup(a, -1), evbuffer_pullup(b, -1),
+	    evbuffer_get_length(b));
+	/* More than the queue holds, or over the bound: refused, untouched. */
+	assert_int_equal(frame_put_move(a, FR_DATA, 3, q, sizeof(p)), -1);
+	assert_int_equal(frame_put_move(a, FR_DATA, 3, q, FRAME_MAX - 1), -1);
+	assert_int_equal(evbuffer_get_length(q), sizeof(p) - 70000);
+	/* The reader: the header only, then the payload moved on. */
+	assert_int_equal(frame_put(a, FR_PING, NULL, 0), 0);
+	assert_int_equal(frame_take_head(a, &type, &len), 1);
+	assert_int_equal(type, FR_DATA);
+	assert_int_equal(len, sizeof(got));
+	assert_int_equal(evbuffer_remove_buffer(a, c, len), (int)len);
+	assert_memory_equal(evbuffer_pullup(c, -1), got, sizeof(got));
+	assert_int_equal(frame_take(a, &type, buf, &len), 1);
+	assert_int_equal(type, FR_PING);
+	assert_int_equal(evbuffer_get_length(a), 0);
+	evbuffer_free(q);
+	evbuffer_free(a);
+	evbuffer_free(b);
+	evbuffer_free(c);
 }
 
 /* A frame header claiming ${n} bytes of type ${t} must be refused at once. */
@@ -99,6 +148,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(roundtrip_split_anywhere),
+		cmocka_unit_test(move_is_put),
 		cmocka_unit_test(bad_frames_refused),
 	};
 
