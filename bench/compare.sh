@@ -6,7 +6,9 @@
 # sync and an incremental change (1% of the users change one contact, 50
 # presentations change one slide): time and bytes on the wire (TCP payload,
 # both ways: TCP_INFO of poolpaird's link; rsync --stats); the CPU each
-# full sync takes (the whole machine's, and each daemon's); peak RSS; the
+# full sync takes (the whole machine's, and each daemon's); the peak RSS
+# of every process (the daemons'; sqlite3's, rsync's, ssh's and sshd's in
+# one more full copy, watched and not timed); the
 # content pipeline on its own (B catching up on new content after being
 # down); and the machine's limits.  The full initial sync is measured
 # TRIALS times (default 3), rsync and poolpair taking turns; the best of
@@ -83,6 +85,23 @@ rsync_run() {
 	recv=$(sed -n 's/^Total bytes received: \([0-9,]*\).*/\1/p' "$work/rsync.$1.out" | tr -d ,)
 	r_bytes=$((sent + recv))
 	r_rss=$(awk '{ if ($1 > m) m = $1 } END { printf "%.1f", m / 1024 }' "$work/t.sql" "$work/t.rs")
+}
+
+# hwm_watch OUT: until killed, every 0.2 s, the peak RSS (VmHWM, KiB) of
+# every running sqlite3, rsync, ssh and sshd (the bench's sshd and its
+# sessions) as lines "name KiB" appended to OUT.
+hwm_watch() {
+	while :; do
+		for p in $(pgrep -x 'sqlite3|rsync|ssh|sshd'); do
+			cat "/proc/$p/status" 2>/dev/null
+		done | awk '/^Name:/ { n = $2 } /^VmHWM:/ { print n, $2 }' >>"$1"
+		sleep 0.2
+	done
+}
+
+# hwm_of NAME: the largest peak RSS hwm_watch saw of NAME's processes, MiB.
+hwm_of() {
+	awk -v n="$1" '$1 == n && $2 > m { m = $2 } END { printf "%.1f", m / 1024 }' "$work/hwm"
 }
 
 # pp_bytes: TCP payload both ways on A's link to B, now.
@@ -164,6 +183,21 @@ while [ $t -le "$TRIALS" ]; do
 done
 pf_s=$pf_s_best pf_b=$pf_b_best pf_cpu=$pf_cpu_best
 echo "  best of $TRIALS: rsync $rf_s s ($rf_all), poolpair $pf_s s ($pf_all)"
+
+# The peak RSS of every process of the rsync pipeline: one more full copy,
+# not timed, watched (the three processes of rsync, the sender and, under
+# sshd, the receiver and generator, count as rsync; the ssh client as ssh;
+# sshd's listener and session processes as sshd).
+echo "compare: full copy again, for the rsync pipeline's peak RSS"
+rm -rf "$work/dst" "$work/snap" "$work/hwm"
+mkdir -p "$work/dst"
+hwm_watch "$work/hwm" & wpid=$!
+pids="$pids $wpid"
+rsync_run rss
+kill "$wpid"; wait "$wpid" 2>/dev/null || true
+rss_sql=$(awk '{ printf "%.1f", $1 / 1024 }' "$work/t.sql")
+rss_rs=$(hwm_of rsync) rss_ssh=$(hwm_of ssh) rss_sshd=$(hwm_of sshd)
+echo "  peak RSS: sqlite3 $rss_sql, rsync $rss_rs, ssh $rss_ssh, sshd $rss_sshd MiB"
 
 # The rsync deployment's previous run: the destination as the store stands
 # now (poolpaird's first syncs pruned its journal since the last trial's
@@ -276,16 +310,18 @@ util() { awk -v c="$1" -v t="$2" -v n="$(nproc)" 'BEGIN { printf "%.0f%%", (t > 
 csv="$res/compare-$MODE.csv"
 hdr0="date,mode,store_bytes,rsync_full_s,rsync_full_bytes,pp_full_s,pp_full_bytes,rsync_inc_s,rsync_inc_bytes,pp_inc_s,pp_inc_bytes,rss_poolpaird_a,rss_poolpaird_b,rss_rsync,content_mbs,bound_mbs,disk_mbs,cpu_mbs,rsync_full_sync_s,rsync_full_trials,pp_full_trials,catchup_mib,catchup_s,catchup_mbs"
 hdr1="$hdr0,catchup_cpu_a_s,catchup_cpu_b_s,catchup_ns_per_byte,bound_ns_per_byte"
-hdr="$hdr1,rsync_full_cpu_s,pp_full_cpu_s,pp_full_cpu_a_s,pp_full_cpu_b_s"
-# Rows of before the CPU columns get them empty; a file with other
-# columns is kept aside, not appended to.
+hdr2="$hdr1,rsync_full_cpu_s,pp_full_cpu_s,pp_full_cpu_a_s,pp_full_cpu_b_s"
+hdr="$hdr2,rss_sqlite3,rss_rsync_all,rss_ssh,rss_sshd"
+# Rows of before the CPU and per-process RSS columns get them empty; a
+# file with other columns is kept aside, not appended to.
 case "$(head -n 1 "$csv" 2>/dev/null)" in
-"$hdr0") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
-"$hdr1") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
+"$hdr0") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,,,,,,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
+"$hdr1") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
+"$hdr2") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
 esac
 [ -f "$csv" ] && [ "$(head -n 1 "$csv")" != "$hdr" ] && mv "$csv" "$csv.$(date -u +%Y%m%d%H%M).old"
 [ -f "$csv" ] || echo "$hdr" >"$csv"
-echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss,$c_mbs,$bound,$dd_mbs,$cpu_mbs,$rf_sync,$rf_all,$pf_all,$CM,$cu_s,$cu_mbs,$cu_cpu_a,$cu_cpu_b,$cu_nsb,$cpu_nsb,$rf_cpu,$pf_cpu,$pf_cpu_a_best,$pf_cpu_b_best" >>"$csv"
+echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss,$c_mbs,$bound,$dd_mbs,$cpu_mbs,$rf_sync,$rf_all,$pf_all,$CM,$cu_s,$cu_mbs,$cu_cpu_a,$cu_cpu_b,$cu_nsb,$cpu_nsb,$rf_cpu,$pf_cpu,$pf_cpu_a_best,$pf_cpu_b_best,$rss_sql,$rss_rs,$rss_ssh,$rss_sshd" >>"$csv"
 machine=$(machine)
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 frag="$work/frag.md"
@@ -301,7 +337,7 @@ frag="$work/frag.md"
 	echo "| full initial sync, bytes on the wire | $pf_b | $rf_b | | $(ratio "$rf_b" "$pf_b") fewer |"
 	echo "| incremental (1% users, 50 slides), time | $pi_s s | $ri_s s | | $(ratio "$ri_s" "$pi_s") less |"
 	echo "| incremental, bytes on the wire | $pi_b | $ri_b | | $(ratio "$ri_b" "$pi_b") fewer |"
-	echo "| peak RSS | poolpaird $rss_a / $rss_b MiB | rsync, sqlite3 $rf_rss MiB | | |"
+	echo "| peak RSS of every process (rsync: the largest of its three processes at both ends; sshd: its listener and sessions) | poolpaird A $rss_a, B $rss_b MiB | sqlite3 $rss_sql, rsync $rss_rs, ssh $rss_ssh, sshd $rss_sshd MiB | | |"
 	echo "| content throughput on its own (catch-up of $CM MiB) | $cu_mbs MB/s | | $bound MB/s pipeline bound | $(ratio "$bound" "$cu_mbs") of the bound (target: within 2x) |"
 	echo "| the same catch-up: CPU of both daemons per byte (A $cu_cpu_a s, B $cu_cpu_b s) | $cu_nsb ns | | $cpu_nsb ns (the bound's cipher and hash passes) | $(ratio "$cu_nsb" "$cpu_nsb") of the bound's CPU |"
 	echo "| content throughput in the full sync (beside the userdata import) | $c_mbs MB/s | | $bound MB/s | $(ratio "$bound" "$c_mbs") of the bound |"

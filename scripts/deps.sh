@@ -10,7 +10,7 @@ PKGS="build-essential pkg-config clang libssl-dev libsqlite3-dev libzstd-dev \
 libevent-dev libjansson-dev libinih-dev libcmocka-dev sqlite3 openssl \
 python3 coreutils time"
 if [ "${1:-}" = bench ]; then
-	PKGS="$PKGS gnuplot-nox rsync openssh-server openssh-client"
+	PKGS="$PKGS gnuplot-nox rsync openssh-server openssh-client procps"
 fi
 
 missing=""
