@@ -10,6 +10,13 @@
  * large stage is renamed into a pack of its own, a small one is copied into
  * the shared current pack so that small items do not each make a file.
  * Nothing on disk is ever plaintext.
+ *
+ * A stage larger than one buffer (a package's, a large upload) is written
+ * around the page cache (O_DIRECT, in whole blocks; the last part of a
+ * block waits in the next buffer) where the filesystem allows it: its
+ * bytes are not read again soon, and on a machine whose free pages go back
+ * to the host, putting them in the page cache costs more CPU than the
+ * disk's own transfer (docs/store.md).
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -29,6 +36,9 @@
 
 #define STAGE_BUF	(1 << 20)	/* appends are written in 1 MiB runs */
 #define STAGE_INLINE	(1 << 20)	/* stages up to this are copied */
+#define STAGE_ALIGN	4096		/* O_DIRECT: offsets, lengths, memory */
+/* A buffer: a run, after up to a block carried over from the last one. */
+#define STAGE_CAP	(STAGE_BUF + STAGE_ALIGN)
 
 /*
  * Two buffers: the caller fills one while a writer thread writes the other,
@@ -37,29 +47,57 @@
 struct stage {
 	struct store *st;
 	int fd;
+	int dfd;		/* the same file, O_DIRECT; -1 if not allowed */
 	char path[PATH_MAX + 64];
 	uint8_t *buf[2];
 	size_t len;		/* bytes in buf[cur], not yet handed over */
 	int cur;
 	int64_t size;		/* bytes staged, written or buffered */
+	off_t bufoff;		/* where buf[cur]'s first byte goes */
 	pthread_t thread;
 	int started;
 	pthread_mutex_t mtx;
 	pthread_cond_t cv;
 	size_t wlen;		/* bytes of buf[!cur] the writer is to write */
+	size_t wdirect;		/* ... the first of them through dfd */
 	off_t woff;		/* where the writer's next bytes go */
 	int busy, stop, werr;	/* werr: the writer's errno, 0 if none */
+	int nodirect;		/* the writer found O_DIRECT refused */
 	int adopted;		/* renamed into a pack: not ours to remove */
 	off_t dropped;		/* the writer's: page cache dropped below */
 };
+
+/* Write ${len} bytes of ${p} at ${off} of ${fd}; errno if short. */
+static int
+write_at(int fd, const uint8_t *p, size_t len, off_t off)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = pwrite(fd, p, len, off)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		if (n == 0) {
+			errno = EIO;
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return (0);
+}
 
 static void *
 stage_writer(void *arg)
 {
 	struct stage *sg = arg;
 	const uint8_t *p;
-	size_t left;
-	ssize_t n;
+	size_t len, dlen;
+	off_t off;
+	int rc, nodirect = 0;
 
 	(void)pthread_setname_np(pthread_self(), "pp-stager");
 	pthread_mutex_lock(&sg->mtx);
@@ -69,32 +107,38 @@ stage_writer(void *arg)
 		if (!sg->busy)
 			break;
 		p = sg->buf[!sg->cur];
-		left = sg->wlen;
+		len = sg->wlen;
+		dlen = sg->wdirect;
+		off = sg->woff;
 		pthread_mutex_unlock(&sg->mtx);
-		while (left > 0) {
-			if ((n = write(sg->fd, p, left)) < 0) {
-				if (errno == EINTR)
-					continue;
-				break;
-			}
-			p += n;
-			left -= (size_t)n;
+		/* Whole blocks around the page cache, unless refused. */
+		rc = 0;
+		if (dlen > 0 && (rc = write_at(sg->dfd, p, dlen, off)) != 0 &&
+		    errno == EINVAL) {
+			nodirect = 1;
+			rc = 0;
+			dlen = 0;
 		}
-		/*
-		 * Start writeback now, off the caller's path, so the final
-		 * fdatasync finds little left to wait for.
-		 */
-		if (left == 0) {
-			(void)sync_file_range(sg->fd, sg->woff, (off_t)sg->wlen,
-			    SYNC_FILE_RANGE_WRITE);
-			/* A large stage (a package's) reuses its own pages. */
-			fileio_drop_behind(sg->fd, &sg->dropped,
-			    sg->woff + (off_t)sg->wlen);
+		if (rc == 0 && len > dlen) {
+			rc = write_at(sg->fd, p + dlen, len - dlen,
+			    off + (off_t)dlen);
+			/*
+			 * Start writeback now, off the caller's path, so the
+			 * final fdatasync finds little left to wait for.
+			 */
+			if (rc == 0) {
+				(void)sync_file_range(sg->fd, off + (off_t)dlen,
+				    (off_t)(len - dlen), SYNC_FILE_RANGE_WRITE);
+				/* A large stage reuses its own pages. */
+				fileio_drop_behind(sg->fd, &sg->dropped,
+				    off + (off_t)len);
+			}
 		}
 		pthread_mutex_lock(&sg->mtx);
-		sg->woff += (off_t)sg->wlen;
-		if (left > 0 && sg->werr == 0)
+		sg->woff += (off_t)len;
+		if (rc != 0 && sg->werr == 0)
 			sg->werr = errno != 0 ? errno : EIO;
+		sg->nodirect |= nodirect;
 		sg->busy = 0;
 		pthread_cond_broadcast(&sg->cv);
 	}
@@ -130,11 +174,11 @@ stage_open(struct store *st)
 	if ((sg = calloc(1, sizeof(*sg))) == NULL)
 		goto nomem;
 	sg->st = st;
-	sg->fd = -1;
+	sg->fd = sg->dfd = -1;
 	pthread_mutex_init(&sg->mtx, NULL);
 	pthread_cond_init(&sg->cv, NULL);
-	if ((sg->buf[0] = malloc(STAGE_BUF)) == NULL ||
-	    (sg->buf[1] = malloc(STAGE_BUF)) == NULL)
+	if (posix_memalign((void **)&sg->buf[0], STAGE_ALIGN, STAGE_CAP) != 0 ||
+	    posix_memalign((void **)&sg->buf[1], STAGE_ALIGN, STAGE_CAP) != 0)
 		goto nomem;
 	snprintf(sg->path, sizeof(sg->path), "%s/%s/stage-XXXXXX", st->dir,
 	    STORE_PACKDIR);
@@ -148,6 +192,8 @@ stage_open(struct store *st)
 		    sg->path);
 		goto err;
 	}
+	/* Not every filesystem takes O_DIRECT (some tmpfs): then buffered. */
+	sg->dfd = open(sg->path, O_WRONLY | O_DIRECT | O_CLOEXEC);
 	if (pthread_create(&sg->thread, NULL, stage_writer, sg) != 0) {
 		pp_err(PP_EINTERNAL, "cannot start the stage writer");
 		goto err;
@@ -161,22 +207,36 @@ err:
 	return (NULL);
 }
 
-/* Hand the current buffer to the writer and switch to the other one. */
+/*
+ * Hand the current buffer to the writer and switch to the other one.  Once
+ * a stage is larger than a buffer (not ${last}), its whole blocks go
+ * around the page cache and the part of the last block stays behind, at
+ * the start of the next buffer; ${last} hands over every byte.
+ */
 static int
-stage_flush(struct stage *sg)
+stage_flush(struct stage *sg, int last)
 {
+	size_t keep = 0, wlen;
+	int direct;
 
 	if (sg->len == 0)
 		return (0);
 	if (stage_wait(sg) != 0)
 		return (-1);
 	pthread_mutex_lock(&sg->mtx);
-	sg->wlen = sg->len;
+	direct = sg->dfd >= 0 && !sg->nodirect && (!last || sg->bufoff > 0);
+	if (direct && !last)
+		keep = (size_t)((sg->bufoff + (off_t)sg->len) % STAGE_ALIGN);
+	sg->wlen = wlen = sg->len - keep;
+	sg->wdirect = direct ? wlen - wlen % STAGE_ALIGN : 0;
 	sg->cur = !sg->cur;
 	sg->busy = 1;
 	pthread_cond_broadcast(&sg->cv);
 	pthread_mutex_unlock(&sg->mtx);
-	sg->len = 0;
+	/* (The writer only reads buf[!cur] too, and not these bytes.) */
+	memcpy(sg->buf[sg->cur], sg->buf[!sg->cur] + wlen, keep);
+	sg->bufoff += (off_t)wlen;
+	sg->len = keep;
 	return (0);
 }
 
@@ -189,7 +249,7 @@ stage_reserve(struct stage *sg, size_t len, int64_t *off)
 		pp_err(PP_EINTERNAL, "stage append of %zu bytes", len);
 		return (NULL);
 	}
-	if (sg->len + len > STAGE_BUF && stage_flush(sg) != 0)
+	if (sg->len + len > STAGE_CAP && stage_flush(sg, 0) != 0)
 		return (NULL);
 	*off = sg->size;
 	p = sg->buf[sg->cur] + sg->len;
@@ -202,7 +262,7 @@ int
 stage_sync(struct stage *sg)
 {
 
-	if (stage_flush(sg) != 0 || stage_wait(sg) != 0)
+	if (stage_flush(sg, 1) != 0 || stage_wait(sg) != 0)
 		return (-1);
 	if (sg->size > 0 && fdatasync(sg->fd) != 0) {
 		pp_errp(PP_ESTORE, "store %s: cannot sync %s", sg->st->dir,
@@ -314,6 +374,8 @@ stage_free(struct stage *sg)
 			(void)posix_fadvise(sg->fd, 0, 0, POSIX_FADV_DONTNEED);
 		close(sg->fd);
 	}
+	if (sg->dfd >= 0)
+		close(sg->dfd);
 	free(sg->buf[0]);
 	free(sg->buf[1]);
 	pthread_mutex_destroy(&sg->mtx);

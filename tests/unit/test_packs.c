@@ -9,12 +9,15 @@
 #include <sys/time.h>
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "crypto.h"
 #include "err.h"
 #include "store.h"
+#include "store_int.h"	/* stage_open: a stage on its own */
 #include "unit.h"
 #include "unit_store.h"
 #include "unit_pagecache.h"
@@ -405,6 +408,57 @@ test_read_once_drops_pages(void **state)
 	expect_item(f, rd, "big", f->big, 3 * LEN * 4);
 }
 
+/*
+ * A stage larger than one buffer goes around the page cache in whole
+ * blocks, where the filesystem takes O_DIRECT (not tmpfs): none of its
+ * pages but the last block's are cached; and the file holds exactly the
+ * bytes staged, whatever the sizes of the appends.
+ */
+static void
+test_large_stage_direct(void **state)
+{
+	struct fx *f = *state;
+	char *dir = unit_path(f->u->dir, "chunks"), *path = NULL;
+	size_t total = 0, n, i, glen, cap = 4 << 20;
+	uint8_t *want, *got, *p;
+	struct dirent *de;
+	struct stage *sg;
+	int64_t off;
+	DIR *d;
+	int fd;
+
+	assert_non_null(want = malloc(cap));
+	unit_fill(want, cap, 7);
+	assert_non_null(sg = stage_open(f->u->st));
+	for (i = 0; total < (3 << 20) + 12345; i++) {
+		n = 1 + (i * 7919) % 70001;
+		assert_non_null(p = stage_reserve(sg, n, &off));
+		assert_int_equal(off, (int64_t)total);
+		memcpy(p, want + total, n);
+		total += n;
+	}
+	assert_int_equal(stage_sync(sg), 0);
+	assert_non_null(d = opendir(dir));
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, "stage-", 6) == 0)
+			path = unit_path(dir, de->d_name);
+	closedir(d);
+	assert_non_null(path);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	if (unit_drops_pages(fd))
+		assert_int_equal(unit_resident(fd, 0,
+		    (off_t)(total - total % 4096)), 0);
+	close(fd);
+	got = unit_read_file(path, &glen);
+	assert_int_equal(glen, total);
+	assert_memory_equal(got, want, total);
+	stage_free(sg);
+	free(got);
+	free(want);
+	free(path);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -419,6 +473,7 @@ main(void)
 		T(test_compact_everything_dead),
 		T(test_other_reader_across_compaction),
 		T(test_read_once_drops_pages),
+		T(test_large_stage_direct),
 	};
 #undef T
 
