@@ -363,8 +363,12 @@ contact_remove(struct store *st, const char *owner, const char *uri,
 }
 
 #define CV	"(?,?,?,?,?)"
-#define CV4	CV "," CV "," CV "," CV
-#define CV16	CV4 "," CV4 "," CV4 "," CV4
+#define CV2	CV "," CV
+#define CV4	CV2 "," CV2
+#define CV8	CV4 "," CV4
+#define CV16	CV8 "," CV8
+#define CV32	CV16 "," CV16
+#define CINS	"INSERT OR IGNORE INTO contacts VALUES"
 
 /* Bind row ${r} of the buffer as the ${i}th row of statement ${s}. */
 static void
@@ -383,32 +387,32 @@ contact_bind(struct store *st, sqlite3_stmt *s, int i, size_t r)
 int
 contact_flush(struct store *st)
 {
+	static const char *const sql[] = { CINS CV32, CINS CV16, CINS CV8,
+		CINS CV4, CINS CV2, CINS CV };
 	sqlite3_stmt *s;
-	size_t i;
+	size_t i, j, k, b;
 	int64_t n = 0;
 
 	if (st->ncb == 0)
 		return (0);
-	if (st->ncb == CONTACT_BUF) {
-		/* OR IGNORE cannot abort: no statement journal is kept. */
-		if ((s = db_stmt(st, "INSERT OR IGNORE INTO contacts VALUES"
-		    CV16 "," CV16)) == NULL)
+	/*
+	 * As few statements as the rows' count has bits set: a buffer cut
+	 * short by the next owner's writes (100 contacts: 32 + 32 + 32 + 4)
+	 * goes in as 4 rows at once, not 4 statements.  OR IGNORE cannot
+	 * abort: no statement journal is kept.
+	 */
+	for (i = 0; i < st->ncb; i += k) {
+		for (b = 0; (size_t)(CONTACT_BUF >> b) > st->ncb - i; b++)
+			;
+		k = (size_t)CONTACT_BUF >> b;
+		if ((s = db_stmt(st, sql[b])) == NULL)
 			goto fail;
-		for (i = 0; i < CONTACT_BUF; i++)
-			contact_bind(st, s, (int)i, i);
+		for (j = 0; j < k; j++)
+			contact_bind(st, s, (int)j, i + j);
 		if (db_done(st, s, "contact add") != 0)
 			goto fail;
-		n = sqlite3_changes64(st->db);
-	} else
-		for (i = 0; i < st->ncb; i++) {
-			if ((s = db_stmt(st, "INSERT OR IGNORE INTO contacts"
-			    " VALUES" CV)) == NULL)
-				goto fail;
-			contact_bind(st, s, 0, i);
-			if (db_done(st, s, "contact add") != 0)
-				goto fail;
-			n += sqlite3_changes64(st->db);
-		}
+		n += sqlite3_changes64(st->db);
+	}
 	if (n != (int64_t)st->ncb) {
 		pp_err(PP_EEXIST, "a contact is named twice (near %s's)",
 		    st->cb_arena + st->cb[0].owner);

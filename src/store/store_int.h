@@ -20,11 +20,15 @@
 #define STORE_NSTMT	128		/* prepared statement cache slots */
 #define JRNL_BUF	64		/* journal records per INSERT */
 #define CONTACT_BUF	32		/* buffered contacts per INSERT */
+#define SETTING_BUF	32		/* buffered settings per INSERT */
 #define OWNER_ADDED	2048		/* > 2 * PP_CONTACTS_PER_USER */
 #define IMP_NEW_MAX	(1 << 20)	/* an import's staged chunks in memory */
 /* Their text: owner, URI, name and group list of each, NUL-terminated. */
 #define CONTACT_ARENA	(CONTACT_BUF * (3 * (PP_URI_MAX + 1) + \
 	PP_GROUPS_PER_USER * (PP_GROUP_NAME_MAX + 1) + 2))
+/* Theirs: user, key and value of each, NUL-terminated. */
+#define SETTING_ARENA	(SETTING_BUF * (PP_URI_MAX + PP_SETTING_KEY_MAX + \
+	PP_SETTING_VALUE_MAX + 3))
 
 /* Journal entity names by code (store_journal.c). */
 extern const char *const jrnl_entities[];
@@ -149,6 +153,18 @@ struct store {
 	size_t cb_used;
 	int cb_keep;			/* the op adds to the buffer */
 	size_t cb_prior;		/* rows buffered before this op */
+	/*
+	 * Alike, the settings of a snapshot into an empty replica
+	 * (store_user.c): SETTING_BUF rows per statement, before any other
+	 * write, any read and the commit; their text in sb_arena.
+	 */
+	struct {
+		uint32_t uri, k, v;		/* offsets in sb_arena */
+	} sb[SETTING_BUF];
+	size_t nsb;
+	char *sb_arena;
+	size_t sb_used;
+	int sb_keep;			/* the op adds to the buffer */
 	/* Pack appends of the open write transaction (store_pack.c). */
 	int wfd;			/* -1: none yet */
 	int wfresh;			/* append to a new pack (compaction) */
@@ -232,6 +248,8 @@ void db_rend(struct store *st);
 int jrnl_flush(struct store *st);
 /* Insert the contacts buffered by a fresh import.  Returns 0 or -1. */
 int contact_flush(struct store *st);
+/* Insert the settings buffered by a fresh import.  Returns 0 or -1. */
+int setting_flush(struct store *st);
 
 /*
  * Append a journal record to ${module} for ${entity} ${k1} ${k2} (NULL: "")

@@ -483,6 +483,7 @@ store_close(struct store *st)
 	crypto_hash_free(st->hash);
 	OPENSSL_cleanse(st->key, sizeof(st->key));
 	free(st->cb_arena);
+	free(st->sb_arena);
 	free(st->owner.added);
 	free(st->imp_new);
 	free(st->imp_idx);

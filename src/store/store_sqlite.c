@@ -162,7 +162,8 @@ db_wbegin(struct store *st)
 	int i;
 
 	/* Another write: the buffered contacts go in first. */
-	if (st->ncb > 0 && !st->cb_keep && contact_flush(st) != 0)
+	if ((st->ncb > 0 && !st->cb_keep && contact_flush(st) != 0) ||
+	    (st->nsb > 0 && !st->sb_keep && setting_flush(st) != 0))
 		return (-1);
 	st->cb_prior = st->ncb;
 	st->op_changes = sqlite3_total_changes64(st->db);
@@ -196,7 +197,8 @@ tx_commit(struct store *st)
 	sqlite3_stmt *s;
 	int i;
 
-	if (contact_flush(st) != 0 || jrnl_flush(st) != 0)
+	if (contact_flush(st) != 0 || setting_flush(st) != 0 ||
+	    jrnl_flush(st) != 0)
 		return (-1);
 	for (i = 0; i < STORE_NMOD; i++) {
 		if (!st->mod[i].dirty)
@@ -241,6 +243,7 @@ tx_rollback(struct store *st)
 		(void)sqlite3_step(s);
 	st->in_tx = st->batch = st->tx_failed = 0;
 	st->njbuf = st->ncb = st->cb_used = st->cb_prior = 0;
+	st->nsb = st->sb_used = 0;
 	pack_end(st, 0);
 }
 
@@ -268,8 +271,9 @@ int
 db_rbegin(struct store *st)
 {
 
-	/* A read in a batch sees the contacts buffered so far. */
-	if (st->ncb > 0 && contact_flush(st) != 0)
+	/* A read in a batch sees the rows buffered so far. */
+	if ((st->ncb > 0 && contact_flush(st) != 0) ||
+	    (st->nsb > 0 && setting_flush(st) != 0))
 		return (-1);
 	if (st->in_tx || st->in_read)
 		return (0);

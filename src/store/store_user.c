@@ -2,6 +2,7 @@
  * store_user.c: users and their settings (module userdata).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -217,6 +218,91 @@ setting_prep(struct store *st, const char *uri, const char *key,
 	return (db_user_find(st, uri, norm, &u));
 }
 
+#define SV	"(?,?,?)"
+#define SV2	SV "," SV
+#define SV4	SV2 "," SV2
+#define SV8	SV4 "," SV4
+#define SV16	SV8 "," SV8
+#define SV32	SV16 "," SV16
+#define SINS	"INSERT OR IGNORE INTO settings VALUES"
+
+int
+setting_flush(struct store *st)
+{
+	static const char *const sql[] = { SINS SV32, SINS SV16, SINS SV8,
+		SINS SV4, SINS SV2, SINS SV };
+	const char *a = st->sb_arena;
+	sqlite3_stmt *s;
+	size_t i, j, k, b;
+	int64_t n = 0;
+
+	/*
+	 * As few statements as the rows' count has bits set (a user's 20
+	 * settings: 16 and 4).  OR IGNORE cannot abort: no statement
+	 * journal; a key named twice is caught by the count of rows.
+	 */
+	for (i = 0; i < st->nsb; i += k) {
+		for (b = 0; (size_t)(SETTING_BUF >> b) > st->nsb - i; b++)
+			;
+		k = (size_t)SETTING_BUF >> b;
+		if ((s = db_stmt(st, sql[b])) == NULL)
+			goto fail;
+		for (j = 0; j < k; j++) {
+			sqlite3_bind_text(s, (int)j * 3 + 1, a + st->sb[i + j].uri,
+			    -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, (int)j * 3 + 2, a + st->sb[i + j].k,
+			    -1, SQLITE_STATIC);
+			sqlite3_bind_text(s, (int)j * 3 + 3, a + st->sb[i + j].v,
+			    -1, SQLITE_STATIC);
+		}
+		if (db_done(st, s, "setting set") != 0)
+			goto fail;
+		n += sqlite3_changes64(st->db);
+	}
+	if (n != (int64_t)st->nsb) {
+		pp_err(PP_EEXIST, "a setting is named twice (near %s's)",
+		    a + st->sb[0].uri);
+		goto fail;
+	}
+	st->nsb = st->sb_used = 0;
+	return (0);
+fail:
+	st->nsb = st->sb_used = 0;
+	st->tx_failed = 1;
+	return (-1);
+}
+
+/* Copy ${p} and its NUL into the settings arena; its offset. */
+static uint32_t
+sb_put(struct store *st, const char *p)
+{
+	uint32_t off = (uint32_t)st->sb_used;
+	size_t len = strlen(p) + 1;
+
+	memcpy(st->sb_arena + st->sb_used, p, len);
+	st->sb_used += len;
+	return (off);
+}
+
+/* Buffer the row (its user, key and value are checked). */
+static int
+setting_buffer(struct store *st, const char *norm, const char *key,
+    const char *value)
+{
+
+	if (st->sb_arena == NULL &&
+	    (st->sb_arena = malloc(SETTING_ARENA)) == NULL) {
+		pp_err(PP_EINTERNAL, "out of memory");
+		return (-1);
+	}
+	st->sb[st->nsb].uri = sb_put(st, norm);
+	st->sb[st->nsb].k = sb_put(st, key);
+	st->sb[st->nsb].v = sb_put(st, value);
+	if (++st->nsb == SETTING_BUF)
+		return (setting_flush(st));
+	return (0);
+}
+
 /*
  * Settings of ${norm}, exactly if it might be at the limit, else the cached
  * upper bound; into ${n}.  ${exists}: whether key ${key} is one (only
@@ -235,7 +321,8 @@ setting_count(struct store *st, const char *norm, const char *key,
 		*n = st->suser.nmax;
 		return (0);
 	}
-	if ((s = db_stmt(st, "SELECT (SELECT count(*) FROM settings"
+	if (setting_flush(st) != 0 ||
+	    (s = db_stmt(st, "SELECT (SELECT count(*) FROM settings"
 	    " WHERE uri = ?1), EXISTS(SELECT 1 FROM settings"
 	    " WHERE uri = ?1 AND k = ?2)")) == NULL)
 		return (-1);
@@ -256,11 +343,18 @@ store_setting_set(struct store *st, const char *uri, const char *key,
 	char norm[PP_URI_MAX + 1];
 	sqlite3_stmt *s;
 	int64_t n = 0;
-	int rc = -1, exists = 0, cached;
+	int rc = -1, exists = 0, cached, buffered;
 
-	if (util_text_ok(value, PP_SETTING_VALUE_MAX, "setting value") != 0 ||
-	    db_wbegin(st) != 0)
+	/* Into an empty replica, rows wait to go in many per statement. */
+	buffered = st->importing && st->import_fresh;
+	if (util_text_ok(value, PP_SETTING_VALUE_MAX, "setting value") != 0)
 		return (-1);
+	st->sb_keep = buffered;
+	rc = db_wbegin(st);
+	st->sb_keep = 0;
+	if (rc != 0)
+		return (-1);
+	rc = -1;
 	/*
 	 * The user of the last write, if it was a setting of theirs in this
 	 * transaction, is known to exist and to be writable: a snapshot's
@@ -283,16 +377,22 @@ store_setting_set(struct store *st, const char *uri, const char *key,
 		    "allowed", norm, PP_SETTINGS_PER_USER);
 		goto out;
 	}
-	if ((s = db_stmt(st, "INSERT OR REPLACE INTO settings VALUES(?,?,?)"))
-	    == NULL)
+	if (buffered) {
+		/* (An import keeps no journal.) */
+		if (setting_buffer(st, norm, key, value) != 0)
+			goto out;
+	} else if ((s = db_stmt(st, "INSERT OR REPLACE INTO settings"
+	    " VALUES(?,?,?)")) == NULL)
 		goto out;
-	db_bind_text(s, 1, norm);
-	db_bind_text(s, 2, key);
-	db_bind_text(s, 3, value);
-	if (db_done(st, s, "setting set") != 0 ||
-	    jrnl_append(st, STORE_MOD_USERDATA, "setting", norm, key,
-	    "put") != 0)
-		goto out;
+	else {
+		db_bind_text(s, 1, norm);
+		db_bind_text(s, 2, key);
+		db_bind_text(s, 3, value);
+		if (db_done(st, s, "setting set") != 0 ||
+		    jrnl_append(st, STORE_MOD_USERDATA, "setting", norm, key,
+		    "put") != 0)
+			goto out;
+	}
 	rc = 0;
 out:
 	if (rc == 0) {

@@ -1462,11 +1462,13 @@ refuse_touching_own_data(void **state)
 
 /*
  * A snapshot into B's empty replica of DAVE with ${n} contacts (in groups
- * Team and Family), the one at ${dup} (if >= 0) named twice: into ${fd}.
+ * Team and Family), the one at ${dup} (if >= 0) named twice, and ${ns}
+ * settings before them, the one at ${sdup} (if >= 0) named twice: into
+ * ${fd}.
  */
 #define DAVE	"sip:dave@contoso.test"
 static void
-dave_snapshot(struct fx *f, int fd, int n, int dup)
+dave_snapshot2(struct fx *f, int fd, int n, int dup, int ns, int sdup)
 {
 	struct pkg_hdr h;
 	struct pkg_writer *w;
@@ -1492,6 +1494,20 @@ dave_snapshot(struct fx *f, int fd, int n, int dup)
 	r->user.created_ms = r->user.updated_ms = 1795428000000LL;
 	assert_int_equal(bk_rec_encode(r, &b, &type), 0);
 	assert_int_equal(pkg_writer_rec(w, type, b.p, b.len), 0);
+	for (i = 0; i < ns; i++) {
+		memset(r, 0, sizeof(*r));
+		r->ent = STORE_E_SETTING;
+		snprintf(r->user.uri, sizeof(r->user.uri), DAVE);
+		snprintf(r->setting.key, sizeof(r->setting.key), "k%03d", i);
+		snprintf(r->setting.value, sizeof(r->setting.value), "v %d",
+		    i * 7);
+		assert_int_equal(bk_rec_encode(r, &b, &type), 0);
+		assert_int_equal(pkg_writer_rec(w, type, b.p, b.len), 0);
+		if (i == sdup) {
+			assert_int_equal(pkg_writer_rec(w, type, b.p, b.len),
+			    0);
+		}
+	}
 	for (i = 0; i <= n; i++) {
 		if (i == n && dup < 0)
 			break;
@@ -1519,6 +1535,13 @@ dave_snapshot(struct fx *f, int fd, int n, int dup)
 	pkg_writer_free(w);
 	pkg_buf_free(&b);
 	free(r);
+}
+
+static void
+dave_snapshot(struct fx *f, int fd, int n, int dup)
+{
+
+	dave_snapshot2(f, fd, n, dup, 0, -1);
 }
 
 static int
@@ -1563,6 +1586,54 @@ fresh_contacts_batched(void **state)
 	assert_int_equal(c.rel, STORE_REL_WORKGROUP);
 	assert_int_equal(c.ngroups, 2);
 	assert_string_equal(c.groups[1], "Family");
+}
+
+static int
+scount_cb(void *arg, const struct store_setting *c)
+{
+
+	(void)c;
+	(*(int *)arg)++;
+	return (0);
+}
+
+/*
+ * Alike for settings: all of them arrive (45: statements of 32, 8, 4 and
+ * 1 rows), each with its value, beside the contacts; a key named twice,
+ * inside a batch or across one, refuses the whole package.
+ */
+static void
+fresh_settings_batched(void **state)
+{
+	struct fx *f = *state;
+	struct bk_import_result ir;
+	struct store_setting st;
+	int fd, n = 0, dups[] = { 0, 31, 44 };
+	size_t i;
+
+	for (i = 0; i < sizeof(dups) / sizeof(dups[0]); i++) {
+		fd = memfile();
+		dave_snapshot2(f, fd, 5, -1, 45, dups[i]);
+		refused(f, fd, "twice", "a setting named twice");
+		close(fd);
+	}
+	fd = memfile();
+	dave_snapshot2(f, fd, 5, -1, 45, -1);
+	assert_int_equal(import_fd(f, fd, &ir), 0);
+	close(fd);
+	assert_int_equal(store_setting_list(f->b, DAVE, scount_cb, &n), 0);
+	assert_int_equal(n, 45);
+	for (i = 0; i < 45; i += 11) {
+		char k[16], v[32];
+
+		snprintf(k, sizeof(k), "k%03zu", i);
+		snprintf(v, sizeof(v), "v %zu", i * 7);
+		assert_int_equal(store_setting_get(f->b, DAVE, k, &st), 0);
+		assert_string_equal(st.value, v);
+	}
+	n = 0;
+	assert_int_equal(store_contact_list(f->b, DAVE, count_cb, &n), 0);
+	assert_int_equal(n, 5);
 }
 
 static void
@@ -1698,6 +1769,7 @@ main(void)
 		T(content_delta_edit),
 		T(content_delta_refused),
 		T(fresh_contacts_batched),
+		T(fresh_settings_batched),
 		T(config_roundtrip),
 		T(import_twice_is_noop),
 		T(refuse_other_pair),
