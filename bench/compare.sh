@@ -4,7 +4,9 @@
 # loopback, default ciphers) of the snapshot and the pack files, on the
 # same data, on the same machine, in one run.  Measures the full initial
 # sync and an incremental change (1% of the users change one contact, 50
-# presentations change one slide): time and bytes on the wire (TCP payload,
+# presentations change one slide), then the lag at 1,000 changes a second
+# on the same pools against rsync's shortest workable interval (one run
+# over the pool): time and bytes on the wire (TCP payload,
 # both ways: TCP_INFO of poolpaird's link; rsync --stats); the CPU each
 # full sync takes (the whole machine's, and each daemon's); the peak RSS
 # of every process (the daemons'; sqlite3's, rsync's, ssh's and sshd's in
@@ -246,6 +248,18 @@ echo "  content in the full sync: ${c_bytes:-?} bytes, sent in ${c_send:-?} ms, 
 rss_a=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$apid/status)
 rss_b=$(awk '/VmHWM/ { printf "%.1f", $2 / 1024 }' /proc/$bpid/status)
 
+# Steady state on the same pools: settings changed at A at 1,000 a second
+# for LAG_SECS, each timed from its commit at A to its import at B
+# (bench/lag, as bench/lag_bench.sh runs it on a small pool).  The rsync
+# deployment's lag is at least its shortest workable interval: one run
+# over the pool, the incremental run above.
+LS=${LAG_SECS:-5}
+echo "compare: steady state: 1000 changes/s for $LS s"
+lag_out=$("$BUILD/bench-lag" -a "$work/a.data" -b "$work/b.data" \
+    -p pool-a.example.test -r 1000 -s "$LS" -u "$U" -o "$work/lag.csv")
+echo "  $lag_out"
+lag_p99=$(echo "$lag_out" | sed -n 's/.*p99 \([0-9.]*\) ms.*/\1/p')
+
 # Content on its own: B is stopped while CM MiB of new items (1 to 8 MiB,
 # incompressible) are put at A, then started on a quiet disk; catching up
 # is one package of content (export, TLS, spool, import), nothing else on
@@ -311,17 +325,19 @@ csv="$res/compare-$MODE.csv"
 hdr0="date,mode,store_bytes,rsync_full_s,rsync_full_bytes,pp_full_s,pp_full_bytes,rsync_inc_s,rsync_inc_bytes,pp_inc_s,pp_inc_bytes,rss_poolpaird_a,rss_poolpaird_b,rss_rsync,content_mbs,bound_mbs,disk_mbs,cpu_mbs,rsync_full_sync_s,rsync_full_trials,pp_full_trials,catchup_mib,catchup_s,catchup_mbs"
 hdr1="$hdr0,catchup_cpu_a_s,catchup_cpu_b_s,catchup_ns_per_byte,bound_ns_per_byte"
 hdr2="$hdr1,rsync_full_cpu_s,pp_full_cpu_s,pp_full_cpu_a_s,pp_full_cpu_b_s"
-hdr="$hdr2,rss_sqlite3,rss_rsync_all,rss_ssh,rss_sshd"
-# Rows of before the CPU and per-process RSS columns get them empty; a
-# file with other columns is kept aside, not appended to.
+hdr3="$hdr2,rss_sqlite3,rss_rsync_all,rss_ssh,rss_sshd"
+hdr="$hdr3,pp_lag_p99_ms_1000"
+# Rows of before the CPU, per-process RSS and lag columns get them empty;
+# a file with other columns is kept aside, not appended to.
 case "$(head -n 1 "$csv" 2>/dev/null)" in
-"$hdr0") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,,,,,,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
-"$hdr1") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
-"$hdr2") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
+"$hdr0") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,,,,,,,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
+"$hdr1") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,,,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
+"$hdr2") sed -e "1s/.*/$hdr/" -e '2,$s/$/,,,,,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
+"$hdr3") sed -e "1s/.*/$hdr/" -e '2,$s/$/,/' "$csv" >"$csv.new" && mv "$csv.new" "$csv" ;;
 esac
 [ -f "$csv" ] && [ "$(head -n 1 "$csv")" != "$hdr" ] && mv "$csv" "$csv.$(date -u +%Y%m%d%H%M).old"
 [ -f "$csv" ] || echo "$hdr" >"$csv"
-echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss,$c_mbs,$bound,$dd_mbs,$cpu_mbs,$rf_sync,$rf_all,$pf_all,$CM,$cu_s,$cu_mbs,$cu_cpu_a,$cu_cpu_b,$cu_nsb,$cpu_nsb,$rf_cpu,$pf_cpu,$pf_cpu_a_best,$pf_cpu_b_best,$rss_sql,$rss_rs,$rss_ssh,$rss_sshd" >>"$csv"
+echo "$(date -u +%Y-%m-%dT%H:%MZ),$MODE,$du_a,$rf_s,$rf_b,$pf_s,$pf_b,$ri_s,$ri_b,$pi_s,$pi_b,$rss_a,$rss_b,$rf_rss,$c_mbs,$bound,$dd_mbs,$cpu_mbs,$rf_sync,$rf_all,$pf_all,$CM,$cu_s,$cu_mbs,$cu_cpu_a,$cu_cpu_b,$cu_nsb,$cpu_nsb,$rf_cpu,$pf_cpu,$pf_cpu_a_best,$pf_cpu_b_best,$rss_sql,$rss_rs,$rss_ssh,$rss_sshd,$lag_p99" >>"$csv"
 machine=$(machine)
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 frag="$work/frag.md"
@@ -337,6 +353,7 @@ frag="$work/frag.md"
 	echo "| full initial sync, bytes on the wire | $pf_b | $rf_b | | $(ratio "$rf_b" "$pf_b") fewer |"
 	echo "| incremental (1% users, 50 slides), time | $pi_s s | $ri_s s | | $(ratio "$ri_s" "$pi_s") less |"
 	echo "| incremental, bytes on the wire | $pi_b | $ri_b | | $(ratio "$ri_b" "$pi_b") fewer |"
+	echo "| steady state at 1,000 changes/s ($LS s, these pools): poolpair's change-to-replica lag p99; rsync's shortest workable interval (one run over the pool: the incremental run) | $lag_p99 ms | $ri_s s | 200 ms (target, p99) | $(ratio "$(awk -v s="$ri_s" 'BEGIN { print s * 1000 }')" "$lag_p99") less |"
 	echo "| peak RSS of every process (rsync: the largest of its three processes at both ends; sshd: its listener and sessions) | poolpaird A $rss_a, B $rss_b MiB | sqlite3 $rss_sql, rsync $rss_rs, ssh $rss_ssh, sshd $rss_sshd MiB | | |"
 	echo "| content throughput on its own (catch-up of $CM MiB) | $cu_mbs MB/s | | $bound MB/s pipeline bound | $(ratio "$bound" "$cu_mbs") of the bound (target: within 2x) |"
 	echo "| the same catch-up: CPU of both daemons per byte (A $cu_cpu_a s, B $cu_cpu_b s) | $cu_nsb ns | | $cpu_nsb ns (the bound's cipher and hash passes) | $(ratio "$cu_nsb" "$cpu_nsb") of the bound's CPU |"
