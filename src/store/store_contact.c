@@ -369,6 +369,7 @@ contact_remove(struct store *st, const char *owner, const char *uri,
 #define CV16	CV8 "," CV8
 #define CV32	CV16 "," CV16
 #define CINS	"INSERT OR IGNORE INTO contacts VALUES"
+_Static_assert(CONTACT_BUF == 32, "the statements below are for 32 rows");
 
 /* Bind row ${r} of the buffer as the ${i}th row of statement ${s}. */
 static void
@@ -387,32 +388,14 @@ contact_bind(struct store *st, sqlite3_stmt *s, int i, size_t r)
 int
 contact_flush(struct store *st)
 {
+	/* OR IGNORE cannot abort: no statement journal is kept. */
 	static const char *const sql[] = { CINS CV32, CINS CV16, CINS CV8,
 		CINS CV4, CINS CV2, CINS CV };
-	sqlite3_stmt *s;
-	size_t i, j, k, b;
 	int64_t n = 0;
 
-	if (st->ncb == 0)
-		return (0);
-	/*
-	 * As few statements as the rows' count has bits set: a buffer cut
-	 * short by the next owner's writes (100 contacts: 32 + 32 + 32 + 4)
-	 * goes in as 4 rows at once, not 4 statements.  OR IGNORE cannot
-	 * abort: no statement journal is kept.
-	 */
-	for (i = 0; i < st->ncb; i += k) {
-		for (b = 0; (size_t)(CONTACT_BUF >> b) > st->ncb - i; b++)
-			;
-		k = (size_t)CONTACT_BUF >> b;
-		if ((s = db_stmt(st, sql[b])) == NULL)
-			goto fail;
-		for (j = 0; j < k; j++)
-			contact_bind(st, s, (int)j, i + j);
-		if (db_done(st, s, "contact add") != 0)
-			goto fail;
-		n += sqlite3_changes64(st->db);
-	}
+	if (db_insert_rows(st, sql, CONTACT_BUF, st->ncb, contact_bind, &n,
+	    "contact add") != 0)
+		goto fail;
 	if (n != (int64_t)st->ncb) {
 		pp_err(PP_EEXIST, "a contact is named twice (near %s's)",
 		    st->cb_arena + st->cb[0].owner);

@@ -17,7 +17,7 @@
 #define STORE_VERSION	3		/* PRAGMA user_version */
 #define STORE_DB	"pool.db"
 #define STORE_KEYFILE	"storage.key"
-#define STORE_NSTMT	128		/* prepared statement cache slots */
+#define STORE_NSTMT	256		/* prepared statement cache slots */
 #define JRNL_BUF	64		/* journal records per INSERT */
 #define CONTACT_BUF	32		/* buffered contacts per INSERT */
 #define SETTING_BUF	32		/* buffered settings per INSERT */
@@ -209,6 +209,18 @@ int db_fail(struct store *st, const char *what);
 
 /* Step ${s} expecting SQLITE_DONE.  Returns 0, or -1 (db_fail). */
 int db_done(struct store *st, sqlite3_stmt *s, const char *what);
+
+/*
+ * Insert the ${n} rows of a buffer many per statement: ${sql}[b] inserts
+ * ${max} >> b rows (${max} a power of two; the last statement one row),
+ * and the rows go in as few statements as ${n} has bits set (a buffer cut
+ * short by the next operation: 100 = 64 + 32 + 4).  ${bind}(st, s, i, r)
+ * binds buffered row r as the statement's row i.  The rows it changed are
+ * added to *${changes}.  Returns 0, or -1 (db_fail with ${what}).
+ */
+typedef void db_row_bind(struct store *st, sqlite3_stmt *s, int i, size_t r);
+int db_insert_rows(struct store *st, const char *const *sql, size_t max,
+    size_t n, db_row_bind *bind, int64_t *changes, const char *what);
 
 /*
  * Does ${sql} (a SELECT with one parameter, a 32-byte id) give a row for

@@ -4,7 +4,6 @@
  */
 #include <sys/stat.h>
 
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -16,70 +15,42 @@
 const char *const jrnl_entities[] = { "user", "setting", "group", "contact",
 	"conf", "content", "config", "owner", NULL };
 
-/* Bind buffered record ${r} as row ${row} of a journal INSERT. */
+/* Bind buffered record ${r} as row ${i} of journal INSERT ${s}. */
 static void
-jrnl_bind(sqlite3_stmt *s, int row, const struct jrec_buf *r)
+jrnl_bind(struct store *st, sqlite3_stmt *s, int i, size_t r)
 {
-	int b = row * 6;
+	const struct jrec_buf *j = &st->jbuf[r];
+	int b = i * 6;
 
-	sqlite3_bind_int64(s, b + 1, r->seq);
-	sqlite3_bind_int64(s, b + 2, r->epoch);
-	sqlite3_bind_int(s, b + 3, r->kind);
-	sqlite3_bind_text(s, b + 4, r->k1, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, b + 5, r->k2, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, b + 6, r->ts);
+	sqlite3_bind_int64(s, b + 1, j->seq);
+	sqlite3_bind_int64(s, b + 2, j->epoch);
+	sqlite3_bind_int(s, b + 3, j->kind);
+	sqlite3_bind_text(s, b + 4, j->k1, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, b + 5, j->k2, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, b + 6, j->ts);
 }
 
-/* "INSERT OR REPLACE INTO journal VALUES(?,...)" with JRNL_BUF rows. */
-static char jrnl_many[64 + JRNL_BUF * 16];
-static pthread_once_t jrnl_many_once = PTHREAD_ONCE_INIT;
-
-/* Built once per process: store handles may live on several threads. */
-static void
-jrnl_many_build(void)
-{
-	size_t n, i;
-
-	n = (size_t)snprintf(jrnl_many, sizeof(jrnl_many), "INSERT OR REPLACE"
-	    " INTO journal VALUES");
-	for (i = 0; i < JRNL_BUF; i++)
-		n += (size_t)snprintf(jrnl_many + n, sizeof(jrnl_many) - n,
-		    "%s(?,?,?,?,?,?)", i > 0 ? "," : "");
-}
-
-static const char *
-jrnl_sql_many(void)
-{
-
-	(void)pthread_once(&jrnl_many_once, jrnl_many_build);
-	return (jrnl_many);
-}
+#define JV	"(?,?,?,?,?,?)"
+#define JV2	JV "," JV
+#define JV4	JV2 "," JV2
+#define JV8	JV4 "," JV4
+#define JV16	JV8 "," JV8
+#define JV32	JV16 "," JV16
+#define JV64	JV32 "," JV32
+#define JINS	"INSERT OR REPLACE INTO journal VALUES"
+_Static_assert(JRNL_BUF == 64, "the statements below are for 64 rows");
 
 int
 jrnl_flush(struct store *st)
 {
-	sqlite3_stmt *s;
-	size_t i;
+	/* OR REPLACE cannot abort: no statement journal is kept. */
+	static const char *const sql[] = { JINS JV64, JINS JV32, JINS JV16,
+		JINS JV8, JINS JV4, JINS JV2, JINS JV };
+	int64_t n = 0;
 
-	if (st->njbuf == JRNL_BUF) {
-		/* OR REPLACE cannot abort: no statement journal is kept. */
-		if ((s = db_stmt(st, jrnl_sql_many())) == NULL)
-			return (-1);
-		for (i = 0; i < JRNL_BUF; i++)
-			jrnl_bind(s, (int)i, &st->jbuf[i]);
-		if (db_done(st, s, "journal append") != 0)
-			return (-1);
-		st->njbuf = 0;
-		return (0);
-	}
-	for (i = 0; i < st->njbuf; i++) {
-		if ((s = db_stmt(st, "INSERT OR REPLACE INTO journal"
-		    " VALUES(?,?,?,?,?,?)")) == NULL)
-			return (-1);
-		jrnl_bind(s, 0, &st->jbuf[i]);
-		if (db_done(st, s, "journal append") != 0)
-			return (-1);
-	}
+	if (db_insert_rows(st, sql, JRNL_BUF, st->njbuf, jrnl_bind, &n,
+	    "journal append") != 0)
+		return (-1);
 	st->njbuf = 0;
 	return (0);
 }

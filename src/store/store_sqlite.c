@@ -49,6 +49,28 @@ db_stmt(struct store *st, const char *sql)
 }
 
 int
+db_insert_rows(struct store *st, const char *const *sql, size_t max,
+    size_t n, db_row_bind *bind, int64_t *changes, const char *what)
+{
+	sqlite3_stmt *s;
+	size_t i, j, k, b;
+
+	for (i = 0; i < n; i += k) {
+		for (b = 0; (max >> b) > n - i; b++)
+			;
+		k = max >> b;
+		if ((s = db_stmt(st, sql[b])) == NULL)
+			return (-1);
+		for (j = 0; j < k; j++)
+			bind(st, s, (int)j, i + j);
+		if (db_done(st, s, what) != 0)
+			return (-1);
+		*changes += sqlite3_changes64(st->db);
+	}
+	return (0);
+}
+
+int
 db_fail(struct store *st, const char *what)
 {
 	int rc = sqlite3_extended_errcode(st->db) & 0xff;

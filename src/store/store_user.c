@@ -225,43 +225,34 @@ setting_prep(struct store *st, const char *uri, const char *key,
 #define SV16	SV8 "," SV8
 #define SV32	SV16 "," SV16
 #define SINS	"INSERT OR IGNORE INTO settings VALUES"
+_Static_assert(SETTING_BUF == 32, "the statements below are for 32 rows");
+
+/* Bind buffered setting ${r} as row ${i} of statement ${s}. */
+static void
+setting_bind(struct store *st, sqlite3_stmt *s, int i, size_t r)
+{
+	const char *a = st->sb_arena;
+
+	sqlite3_bind_text(s, i * 3 + 1, a + st->sb[r].uri, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, i * 3 + 2, a + st->sb[r].k, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, i * 3 + 3, a + st->sb[r].v, -1, SQLITE_STATIC);
+}
 
 int
 setting_flush(struct store *st)
 {
+	/* OR IGNORE cannot abort: no statement journal is kept; a key
+	 * named twice is caught by the count of rows. */
 	static const char *const sql[] = { SINS SV32, SINS SV16, SINS SV8,
 		SINS SV4, SINS SV2, SINS SV };
-	const char *a = st->sb_arena;
-	sqlite3_stmt *s;
-	size_t i, j, k, b;
 	int64_t n = 0;
 
-	/*
-	 * As few statements as the rows' count has bits set (a user's 20
-	 * settings: 16 and 4).  OR IGNORE cannot abort: no statement
-	 * journal; a key named twice is caught by the count of rows.
-	 */
-	for (i = 0; i < st->nsb; i += k) {
-		for (b = 0; (size_t)(SETTING_BUF >> b) > st->nsb - i; b++)
-			;
-		k = (size_t)SETTING_BUF >> b;
-		if ((s = db_stmt(st, sql[b])) == NULL)
-			goto fail;
-		for (j = 0; j < k; j++) {
-			sqlite3_bind_text(s, (int)j * 3 + 1, a + st->sb[i + j].uri,
-			    -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, (int)j * 3 + 2, a + st->sb[i + j].k,
-			    -1, SQLITE_STATIC);
-			sqlite3_bind_text(s, (int)j * 3 + 3, a + st->sb[i + j].v,
-			    -1, SQLITE_STATIC);
-		}
-		if (db_done(st, s, "setting set") != 0)
-			goto fail;
-		n += sqlite3_changes64(st->db);
-	}
+	if (db_insert_rows(st, sql, SETTING_BUF, st->nsb, setting_bind, &n,
+	    "setting set") != 0)
+		goto fail;
 	if (n != (int64_t)st->nsb) {
 		pp_err(PP_EEXIST, "a setting is named twice (near %s's)",
-		    a + st->sb[0].uri);
+		    st->sb_arena + st->sb[0].uri);
 		goto fail;
 	}
 	st->nsb = st->sb_used = 0;
