@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -223,6 +224,39 @@ fileio_join(char *out, size_t outlen, const char *dir, const char *name)
 		return (-1);
 	}
 	return (0);
+}
+
+static void *
+unlink_main(void *arg)
+{
+
+	(void)unlink(arg);
+	free(arg);
+	return (NULL);
+}
+
+void
+fileio_unlink_bg(const char *path)
+{
+	pthread_attr_t at;
+	pthread_t t;
+	char *p;
+	int rc = -1;
+
+	if ((p = strdup(path)) == NULL) {
+		(void)unlink(path);
+		return;
+	}
+	if (pthread_attr_init(&at) == 0) {
+		if (pthread_attr_setdetachstate(&at,
+		    PTHREAD_CREATE_DETACHED) == 0)
+			rc = pthread_create(&t, &at, unlink_main, p);
+		pthread_attr_destroy(&at);
+	}
+	if (rc != 0) {
+		(void)unlink(p);
+		free(p);
+	}
 }
 
 void

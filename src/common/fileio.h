@@ -55,6 +55,17 @@ int fileio_mkdir(const char *dir);
 int fileio_join(char *out, size_t outlen, const char *dir, const char *name);
 
 /*
+ * Remove ${path} on a thread of its own, detached, so that the caller (an
+ * event loop) does not wait for it: removing a file of gigabytes can take
+ * the better part of a second (its extents freed, and discarded where the
+ * filesystem is mounted with discard: 0.6 s for 2.8 GB on the benchmarks'
+ * machine).  Removes it at once if no thread can be started.  Only for a
+ * name no one will create again while the thread runs.  No error: the
+ * caller cleans up what is left at its next start.
+ */
+void fileio_unlink_bg(const char *path);
+
+/*
  * A file written once front to back and read at most once soon after (a
  * stage, a spool): keep its page-cache footprint small, so that its writes
  * reuse pages just freed rather than take pages never used.  On a VM whose

@@ -48,6 +48,8 @@
 #define D_SPOOL_PREFIX	"spool-in."	/* DATA/spool-in.MODULE.N.ppkg */
 #define D_OUT_QUEUE	(1 << 20)	/* package bytes queued between threads */
 #define D_DATA_MAX	(256 << 10)	/* package bytes in one DATA frame */
+/* A spool of this many bytes or more is removed off the loop thread. */
+#define D_SPOOL_UNLINK_BG ((int64_t)16 << 20)
 /* A spool stops short of the last 1% of its filesystem, at most this. */
 #define D_SPOOL_RESERVE_MAX ((uint64_t)64 << 20)
 /* A streaming import is cut (applied from the spool after END instead)

@@ -1287,6 +1287,25 @@ imp_job_free(struct imp_job *ij)
 	ckpt_maybe(d);
 }
 
+/*
+ * Loop thread: remove ${ij}'s spool, the package answered (or given up).
+ * A large one on a thread of its own: its removal can take longer than the
+ * loop may wait (fileio_unlink_bg).  Its name is not used again (d->spools).
+ */
+static void
+spool_remove(struct imp_job *ij)
+{
+	int64_t n;
+
+	pthread_mutex_lock(&ij->d->mtx);
+	n = ij->spooled;
+	pthread_mutex_unlock(&ij->d->mtx);
+	if (n >= D_SPOOL_UNLINK_BG)
+		fileio_unlink_bg(ij->path);
+	else
+		(void)unlink(ij->path);
+}
+
 static void
 imp_done(struct daemon *d, struct job *j)
 {
@@ -1296,13 +1315,13 @@ imp_done(struct daemon *d, struct job *j)
 	json_t *ans;
 	int64_t lsn;
 
-	(void)unlink(ij->path);
 	bk_prestaged_free(ij->pre);
 	ij->pre = NULL;
 	/* (spool_run reads its pipe to the end: the package is over.) */
 	if (d->ipkg != NULL && d->ipkg->job == ij)
 		d->ipkg->job = NULL;
 	if (j->rc == 1) {
+		spool_remove(ij);
 		imp_job_free(ij);
 		return;
 	}
@@ -1347,6 +1366,7 @@ imp_done(struct daemon *d, struct job *j)
 			json_object_set_new(ans, "lsn", json_integer(lsn));
 	}
 	link_send_json(d->in, j->rc == 0 ? FR_ACK : FR_NACK, ans);
+	spool_remove(ij);
 	if (j->rc == 0 && d->ckpt_due == 0)
 		d->ckpt_due = d_now_ms();
 	imp_job_free(ij);

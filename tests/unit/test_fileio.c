@@ -1,8 +1,11 @@
 /*
  * test_fileio.c: the page-cache hints for files written once front to back
  * (fileio_writeback, fileio_drop_behind) and read once (fileio_drop_read):
- * what they drop, what they leave, and that the bytes stay in the file.
+ * what they drop, what they leave, and that the bytes stay in the file;
+ * and fileio_unlink_bg, which removes a file on a thread of its own.
  */
+#include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -153,6 +156,37 @@ test_drop_read(void **state)
 	check_bytes(f);
 }
 
+/*
+ * fileio_unlink_bg removes the file by the name it was given (a copy: the
+ * caller's buffer is reused at once), and only that file; a descriptor
+ * open on it still reads its bytes.
+ */
+static void
+test_unlink_bg(void **state)
+{
+	struct fx *f = *state;
+	char name[PATH_MAX], *keep = unit_path(f->dir, "keep");
+	struct stat sb;
+	int fd, i;
+
+	assert_true((fd = open(keep, O_WRONLY | O_CREAT, 0600)) >= 0);
+	close(fd);
+	snprintf(name, sizeof(name), "%s", f->path);
+	fileio_unlink_bg(name);
+	snprintf(name, sizeof(name), "%s", keep);
+	for (i = 0; i < 500 && stat(f->path, &sb) == 0; i++)
+		usleep(10000);
+	assert_int_equal(stat(f->path, &sb), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(stat(keep, &sb), 0);
+	check_bytes(f);
+	/* A name that is not there: nothing happens, nothing else goes. */
+	fileio_unlink_bg(f->path);
+	usleep(50000);
+	assert_int_equal(stat(keep, &sb), 0);
+	free(keep);
+}
+
 int
 main(void)
 {
@@ -162,6 +196,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_writeback_then_drop, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_drop_read, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_unlink_bg, setup,
 		    teardown),
 	};
 
