@@ -65,6 +65,8 @@ struct store {
 	int read_once;			/* pack reads drop their pages */
 	int import_snapshot;
 	int import_fresh;		/* a snapshot into an empty replica */
+	int64_t import_recs;		/* records applied (imp_wal_behind) */
+	off_t import_wal_wb;		/* the WAL written back up to here */
 	struct stage *import_sg;	/* the import's new chunks, staged */
 	struct store_prestage *import_pre; /* chunks staged before it began */
 	int64_t import_staged;		/* bytes staged */
