@@ -110,7 +110,11 @@ int bk_import_src(struct store *st, const struct bk_keys *k,
  * whatever happens: if it kept the records of the package at ${fd} (same
  * id), they are applied from memory and the package is not read again;
  * else, or if a chunk is no longer at hand, the package is imported from
- * ${fd} (which must be seekable).  Return 0 or -1.
+ * ${fd} (which must be seekable).  Return 0 or -1.  After
+ * bk_prestaged_body_gone (the package's bytes past its header are no
+ * longer at ${fd}: its reader freed them as it read), where the package
+ * would have to be read again the import fails instead, with PP_EAGAIN
+ * ("the package must be sent again"), and changes nothing.
  */
 #define BK_PRE_RECS_MAX	(64 << 20)
 struct bk_prestaged;
@@ -121,6 +125,7 @@ int bk_prestage_src(struct store *st, const struct bk_keys *k,
 int bk_import_prestaged(struct store *st, const struct bk_keys *k, int fd,
     struct bk_prestaged *pre, struct bk_import_result *res);
 void bk_prestaged_free(struct bk_prestaged *pre);
+void bk_prestaged_body_gone(struct bk_prestaged *pre);
 
 /*
  * Record a refused package or connection in the audit log of the pool whose

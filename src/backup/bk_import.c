@@ -112,7 +112,16 @@ struct bk_prestaged {
 	uint8_t *recs;
 	size_t len, cap;
 	int kept;
+	int body_gone;		/* the package cannot be read again */
 };
+
+void
+bk_prestaged_body_gone(struct bk_prestaged *pre)
+{
+
+	if (pre != NULL)
+		pre->body_gone = 1;
+}
 
 void
 bk_prestaged_free(struct bk_prestaged *pre)
@@ -326,6 +335,15 @@ fail:
 	return (-1);
 }
 
+/* Say that the package must be sent again (bk_prestaged_body_gone). */
+static void
+body_gone(void)
+{
+
+	pp_err(PP_EAGAIN, "the package must be sent again: its spool was "
+	    "freed as it was prestaged, and the import needs it");
+}
+
 /*
  * Import the package at ${fd}, whose header ${h} was read and checked,
  * with what ${pre} prestaged (taken; NULL: none): from the records it kept
@@ -345,6 +363,10 @@ import_body(struct store *st, const struct bk_keys *k,
 
 	kept = pre != NULL && pre->kept &&
 	    memcmp(pre->id, h->id, sizeof(pre->id)) == 0;
+	if (!kept && pre != NULL && pre->body_gone) {
+		body_gone();		/* (import_src frees ${pre}) */
+		return (-1);
+	}
 	if (pre != NULL) {
 		ps = pre->ps;
 		pre->ps = NULL;
@@ -396,7 +418,7 @@ import_src(struct store *st, const struct bk_keys *k,
 {
 	struct store_replica rep;
 	struct pkg_hdr *h = &res->hdr;
-	int have, c, rc = -1;
+	int have, c, rc = -1, gone = pre != NULL && pre->body_gone;
 
 	memset(res, 0, sizeof(*res));
 	if (pkg_header_read_src(s, h) != 0 || hdr_check(h, k) != 0)
@@ -412,6 +434,11 @@ import_src(struct store *st, const struct bk_keys *k,
 	}
 	if ((rc = import_body(st, k, s, pre, res)) == -2) {
 		/* A chunk went since it was prestaged: read it all again. */
+		if (gone) {
+			body_gone();
+			rc = -1;
+			goto out;
+		}
 		if (s->read != NULL || lseek(s->fd, 0, SEEK_SET) != 0 ||
 		    pkg_header_read(s->fd, h) != 0) {
 			pp_errp(PP_EIO, "cannot read the package again");

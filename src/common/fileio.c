@@ -1,13 +1,16 @@
 /*
- * fileio.c: bounded whole-file reads and atomic whole-file writes (see
+ * fileio.c: bounded whole-file reads and atomic whole-file writes, and
+ * the hints and helpers for large files written and read once (see
  * fileio.h).
  */
 #include <sys/stat.h>
 
+#include <linux/falloc.h>
+
 #include <errno.h>
-#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +281,21 @@ fileio_drop_behind(int fd, off_t *done, off_t pos)
 		return;
 	(void)posix_fadvise(fd, *done, upto - *done, POSIX_FADV_DONTNEED);
 	*done = upto;
+}
+
+int
+fileio_punch_behind(int fd, off_t *done, off_t pos, off_t keep)
+{
+	off_t lo = *done > keep ? *done : keep;
+	off_t hi = pos - pos % FILEIO_BEHIND_STEP;
+
+	if (hi - lo < FILEIO_BEHIND_STEP)
+		return (0);
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, lo,
+	    hi - lo) != 0)
+		return (-1);
+	*done = hi;
+	return (1);
 }
 
 void

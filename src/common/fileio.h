@@ -89,6 +89,18 @@ void fileio_writeback(int fd, off_t *done, off_t end);
 void fileio_drop_behind(int fd, off_t *done, off_t pos);
 
 /*
+ * fileio_punch_behind: a file written and read once, whose bytes will
+ * never be read again once read (a spool its only reader has read): free
+ * ${fd}'s bytes (and their pages, written back or not: a dirty page goes
+ * without being written) from *${done}, but not below ${keep}, up to
+ * ${pos} rounded down to FILEIO_BEHIND_STEP, once there are that many;
+ * they read as zeros after.  ${fd} must be open for writing.  Returns 1
+ * if it freed some, 0 if not yet, -1 (errno) if the filesystem cannot
+ * (EOPNOTSUPP) or the call failed; *${done} moves only when it freed.
+ */
+int fileio_punch_behind(int fd, off_t *done, off_t pos, off_t keep);
+
+/*
  * fileio_drop_read: the ${len} bytes at ${off} of ${fd} (a file of ${size}
  * bytes) were just read and will not be read again soon: drop from the page
  * cache the pages of the FILEIO_FOLIO_MAX blocks the read finished with,

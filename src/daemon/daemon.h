@@ -48,6 +48,8 @@
 #define D_SPOOL_PREFIX	"spool-in."	/* DATA/spool-in.MODULE.N.ppkg */
 #define D_OUT_QUEUE	(1 << 20)	/* package bytes queued between threads */
 #define D_DATA_MAX	(256 << 10)	/* package bytes in one DATA frame */
+/* A spool the stager frees as it reads keeps this much: the header. */
+#define D_SPOOL_KEEP	((off_t)1 << 20)
 /* A spool of this many bytes or more is removed off the loop thread. */
 #define D_SPOOL_UNLINK_BG ((int64_t)16 << 20)
 /* A spool stops short of the last 1% of its filesystem, at most this. */
@@ -101,6 +103,7 @@ struct dmod {
 	int sync_now;			/* an operator asked: ship now */
 	/* import (partner -> this pool) */
 	int have_replica;
+	int spool_whole;		/* loop: keep the next spool whole */
 	int64_t imp_epoch, imp_lsn;
 	int64_t last_import_ms;
 	enum imp_state imp;

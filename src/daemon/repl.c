@@ -104,6 +104,15 @@ struct imp_job {
 	 * keeping its records for the import.
 	 */
 	int staging;
+	/*
+	 * And its spool freed behind the stager (punch): nothing reads it
+	 * again if the records were kept, so its bytes need never reach the
+	 * disk.  Where the import would need them after all it fails with
+	 * PP_EAGAIN, the partner sends the package again, and that one is
+	 * spooled whole (dm->spool_whole).  punched: the stager's, once it
+	 * freed some.
+	 */
+	int punch, punched;
 	struct bk_prestaged *pre;
 	int cut;			/* under d->mtx */
 	int spool_rc, stream_rc;	/* loop: -2 until that job is done */
@@ -972,8 +981,14 @@ spool_run(struct worker *w, struct job *j)
 			spool_grew(ij, 0, -1);	/* no stream, no prestage */
 		}
 		if (!spool_err) {
-			/* Clean early, so its reader can drop what it read. */
-			fileio_writeback(fd, &wb, size += (off_t)n);
+			/*
+			 * Clean early, so its reader can drop what it read;
+			 * unless the reader frees it (punch): then its pages
+			 * go without being written.
+			 */
+			size += (off_t)n;
+			if (!ij->punch)
+				fileio_writeback(fd, &wb, size);
 			spool_grew(ij, (ssize_t)n, 0);
 		}
 	}
@@ -1004,6 +1019,7 @@ struct spool_rd {
 	int fd;
 	int64_t pos, t0, waited;
 	off_t dropped;		/* page cache dropped below (read, clean) */
+	int nopunch;		/* the filesystem cannot free a range */
 };
 
 /*
@@ -1065,7 +1081,8 @@ spool_follow(void *arg, void *buf, size_t len)
 	}
 	if (have == r->pos)
 		return (0);	/* over > 0: the end */
-	if (r->fd < 0 && (r->fd = open(ij->path, O_RDONLY | O_CLOEXEC)) < 0)
+	if (r->fd < 0 && (r->fd = open(ij->path, (ij->punch ? O_RDWR :
+	    O_RDONLY) | O_CLOEXEC)) < 0)
 		goto gone;
 	if ((int64_t)len > have - r->pos)
 		len = (size_t)(have - r->pos);
@@ -1078,8 +1095,20 @@ spool_follow(void *arg, void *buf, size_t len)
 	/*
 	 * What was read is not read again unless the import must start over
 	 * (from the disk, then): its pages go to the spooler's next writes.
+	 * The stager's spool is freed instead (its records are kept).
 	 */
-	fileio_drop_behind(r->fd, &r->dropped, (off_t)r->pos);
+	if (ij->punch && !r->nopunch) {
+		switch (fileio_punch_behind(r->fd, &r->dropped, (off_t)r->pos,
+		    D_SPOOL_KEEP)) {
+		case 1:
+			ij->punched = 1;
+			break;
+		case -1:
+			r->nopunch = 1;	/* written back, then dropped */
+			break;
+		}
+	} else
+		fileio_drop_behind(r->fd, &r->dropped, (off_t)r->pos);
 	return (n);
 gone:
 	/* The spool cannot be read: the stream must not commit. */
@@ -1116,9 +1145,14 @@ stage_run(struct worker *w, struct job *j)
 	struct util_src src = { .fd = -1, .read = spool_follow, .arg = &r };
 
 	if ((j->rc = bk_prestage_src(w->st, &ij->d->keys, &src,
-	    &ij->pre)) != 0)
+	    &ij->pre)) != 0) {
+		snprintf(j->err, sizeof(j->err), "%s", pp_errmsg());
 		dlog(LOG_INFO, "prestaging %s: %s",
-		    store_module_name(ij->module), pp_errmsg());
+		    store_module_name(ij->module), j->err);
+	} else if (ij->punched)
+		dlog(LOG_INFO, "prestaged %s: %lld MiB of its spool freed as "
+		    "read, never written", store_module_name(ij->module),
+		    (long long)((r.dropped - D_SPOOL_KEEP) >> 20));
 	if (r.fd >= 0)
 		close(r.fd);
 }
@@ -1129,9 +1163,17 @@ imp_run(struct worker *w, struct job *j)
 {
 	struct imp_job *ij = j->arg;
 	struct bk_prestaged *pre = ij->pre;
-	int fd;
+	int fd = -1;
 
 	ij->pre = NULL;
+	if (ij->punched && pre == NULL) {
+		pp_err(PP_EAGAIN, "the package must be sent again: its spool "
+		    "was freed as it was prestaged, and the prestage failed "
+		    "(%s)", ij->stream_err);
+		goto fail;
+	}
+	if (ij->punched)
+		bk_prestaged_body_gone(pre);
 	if ((fd = open(ij->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		bk_prestaged_free(pre);
 		pp_errp(PP_EIO, "cannot read the spool %s", ij->path);
@@ -1341,6 +1383,8 @@ imp_done(struct daemon *d, struct job *j)
 	}
 	lsn = dm->imp_lsn;
 	pthread_mutex_unlock(&d->mtx);
+	/* Sent again because its spool was freed: keep the next one whole. */
+	dm->spool_whole = j->rc != 0 && ij->punched && ij->code == PP_EAGAIN;
 	if (j->rc == 0 && !ij->res.noop &&
 	    pkg_loggable(ij->res.hdr.kind == PKG_SNAPSHOT,
 	    (int64_t)ij->res.stats.bytes, d_now_ms() - ij->t0_ms))
@@ -1466,6 +1510,7 @@ ipkg_start(struct daemon *d, enum store_module m)
 		worker_post(d->importer, job_new(stream_run, stream_done, ij));
 	} else if (m == STORE_MOD_CONFCONTENT) {
 		ij->staging = 1;
+		ij->punch = !d->mod[m].spool_whole;
 		worker_post(d->stager, job_new(stage_run, stream_done, ij));
 	}
 	d->ipkg = ip;

@@ -2,9 +2,10 @@
 # 18-stream: how poolpaird overlaps a package's transfer with its import.
 # Proves: a first sync of a generated population (a userdata snapshot big
 # enough to keep B's importer busy while the content package arrives, so
-# its chunks are prestaged) converges, byte for byte, and verify finds
-# both pools equal, and the importer's deferred checkpoint runs once the
-# packages are answered; a package streamed into the importer while A is
+# its chunks are prestaged and its spool freed as the stager reads it)
+# converges, byte for byte, and verify finds both pools equal, and the
+# importer's deferred checkpoint runs once the packages are answered; a
+# package streamed into the importer while A is
 # stopped mid-transfer (SIGSTOP) is cut ("the link stalled"), rolled back
 # and imported from the spool after END, with nothing lost; no spool file
 # is left behind (the large ones are removed on a thread of their own).
@@ -36,6 +37,9 @@ pa content get "$1" "$2" -o "$TESTDIR/a.item" >/dev/null
 pb content get "$1" "$2" -o "$TESTDIR/b.item" >/dev/null
 cmp -s "$TESTDIR/a.item" "$TESTDIR/b.item" || fail "content differs at B"
 grep -q "imported confcontent" "$TESTDIR/b.log" || fail "no content import logged"
+# The prestaged content package's spool was freed behind the stager.
+grep -q "prestaged confcontent: [1-9][0-9]* MiB of its spool freed" "$TESTDIR/b.log" ||
+    fail "the prestaged spool was not freed: $(grep -i prestag "$TESTDIR/b.log")"
 # The importer deferred its checkpoint past the answers (the WAL of the
 # userdata snapshot passed STORE_CHECKPOINT_FRAMES, 64 MiB); with every
 # package answered it runs: B's database file, not only its WAL, now

@@ -756,6 +756,58 @@ content_prestaged_gone(void **state)
 	free(buf);
 }
 
+/*
+ * The same, but the package's bytes past its header are gone
+ * (bk_prestaged_body_gone: poolpaird freed the spool behind the stager):
+ * the import does not read the package again but fails with PP_EAGAIN,
+ * changing nothing; the package sent again imports whole.
+ */
+static void
+content_prestaged_body_gone(void **state)
+{
+	struct fx *f = *state;
+	struct bk_export_result er;
+	struct bk_import_result ir;
+	struct store_content c;
+	struct bk_prestaged *ps;
+	struct store_stats s0, s1;
+	size_t len = 3 << 20;
+	uint8_t *buf = malloc(len);
+	char path[PATH_MAX];
+	sqlite3 *db;
+	int fd;
+
+	assert_non_null(buf);
+	unit_fill(buf, len, 13);
+	fd = prestaged_deck(f, buf, len, &er, &ps);
+	snprintf(path, sizeof(path), "%s/pool.db", f->bdir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA busy_timeout = 5000;"
+	    "DELETE FROM content; DELETE FROM chunks", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_stats(f->b, &s0), 0);
+	bk_prestaged_body_gone(ps);
+	/* (The package is still whole here: had it been read, it would
+	 * have imported.) */
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(bk_import_prestaged(f->b, &f->b_in, fd, ps, &ir), -1);
+	assert_int_equal(pp_errcode(), PP_EAGAIN);
+	assert_non_null(strstr(pp_errmsg(), "must be sent again"));
+	assert_int_equal(store_stats(f->b, &s1), 0);
+	assert_int_equal(s1.content_items, s0.content_items);
+	assert_int_equal(s1.chunks, s0.chunks);
+	assert_int_equal(store_content_info(f->b, f->a->conf, "deck.pdf", &c),
+	    -1);
+	/* Sent again (spooled whole): imported from the package. */
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(bk_import_prestaged(f->b, &f->b_in, fd, NULL, &ir), 0);
+	assert_int_equal(ir.noop, 0);
+	b_content_is(f, "deck.pdf", buf, len);
+	close(fd);
+	free(buf);
+}
+
 /* B's chunks, each counted live in its pack once: packs.live agrees. */
 static void
 b_live_agrees(struct fx *f)
@@ -1758,6 +1810,7 @@ main(void)
 		T(content_roundtrip_sends_what_lacks),
 		T(content_prestaged),
 		T(content_prestaged_gone),
+		T(content_prestaged_body_gone),
 		T(content_prestaged_held_since),
 		T(content_through_functions),
 		TS(content_roundtrip_sends_what_lacks),

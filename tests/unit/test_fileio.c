@@ -2,7 +2,8 @@
  * test_fileio.c: the page-cache hints for files written once front to back
  * (fileio_writeback, fileio_drop_behind) and read once (fileio_drop_read):
  * what they drop, what they leave, and that the bytes stay in the file;
- * and fileio_unlink_bg, which removes a file on a thread of its own.
+ * fileio_punch_behind, which frees what a reader read; and
+ * fileio_unlink_bg, which removes a file on a thread of its own.
  */
 #include <errno.h>
 #include <limits.h>
@@ -157,6 +158,51 @@ test_drop_read(void **state)
 }
 
 /*
+ * fileio_punch_behind frees whole steps behind the reader, never below
+ * ${keep}: those bytes read as zeros and take no blocks, the others are
+ * intact; it waits for a whole step; a descriptor not open for writing
+ * cannot free.
+ */
+static void
+test_punch_behind(void **state)
+{
+	struct fx *f = *state;
+	off_t done = 0, step = FILEIO_BEHIND_STEP;
+	uint8_t *back = malloc((size_t)FILE_LEN);
+	struct stat s0, s1;
+	int ro;
+
+	assert_non_null(back);
+	assert_int_equal(fsync(f->fd), 0);
+	assert_int_equal(fstat(f->fd, &s0), 0);
+	/* Less than a step past keep: nothing yet. */
+	assert_int_equal(fileio_punch_behind(f->fd, &done, step + 5, MIB), 0);
+	assert_int_equal(done, 0);
+	assert_int_equal(fileio_punch_behind(f->fd, &done, 2 * step + 5, MIB),
+	    1);
+	assert_int_equal(done, 2 * step);
+	/* Already freed up to there: less than a step more, nothing. */
+	assert_int_equal(fileio_punch_behind(f->fd, &done, 3 * step - 1, MIB),
+	    0);
+	assert_int_equal(fstat(f->fd, &s1), 0);
+	assert_int_equal(s1.st_size, FILE_LEN);
+	assert_true((s0.st_blocks - s1.st_blocks) * 512 >= 2 * step - MIB);
+	assert_int_equal(pread(f->fd, back, (size_t)FILE_LEN, 0),
+	    (ssize_t)FILE_LEN);
+	assert_memory_equal(back, f->buf, (size_t)MIB);
+	assert_memory_equal(back + 2 * step, f->buf + 2 * step,
+	    (size_t)(FILE_LEN - 2 * step));
+	memset(f->buf + MIB, 0, (size_t)(2 * step - MIB));
+	assert_memory_equal(back, f->buf, (size_t)FILE_LEN);
+	assert_true((ro = open(f->path, O_RDONLY)) >= 0);
+	done = 0;
+	assert_int_equal(fileio_punch_behind(ro, &done, FILE_LEN, 0), -1);
+	assert_int_equal(done, 0);
+	close(ro);
+	free(back);
+}
+
+/*
  * fileio_unlink_bg removes the file by the name it was given (a copy: the
  * caller's buffer is reused at once), and only that file; a descriptor
  * open on it still reads its bytes.
@@ -196,6 +242,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_writeback_then_drop, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_drop_read, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_punch_behind, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_unlink_bg, setup,
 		    teardown),
