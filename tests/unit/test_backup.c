@@ -721,10 +721,35 @@ prestaged_deck(struct fx *f, const uint8_t *buf, size_t len,
 }
 
 /*
+ * prestaged_deck, then every content row and chunk of B removed behind
+ * the store's back: the chunks the store held when the package was
+ * prestaged (so they were not staged) went before its import.  Returns
+ * the package's fd, at its start.
+ */
+static int
+prestaged_deck_gone(struct fx *f, const uint8_t *buf, size_t len,
+    struct bk_export_result *er, struct bk_prestaged **ps)
+{
+	char path[PATH_MAX];
+	sqlite3 *db;
+	int fd;
+
+	fd = prestaged_deck(f, buf, len, er, ps);
+	snprintf(path, sizeof(path), "%s/pool.db", f->bdir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA busy_timeout = 5000;"
+	    "DELETE FROM content; DELETE FROM chunks", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return (fd);
+}
+
+/*
  * A chunk the store held when the package was prestaged (so it was not
- * staged) and that went before the import (here: removed behind the
- * store's back): the import from the kept records cannot take it, rolls
- * back and reads the package again, with the same result.
+ * staged) and that went before the import: the import from the kept
+ * records cannot take it, rolls back and reads the package again, with
+ * the same result.
  */
 static void
 content_prestaged_gone(void **state)
@@ -735,20 +760,11 @@ content_prestaged_gone(void **state)
 	struct bk_prestaged *ps;
 	size_t len = 3 << 20;
 	uint8_t *buf = malloc(len);
-	char path[PATH_MAX];
-	sqlite3 *db;
 	int fd;
 
 	assert_non_null(buf);
 	unit_fill(buf, len, 12);
-	fd = prestaged_deck(f, buf, len, &er, &ps);
-	snprintf(path, sizeof(path), "%s/pool.db", f->bdir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA busy_timeout = 5000;"
-	    "DELETE FROM content; DELETE FROM chunks", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(db);
-	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	fd = prestaged_deck_gone(f, buf, len, &er, &ps);
 	assert_int_equal(bk_import_prestaged(f->b, &f->b_in, fd, ps, &ir), 0);
 	assert_int_equal(ir.noop, 0);
 	b_content_is(f, "deck.pdf", buf, len);
@@ -773,24 +789,15 @@ content_prestaged_body_gone(void **state)
 	struct store_stats s0, s1;
 	size_t len = 3 << 20;
 	uint8_t *buf = malloc(len);
-	char path[PATH_MAX];
-	sqlite3 *db;
 	int fd;
 
 	assert_non_null(buf);
 	unit_fill(buf, len, 13);
-	fd = prestaged_deck(f, buf, len, &er, &ps);
-	snprintf(path, sizeof(path), "%s/pool.db", f->bdir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA busy_timeout = 5000;"
-	    "DELETE FROM content; DELETE FROM chunks", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(db);
+	fd = prestaged_deck_gone(f, buf, len, &er, &ps);
 	assert_int_equal(store_stats(f->b, &s0), 0);
 	bk_prestaged_body_gone(ps);
 	/* (The package is still whole here: had it been read, it would
 	 * have imported.) */
-	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
 	assert_int_equal(bk_import_prestaged(f->b, &f->b_in, fd, ps, &ir), -1);
 	assert_int_equal(pp_errcode(), PP_EAGAIN);
 	assert_non_null(strstr(pp_errmsg(), "must be sent again"));
